@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { type EmulatorConfig, demoEmulatorConfig, loadEmulatorConfig } from '../../emulator/config.js';
+import { RelayEmulator } from '../../emulator/server.js';
+import { hcmPaths } from '../../core/paths.js';
+import { CliError, EXIT_USAGE } from '../exit.js';
+import { parseIntOption } from '../options.js';
+
+export function registerEmulator(program: Command): void {
+  program
+    .command('emulator')
+    .description('run a local Azure Relay (Hybrid Connections) for trying and testing without Azure')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
+    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .option('--plain', 'plain ws:// instead of wss:// (connection strings get UseDevelopmentEmulator=true)')
+    .option('--config <file>', 'JSON file of namespaces, Hybrid Connections and rules (default: one demo namespace)')
+    .option('--state-dir <dir>', 'where the emulator CA is kept between runs')
+    .option('--token-grace <seconds>', 'how long a listener token may be past expiry before close 1008', '0')
+    .option('--rendezvous-timeout <seconds>', 'how long a sender waits for the listener to accept', '30')
+    .option('--idle-timeout <seconds>', 'drop control channels idle this long, like the Azure load balancer (0 = never)', '240')
+    .option('--max-listeners <n>', 'listeners allowed per Hybrid Connection', '25')
+    .addHelpText(
+      'after',
+      '\nOn start it prints one JSON line on stdout:\n' +
+        '  {"port":N,"ca":"<CA file or null>","hybridConnections":{"<name>":{"listen":"<conn string>","send":"<conn string>"}}}\n' +
+        'Logs go to stderr. SIGHUP reloads --config; SIGINT/SIGTERM stop.',
+    )
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const configFile = opts.config as string | undefined;
+      let config: EmulatorConfig;
+      try {
+        config = configFile ? loadEmulatorConfig(configFile) : demoEmulatorConfig();
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT_USAGE);
+      }
+      const log = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
+      const emulator = new RelayEmulator({
+        port: parseIntOption(opts.port, '--port', 0, 65535),
+        host: opts.host as string,
+        plain: Boolean(opts.plain),
+        config,
+        stateDir: (opts.stateDir as string | undefined) ?? hcmPaths().emulatorStateDir,
+        tokenGraceSeconds: parseIntOption(opts.tokenGrace, '--token-grace', 0, 86400),
+        rendezvousTimeoutMs: parseIntOption(opts.rendezvousTimeout, '--rendezvous-timeout', 1, 3600) * 1000,
+        idleTimeoutMs: parseIntOption(opts.idleTimeout, '--idle-timeout', 0, 86400) * 1000,
+        maxListeners: parseIntOption(opts.maxListeners, '--max-listeners', 1, 10000),
+        log,
+      });
+      let ready;
+      try {
+        ready = await emulator.start();
+      } catch (err) {
+        throw new CliError(`emulator could not start: ${(err as Error).message}`);
+      }
+      process.stdout.write(`${JSON.stringify(ready)}\n`);
+      log('info', `relay emulator listening on ${opts.plain ? 'ws' : 'wss'}://${opts.host}:${ready.port}`);
+      if (configFile) {
+        process.on('SIGHUP', () => {
+          try {
+            emulator.reload(loadEmulatorConfig(configFile));
+          } catch (err) {
+            log('error', `reload failed, keeping the previous configuration: ${(err as Error).message}`);
+          }
+        });
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log('info', `${signal}: stopping`);
+          emulator.stop().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}

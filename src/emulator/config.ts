@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseEndpoint } from '../relay/endpoint.js';
+import type { Right, SasRule } from '../relay/sas.js';
+
+/**
+ * Emulator configuration: namespaces, their Hybrid Connections and authorization rules.
+ * Hybrid Connection names are unique across the emulator, because every namespace is served on
+ * the same port and a request is routed by its entity name.
+ */
+
+const rightSchema = z.enum(['Listen', 'Send', 'Manage']);
+
+const ruleSchema = z
+  .object({
+    name: z.string().min(1).max(256),
+    rights: z.array(rightSchema).min(1),
+    primaryKey: z.string().min(1).max(256).optional(),
+    secondaryKey: z.string().min(1).max(256).optional(),
+  })
+  .strict();
+
+const hybridConnectionSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, 'letters, digits, ".", "_", "-", "/"; starting with a letter or digit'),
+    /** Shortcut for userMetadata [{"key":"endpoint","value":...}]. */
+    endpoint: z.string().optional(),
+    /** Raw user metadata string, as the ARM property holds it. */
+    userMetadata: z.string().optional(),
+    requiresClientAuthorization: z.boolean().default(true),
+    rules: z.array(ruleSchema).optional(),
+  })
+  .strict()
+  .superRefine((hc, ctx) => {
+    if (hc.endpoint !== undefined && hc.userMetadata !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'give either endpoint or userMetadata, not both' });
+    }
+    if (hc.endpoint !== undefined) {
+      try {
+        parseEndpoint(hc.endpoint);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['endpoint'], message: (err as Error).message });
+      }
+    }
+  });
+
+const namespaceSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,49}$/, 'a namespace name: letters, digits and "-", starting with a letter'),
+    rules: z.array(ruleSchema).optional(),
+    hybridConnections: z.array(hybridConnectionSchema).default([]),
+  })
+  .strict();
+
+export const emulatorConfigSchema = z
+  .object({
+    namespaces: z.array(namespaceSchema).min(1),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.namespaces.forEach((ns, i) =>
+      ns.hybridConnections.forEach((hc, j) => {
+        const key = hc.name.toLowerCase();
+        if (seen.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['namespaces', i, 'hybridConnections', j, 'name'],
+            message: `Hybrid Connection "${hc.name}" is defined twice; names are unique across the emulator`,
+          });
+        }
+        seen.add(key);
+      }),
+    );
+  });
+
+export type EmulatorConfigInput = z.input<typeof emulatorConfigSchema>;
+
+export interface EmulatorRule extends SasRule {
+  rights: Right[];
+  keys: [string, string];
+}
+
+export interface EmulatorHybridConnection {
+  name: string;
+  namespace: string;
+  userMetadata: string | undefined;
+  requiresClientAuthorization: boolean;
+  rules: EmulatorRule[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EmulatorNamespace {
+  name: string;
+  rules: EmulatorRule[];
+  hybridConnections: Map<string, EmulatorHybridConnection>;
+}
+
+export interface EmulatorConfig {
+  namespaces: EmulatorNamespace[];
+}
+
+/** A key like the portal's: 32 random bytes, base64 (44 characters). */
+export function generateKey(): string {
+  return randomBytes(32).toString('base64');
+}
+
+function resolveRule(rule: z.infer<typeof ruleSchema>): EmulatorRule {
+  return {
+    name: rule.name,
+    rights: [...new Set(rule.rights)],
+    keys: [rule.primaryKey ?? generateKey(), rule.secondaryKey ?? generateKey()],
+  };
+}
+
+/** Validates a parsed config and fills in generated keys and default rules. */
+export function resolveEmulatorConfig(input: unknown, source = 'emulator config'): EmulatorConfig {
+  const parsed = emulatorConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n');
+    throw new Error(`${source} is invalid:\n${issues}`);
+  }
+  const now = new Date();
+  return {
+    namespaces: parsed.data.namespaces.map((ns) => ({
+      name: ns.name,
+      rules: (ns.rules ?? [{ name: 'RootManageSharedAccessKey', rights: ['Listen', 'Send', 'Manage'] }]).map(resolveRule),
+      hybridConnections: new Map(
+        ns.hybridConnections.map((hc) => [
+          hc.name.toLowerCase(),
+          {
+            name: hc.name,
+            namespace: ns.name,
+            userMetadata:
+              hc.userMetadata ?? (hc.endpoint !== undefined ? JSON.stringify([{ key: 'endpoint', value: hc.endpoint }]) : undefined),
+            requiresClientAuthorization: hc.requiresClientAuthorization,
+            // App Service creates these two rules on every Hybrid Connection it manages.
+            rules: (hc.rules ?? [
+              { name: 'defaultListener', rights: ['Listen'] },
+              { name: 'defaultSender', rights: ['Send'] },
+            ]).map(resolveRule),
+            createdAt: now,
+            updatedAt: now,
+          },
+        ]),
+      ),
+    })),
+  };
+}
+
+export function loadEmulatorConfig(file: string): EmulatorConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read emulator config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`emulator config ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return resolveEmulatorConfig(json, `emulator config ${file}`);
+}
+
+/** With no config: one demo namespace with one Hybrid Connection pointing at localhost:5432. */
+export function demoEmulatorConfig(): EmulatorConfig {
+  return resolveEmulatorConfig({
+    namespaces: [{ name: 'demo', hybridConnections: [{ name: 'demo-hc', endpoint: 'localhost:5432' }] }],
+  });
+}
+
+export function findHybridConnection(config: EmulatorConfig, name: string): EmulatorHybridConnection | undefined {
+  const key = name.toLowerCase();
+  for (const ns of config.namespaces) {
+    const hc = ns.hybridConnections.get(key);
+    if (hc) return hc;
+  }
+  return undefined;
+}
+
+export function namespaceOf(config: EmulatorConfig, hc: EmulatorHybridConnection): EmulatorNamespace {
+  const ns = config.namespaces.find((n) => n.name === hc.namespace);
+  if (!ns) throw new Error(`namespace ${hc.namespace} vanished`);
+  return ns;
+}

@@ -1,0 +1,50 @@
+/**
+ * Errors with stable codes, so callers (CLI exit paths, UI, tests) branch on `code`
+ * instead of parsing messages. Messages are written for admins and never contain secrets.
+ */
+export type RelayErrorCode =
+  | 'E_CONNECTION_STRING'
+  | 'E_ENDPOINT'
+  | 'E_SAS'
+  | 'E_RUNTIME_INFO'
+  | 'E_NOT_FOUND'
+  | 'E_UNAUTHORIZED'
+  | 'E_FORBIDDEN'
+  | 'E_NO_LISTENERS'
+  | 'E_REJECTED'
+  | 'E_TIMEOUT'
+  | 'E_SERVICE'
+  | 'E_NETWORK'
+  | 'E_PROTOCOL';
+
+export class RelayError extends Error {
+  readonly code: RelayErrorCode;
+  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RelayError';
+    this.code = code;
+  }
+}
+
+/** A failed WebSocket/HTTP handshake with the relay, carrying the service's own status and text. */
+export class RelayHandshakeError extends RelayError {
+  readonly status: number;
+  readonly description: string;
+  readonly trackingId: string | undefined;
+  constructor(status: number, description: string) {
+    super(codeForStatus(status, description), `relay answered ${status}: ${description || '(no description)'}`);
+    this.name = 'RelayHandshakeError';
+    this.status = status;
+    this.description = description;
+    this.trackingId = /TrackingId:([^\s,;]+)/i.exec(description)?.[1];
+  }
+}
+
+function codeForStatus(status: number, description: string): RelayErrorCode {
+  if (status === 404) return /no listeners/i.test(description) ? 'E_NO_LISTENERS' : 'E_NOT_FOUND';
+  if (status === 401) return 'E_UNAUTHORIZED';
+  if (status === 403) return 'E_FORBIDDEN';
+  if (status === 408 || status === 504) return 'E_TIMEOUT';
+  if (status >= 500 && status !== 502 && status !== 503) return 'E_SERVICE';
+  return 'E_REJECTED';
+}

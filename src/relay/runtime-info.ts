@@ -1,0 +1,155 @@
+import http from 'node:http';
+import https from 'node:https';
+import { XMLParser } from 'fast-xml-parser';
+import { type ConnectionString, relayOrigin } from './connection-string.js';
+import { type Endpoint, parseEndpoint } from './endpoint.js';
+import { RelayError } from './errors.js';
+import { MANAGEMENT_TOKEN_TTL_SECONDS } from './sas.js';
+import { tokenProviderFor } from './token-provider.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, tlsOptions } from './transport.js';
+
+/** What the management GET tells the agent about a Hybrid Connection (protocol.md §6). */
+export interface RuntimeInfo {
+  name: string;
+  /** Endpoint from the `endpoint` user-metadata entry; undefined when absent. */
+  endpoint: Endpoint | undefined;
+  /** Why endpoint is undefined, when it is. */
+  endpointProblem: string | undefined;
+  userMetadata: string | undefined;
+  listenerCount: number | undefined;
+  requiresClientAuthorization: boolean | undefined;
+  createdAt: string | undefined;
+  updatedAt: string | undefined;
+}
+
+const API_VERSION = '2016-07';
+
+export async function getRuntimeInfo(cs: ConnectionString, transport?: TransportOptions): Promise<RuntimeInfo> {
+  if (!cs.entityPath) throw new RelayError('E_CONNECTION_STRING', 'connection string has no EntityPath');
+  const token = tokenProviderFor(cs).getToken(cs.entityPath, MANAGEMENT_TOKEN_TTL_SECONDS);
+  const url = `${relayOrigin(cs, 'http')}/${encodeURI(cs.entityPath)}?api-version=${API_VERSION}`;
+  const { status, statusText, body } = await httpGet(url, { Authorization: token, 'X-PROCESS-AT': 'ServiceBus' }, transport);
+  if (status === 401) throw new RelayError('E_UNAUTHORIZED', `the relay refused the key (401): ${statusText}`);
+  if (status === 403) throw new RelayError('E_FORBIDDEN', `the key's rule may not read this Hybrid Connection (403): ${statusText}`);
+  if (status === 404) throw notFound(cs.entityPath);
+  if (status < 200 || status > 299) {
+    throw new RelayError('E_RUNTIME_INFO', `runtime information request failed with ${status}: ${statusText}`);
+  }
+  return parseRuntimeInfo(body, cs.entityPath);
+}
+
+function notFound(entity: string): RelayError {
+  return new RelayError('E_NOT_FOUND', `Hybrid Connection "${entity}" does not exist in this namespace`);
+}
+
+const xml = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, trimValues: true });
+
+/** Parses the Atom reply. An Atom <feed> (what Service Bus answers for a missing entity) means not found. */
+export function parseRuntimeInfo(body: string, entity: string): RuntimeInfo {
+  let doc: Record<string, unknown>;
+  try {
+    doc = xml.parse(body) as Record<string, unknown>;
+  } catch (err) {
+    throw new RelayError('E_RUNTIME_INFO', `runtime information is not valid XML: ${(err as Error).message}`);
+  }
+  if (doc.feed !== undefined) throw notFound(entity);
+  const entry = doc.entry as Record<string, unknown> | undefined;
+  const description = (entry?.content as Record<string, unknown> | undefined)?.HybridConnectionDescription as
+    | Record<string, unknown>
+    | undefined;
+  if (!entry || typeof description !== 'object' || description === null) {
+    throw new RelayError('E_RUNTIME_INFO', 'runtime information has no HybridConnectionDescription; is this a Hybrid Connection?');
+  }
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const userMetadata = text(description.UserMetadata);
+  const { endpoint, problem } = endpointFromMetadata(userMetadata);
+  const listenerCountText = text(description.ListenerCount);
+  const rca = text(description.RequiresClientAuthorization);
+  return {
+    name: text(entry.title) ?? entity,
+    endpoint,
+    endpointProblem: problem,
+    userMetadata,
+    listenerCount: listenerCountText !== undefined && /^\d+$/.test(listenerCountText) ? Number(listenerCountText) : undefined,
+    requiresClientAuthorization: rca === undefined ? undefined : rca.toLowerCase() === 'true',
+    createdAt: text(description.CreatedAt),
+    updatedAt: text(description.UpdatedAt),
+  };
+}
+
+/**
+ * App Service stores `[{"key":"endpoint","value":"host:port"}]`; the first `endpoint` key wins,
+ * matched case-insensitively.
+ */
+export function endpointFromMetadata(userMetadata: string | undefined): { endpoint: Endpoint | undefined; problem: string | undefined } {
+  if (!userMetadata) return { endpoint: undefined, problem: 'the Hybrid Connection has no user metadata with an endpoint' };
+  let entries: unknown;
+  try {
+    entries = JSON.parse(userMetadata);
+  } catch {
+    return { endpoint: undefined, problem: 'the user metadata is not JSON; expected [{"key":"endpoint","value":"host:port"}]' };
+  }
+  if (!Array.isArray(entries)) {
+    return { endpoint: undefined, problem: 'the user metadata is not a JSON array of {key, value}' };
+  }
+  const entry = entries.find(
+    (e): e is { key: string; value: unknown } =>
+      typeof e === 'object' && e !== null && typeof (e as { key?: unknown }).key === 'string' && (e as { key: string }).key.toLowerCase() === 'endpoint',
+  );
+  if (!entry) return { endpoint: undefined, problem: 'the user metadata has no "endpoint" entry' };
+  if (typeof entry.value !== 'string') return { endpoint: undefined, problem: 'the "endpoint" metadata value is not a string' };
+  try {
+    return { endpoint: parseEndpoint(entry.value), problem: undefined };
+  } catch (err) {
+    return { endpoint: undefined, problem: `the "endpoint" metadata is invalid: ${(err as Error).message}` };
+  }
+}
+
+interface HttpResult {
+  status: number;
+  statusText: string;
+  body: string;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+export function httpGet(url: string, headers: Record<string, string>, transport?: TransportOptions): Promise<HttpResult> {
+  const lib = url.startsWith('https:') ? https : http;
+  const timeout = transport?.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const req = lib.get(url, { headers, timeout, ...tlsOptions(transport) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY) {
+          req.destroy(new RelayError('E_RUNTIME_INFO', 'runtime information reply is larger than 1 MiB'));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new RelayError('E_TIMEOUT', `no answer from ${new URL(url).host} within ${timeout} ms`)));
+    req.on('error', (err) => reject(err instanceof RelayError ? err : networkError(url, err)));
+  });
+}
+
+export function networkError(url: string, err: unknown): RelayError {
+  const e = err as NodeJS.ErrnoException;
+  const host = new URL(url).host;
+  const what =
+    e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+      ? `cannot resolve ${host}`
+      : e.code === 'ECONNREFUSED'
+        ? `connection to ${host} refused`
+        : e.code === 'ETIMEDOUT'
+          ? `connection to ${host} timed out`
+          : /certificate|self.signed|CERT_/i.test(`${e.code} ${e.message}`)
+            ? `TLS certificate of ${host} is not trusted (${e.code ?? e.message}); for the emulator pass its CA file`
+            : `cannot reach ${host}: ${e.message}`;
+  return new RelayError('E_NETWORK', what, { cause: err });
+}
