@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerEmulator } from './commands/emulator.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exit.js';

@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseConnectionString } from '../../src/relay/connection-string.js';
+import { createSasToken, sasAudience } from '../../src/relay/sas.js';
+import { CLI } from './paths.js';
+
+export interface EmulatorProcess {
+  port: number;
+  ca: string | null;
+  caPem: string | undefined;
+  hybridConnections: Record<string, { listen: string; send: string }>;
+  proc: ChildProcess;
+  stateDir: string;
+  configFile: string | undefined;
+  stderr: () => string;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop: () => Promise<number | null>;
+  kill: () => Promise<void>;
+  reload: (config: unknown) => Promise<void>;
+  /** Calls an /$emulator/ admin hook with a Manage token. */
+  admin: (hc: string, operation?: 'close' | 'drop' | 'freeze' | 'send', query?: string, body?: string) => Promise<{ status: number; text: string }>;
+}
+
+export interface StartEmulatorOptions {
+  plain?: boolean;
+  config?: unknown;
+  args?: string[];
+  stateDir?: string;
+  port?: number;
+  manageKeyName?: string;
+  manageKey?: string;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<EmulatorProcess> {
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'hcm-emu-'));
+  let configFile: string | undefined;
+  if (options.config !== undefined) {
+    configFile = join(stateDir, 'emulator.json');
+    writeFileSync(configFile, JSON.stringify(options.config, null, 2));
+  }
+  const args = [CLI, 'emulator', '--port', String(options.port ?? 0), '--state-dir', stateDir];
+  if (options.plain) args.push('--plain');
+  if (configFile) args.push('--config', configFile);
+  args.push(...(options.args ?? []));
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
+    running.delete(proc);
+    resolve(code);
+  }));
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: proc.stdout! });
+    rl.once('line', (l) => resolve(l));
+    proc.once('exit', (code) => reject(new Error(`emulator exited with ${code} before its ready line:\n${stderr}`)));
+  });
+  const ready = JSON.parse(line) as { port: number; ca: string | null; hybridConnections: Record<string, { listen: string; send: string }> };
+  const caPem = ready.ca ? readFileSync(ready.ca, 'utf8') : undefined;
+  const scheme = options.plain ? 'http' : 'https';
+  const admin: EmulatorProcess['admin'] = async (hc, operation, query = '', body) => {
+    const keyName = options.manageKeyName ?? 'RootManageSharedAccessKey';
+    const key = options.manageKey ?? manageKeyFrom(options.config);
+    if (!key) throw new Error('admin hooks need a known Manage key: pass one in the config');
+    const token = createSasToken({ audience: sasAudience('localhost', hc), keyName, key });
+    const { request } = await import(scheme === 'https' ? 'node:https' : 'node:http');
+    return new Promise((resolve, reject) => {
+      const req = request(
+        `${scheme}://localhost:${ready.port}/$emulator/hybridConnections/${hc}${operation ? `/listeners/${operation}` : ''}${query ? `?${query}` : ''}`,
+        { method: operation ? 'POST' : 'GET', headers: { Authorization: token }, ca: caPem },
+        (res: import('node:http').IncomingMessage) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+  return {
+    ...ready,
+    caPem,
+    proc,
+    stateDir,
+    configFile,
+    stderr: () => stderr,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+    reload: async (config) => {
+      if (!configFile) throw new Error('reload needs an emulator started with a config');
+      writeFileSync(configFile, JSON.stringify(config, null, 2));
+      proc.kill('SIGHUP');
+      await waitFor(() => stderr.includes('configuration reloaded') || stderr.includes('reload failed'));
+    },
+    admin,
+  };
+}
+
+function manageKeyFrom(config: unknown): string | undefined {
+  const ns = (config as { namespaces?: Array<{ rules?: Array<{ name: string; rights: string[]; primaryKey?: string }> }> } | undefined)?.namespaces?.[0];
+  return ns?.rules?.find((r) => r.rights.includes('Manage'))?.primaryKey;
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const KEYS = {
+  root: 'Rm9vQmFyUm9vdE1hbmFnZUtleUZvclRlc3RzT25seQ==',
+  listen: 'TGlzdGVuS2V5Rm9yVGVzdHNPbmx5MDEyMzQ1Njc4OQ==',
+  send: 'U2VuZEtleUZvclRlc3RzT25seTAxMjM0NTY3ODk=',
+};
+
+/** A config with fixed keys (restarts keep them) and the given Hybrid Connections. */
+export function testConfig(hybridConnections: Array<{ name: string; endpoint?: string; userMetadata?: string; requiresClientAuthorization?: boolean }>) {
+  return {
+    namespaces: [
+      {
+        name: 'testns',
+        rules: [{ name: 'RootManageSharedAccessKey', rights: ['Listen', 'Send', 'Manage'], primaryKey: KEYS.root }],
+        hybridConnections: hybridConnections.map((hc) => ({
+          ...hc,
+          rules: [
+            { name: 'defaultListener', rights: ['Listen'], primaryKey: KEYS.listen },
+            { name: 'defaultSender', rights: ['Send'], primaryKey: KEYS.send },
+          ],
+        })),
+      },
+    ],
+  };
+}
+
+/** wss/ws URL and token helpers for raw `ws` clients in protocol tests. */
+export function listenUrl(emu: EmulatorProcess, hc: string, extra = ''): string {
+  const cs = parseConnectionString(emu.hybridConnections[hc]!.listen);
+  const scheme = cs.useDevelopmentEmulator ? 'ws' : 'wss';
+  return `${scheme}://localhost:${emu.port}/$hc/${hc}?sb-hc-action=listen&sb-hc-id=test${extra}`;
+}
+
+export function tokenFor(connectionString: string, ttlSeconds = 3600, entity?: string): string {
+  const cs = parseConnectionString(connectionString);
+  return createSasToken({
+    audience: sasAudience(cs.host, entity ?? cs.entityPath),
+    keyName: cs.sharedAccessKeyName!,
+    key: cs.sharedAccessKey!,
+    ttlSeconds,
+  });
+}
