@@ -300,11 +300,12 @@ describe('frame relay', () => {
     const [pong] = (await once(sender, 'pong')) as [Buffer];
     expect(pong.toString()).toBe('p1');
     const closed = once(listenerSide, 'close');
+    const senderClosed = once(sender, 'close');
     sender.close(4001, 'bye now');
     const [code, reason] = (await closed) as [number, Buffer];
     expect(code).toBe(4001);
     expect(reason.toString()).toBe('bye now');
-    await once(sender, 'close');
+    expect(((await senderClosed) as [number])[0]).toBe(4001);
     control.close();
   });
 
