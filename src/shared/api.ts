@@ -1,0 +1,201 @@
+/**
+ * The HCM API contract: everything the UI (and the CLI's live commands) can ask of a host and
+ * hear from it. One file, no runtime dependencies, shared by the Electron preload, the browser
+ * host's WebSocket, the local control socket and the renderer.
+ *
+ * Transports map a method `m` to the channel `hcm:m` and an event `e` to `hcm:event:e`.
+ * Every value crossing a transport is plain JSON (dates as ISO strings).
+ */
+
+/** Truthful per-connection state (protocol.md §4: never show Connected for a dead channel). */
+export type ConnectionStatus = 'Connected' | 'Connecting' | 'NotConnected' | 'NotFound' | 'Unauthorized';
+
+export const STATUS_LABELS: Record<ConnectionStatus, string> = {
+  Connected: 'Connected',
+  Connecting: 'Connecting',
+  NotConnected: 'Not connected',
+  NotFound: 'Not found',
+  Unauthorized: 'Unauthorized',
+};
+
+export interface ConnectionCounters {
+  /** Tunneled TCP connections open right now. */
+  activeConnections: number;
+  /** Tunneled connections accepted since the agent started. */
+  totalConnections: number;
+  /** Connections that could not be bridged (endpoint unreachable, rendezvous failed). */
+  failedConnections: number;
+  /** Bytes from the relay (the app) to the endpoint. */
+  bytesToEndpoint: number;
+  /** Bytes from the endpoint back to the relay (the app). */
+  bytesFromEndpoint: number;
+  lastConnectionAt: string | null;
+}
+
+export interface ErrorInfo {
+  message: string;
+  at: string;
+}
+
+export interface ConnectionSummary {
+  /** Unique key: `<namespace>/<hybrid connection name>`. */
+  id: string;
+  /** Hybrid Connection name (EntityPath). */
+  name: string;
+  /** Namespace short name (first label of the host). */
+  namespace: string;
+  /** Endpoint the agent opens for each connection, `host:port`. */
+  endpoint: string;
+  status: ConnectionStatus;
+  statusSince: string;
+  lastError: ErrorInfo | null;
+  counters: ConnectionCounters;
+}
+
+export interface ConnectionDetails extends ConnectionSummary {
+  /** `sb://<namespace host>/` as the portal shows it. */
+  serviceBusAddress: string;
+  /** Name of the SAS rule in use; the key itself never crosses the contract. */
+  keyName: string | null;
+  /** From the relay's runtime information, when it could be read. */
+  createdAt: string | null;
+  updatedAt: string | null;
+  listenerCount: number | null;
+  requiresClientAuthorization: boolean | null;
+  /** When this agent was given the connection. */
+  addedAt: string;
+  /** Where the endpoint came from: the Hybrid Connection's metadata, or set by hand. */
+  endpointSource: 'metadata' | 'manual';
+}
+
+export type ValidationResult =
+  | {
+      ok: true;
+      id: string;
+      name: string;
+      namespace: string;
+      serviceBusAddress: string;
+      keyName: string | null;
+      /** Resolved from metadata; null when the Hybrid Connection has none (then an endpoint must be given). */
+      endpoint: string | null;
+      endpointProblem: string | null;
+      listenerCount: number | null;
+      alreadyAdded: boolean;
+      warnings: string[];
+    }
+  | {
+      ok: false;
+      /** Which stage failed: the text itself, or asking the relay about it. */
+      stage: 'parse' | 'relay';
+      error: string;
+    };
+
+export interface AddConnectionInput {
+  connectionString: string;
+  /** `host:port`, only where the Hybrid Connection's metadata has no endpoint. */
+  endpoint?: string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  seq: number;
+  time: string;
+  level: LogLevel;
+  message: string;
+  /** Connection id the line is about, if any. */
+  connection?: string;
+}
+
+export interface TestStep {
+  name: string;
+  ok: boolean;
+  detail: string;
+  ms: number;
+}
+
+export interface TestResult {
+  target: string;
+  ok: boolean;
+  steps: TestStep[];
+}
+
+export type UpdateState =
+  | { state: 'idle'; currentVersion: string }
+  | { state: 'checking'; currentVersion: string }
+  | { state: 'up-to-date'; currentVersion: string; checkedAt: string }
+  | { state: 'available'; currentVersion: string; version: string; notes: string | null }
+  | { state: 'downloading'; currentVersion: string; version: string; percent: number }
+  | { state: 'ready'; currentVersion: string; version: string }
+  | { state: 'unsupported'; currentVersion: string; reason: string }
+  | { state: 'error'; currentVersion: string; message: string };
+
+export interface AppInfo {
+  version: string;
+  /** Which host serves this API. */
+  host: 'electron' | 'browser' | 'agent';
+  platform: string;
+  configDir: string;
+  logDir: string;
+}
+
+/** Methods: each returns a promise; failures reject with an Error whose message is for people. */
+export interface HcmApi {
+  getAppInfo(): Promise<AppInfo>;
+  listConnections(): Promise<ConnectionSummary[]>;
+  getConnection(id: string): Promise<ConnectionDetails>;
+  /** Parses the string and asks the relay for the endpoint, without saving anything. */
+  validateConnectionString(connectionString: string): Promise<ValidationResult>;
+  addConnection(input: AddConnectionInput): Promise<ConnectionDetails>;
+  removeConnection(id: string): Promise<void>;
+  restartConnection(id: string): Promise<void>;
+  /** DNS and TCP reachability of the endpoint, and of the relay on its port. */
+  testConnection(id: string): Promise<TestResult>;
+  /** Recent log lines, oldest first; `afterSeq` returns only newer ones. */
+  getLogs(options?: { afterSeq?: number; limit?: number }): Promise<LogEntry[]>;
+  getUpdateState(): Promise<UpdateState>;
+  checkForUpdates(): Promise<UpdateState>;
+  /** Quits and installs a downloaded update (desktop only). */
+  installUpdate(): Promise<void>;
+}
+
+/** Events pushed by the host. */
+export interface HcmEvents {
+  /** The whole list after any add, remove, status or counter change (throttled for counters). */
+  connections: ConnectionSummary[];
+  log: LogEntry;
+  update: UpdateState;
+}
+
+export type HcmMethod = keyof HcmApi;
+export type HcmEvent = keyof HcmEvents;
+
+export const HCM_METHODS: readonly HcmMethod[] = [
+  'getAppInfo',
+  'listConnections',
+  'getConnection',
+  'validateConnectionString',
+  'addConnection',
+  'removeConnection',
+  'restartConnection',
+  'testConnection',
+  'getLogs',
+  'getUpdateState',
+  'checkForUpdates',
+  'installUpdate',
+];
+
+export const HCM_EVENTS: readonly HcmEvent[] = ['connections', 'log', 'update'];
+
+export const methodChannel = (method: HcmMethod): string => `hcm:${method}`;
+export const eventChannel = (event: HcmEvent): string => `hcm:event:${event}`;
+
+/** What the renderer sees as `window.hcm`. */
+export interface HcmBridge extends HcmApi {
+  on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void): () => void;
+}
+
+/** Messages of the browser host's WebSocket and the CLI's control socket (one JSON object per message/line). */
+export type WireRequest = { id: number; method: HcmMethod; args: unknown[] };
+export type WireResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; code?: string };
+export type WireEvent = { event: HcmEvent; payload: unknown };
