@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerConnect } from './commands/connect.js';
+import { registerConnectionCommands } from './commands/connections.js';
 import { registerEmulator } from './commands/emulator.js';
+import { registerLogs } from './commands/logs.js';
+import { registerRun } from './commands/run.js';
+import { registerTest } from './commands/test.js';
+import { registerVersion } from './commands/version.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exit.js';
 import { VERSION } from '../core/version.js';
 
@@ -9,7 +15,18 @@ function buildProgram(): Command {
     .description('Open Hybrid Connection Manager: bridge Azure Relay Hybrid Connections to TCP endpoints')
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .option('--ca <file>', 'extra CA certificate (PEM) to trust, e.g. the emulator\'s ca.pem (or set HCM_CA_FILE)')
+    .exitOverride()
+    .hook('preAction', (cmd) => {
+      const ca = cmd.opts().ca as string | undefined;
+      if (ca) process.env.HCM_CA_FILE = ca;
+    });
+  registerConnectionCommands(program);
+  registerRun(program);
+  registerConnect(program);
+  registerTest(program);
+  registerLogs(program);
+  registerVersion(program);
   registerEmulator(program);
   return program;
 }

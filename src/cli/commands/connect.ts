@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { formatConnectionString, parseConnectionString } from '../../relay/connection-string.js';
+import { LocalForwarder } from '../../relay/forwarder.js';
+import { safeTransport } from '../context.js';
+import { CliError, EXIT_USAGE } from '../exit.js';
+import { parseIntOption } from '../options.js';
+
+export function registerConnect(program: Command): void {
+  program
+    .command('connect')
+    .description('forward a local TCP port through the relay (the sender side, what App Service does)')
+    .argument('<send-connection-string>', 'connection string with a Send rule and EntityPath')
+    .requiredOption('--port <n>', 'local port to listen on (0 picks a free one)')
+    .option('--host <address>', 'local address to bind', '127.0.0.1')
+    .option('--verbose', 'log every connection')
+    .addHelpText('after', '\nPrints one line on stdout when ready: "forwarding <host>:<port> -> <relay>"; errors go to stderr.')
+    .action(async (text: string, opts: { port: string; host: string; verbose?: boolean }) => {
+      let cs;
+      try {
+        cs = parseConnectionString(text, { requireEntityPath: true });
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT_USAGE);
+      }
+      const forwarder = new LocalForwarder(cs, { host: opts.host, port: parseIntOption(opts.port, '--port', 0, 65535), transport: safeTransport() });
+      forwarder.on('log', (level, message) => {
+        if (level !== 'debug' || opts.verbose) process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
+      });
+      let address;
+      try {
+        address = await forwarder.listen();
+      } catch (err) {
+        throw new CliError(`cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`);
+      }
+      process.stdout.write(`forwarding ${address.address}:${address.port} -> ${formatConnectionString(cs).replace(/;SharedAccessKey=<redacted>/, '')}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => forwarder.close().then(resolve, resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { connectionDetails, connectionsTable } from '../format.js';
+import { connectTarget } from '../context.js';
+import { CliError } from '../exit.js';
+
+/** add, list, show, remove, restart: the verbs admins know from Microsoft's HCM CLI. */
+export function registerConnectionCommands(program: Command): void {
+  program
+    .command('add')
+    .description('add a Hybrid Connection by its connection string (Listen rule, with EntityPath)')
+    .argument('<connection-string>', 'e.g. "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=defaultListener;SharedAccessKey=…;EntityPath=hc"')
+    .option('--endpoint <host:port>', 'endpoint to use when the Hybrid Connection has no endpoint metadata')
+    .option('--json', 'print the added connection as JSON')
+    .action(async (connectionString: string, opts: { endpoint?: string; json?: boolean }) => {
+      await withTarget(async (t) => {
+        const added = await t.api.addConnection({ connectionString, endpoint: opts.endpoint });
+        if (opts.json) print(JSON.stringify(added, null, 2));
+        else print(`added ${added.id} -> ${added.endpoint}${t.live ? ' (the running agent is listening now)' : ' (start the agent with "hcm run")'}`);
+      });
+    });
+
+  program
+    .command('list')
+    .alias('ls')
+    .description('list Hybrid Connections with their status (live when an agent is running)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await withTarget(async (t) => {
+        const list = await t.api.listConnections();
+        if (opts.json) {
+          print(JSON.stringify({ agentRunning: t.live, connections: list }, null, 2));
+          return;
+        }
+        if (list.length === 0) {
+          print('no Hybrid Connections yet; add one with: hcm add "<connection string>"');
+          return;
+        }
+        print(connectionsTable(list, t.live));
+        if (!t.live) process.stderr.write('no agent is running: showing the saved configuration (start one with "hcm run")\n');
+      });
+    });
+
+  program
+    .command('show')
+    .description('details of one Hybrid Connection')
+    .argument('<name>', 'name, or namespace/name when two namespaces share a name')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      await withTarget(async (t) => {
+        const details = await t.api.getConnection(await t.resolveId(name));
+        if (opts.json) print(JSON.stringify({ agentRunning: t.live, ...details }, null, 2));
+        else print(connectionDetails(details, t.live));
+      });
+    });
+
+  program
+    .command('remove')
+    .alias('rm')
+    .description('remove a Hybrid Connection (a running agent stops listening on it at once)')
+    .argument('<name>', 'name, or namespace/name')
+    .action(async (name: string) => {
+      await withTarget(async (t) => {
+        const id = await t.resolveId(name);
+        await t.api.removeConnection(id);
+        print(`removed ${id}`);
+      });
+    });
+
+  program
+    .command('restart')
+    .description('drop and re-open the control channel of a Hybrid Connection on the running agent')
+    .argument('<name>', 'name, or namespace/name')
+    .action(async (name: string) => {
+      await withTarget(async (t) => {
+        if (!t.live) throw new CliError('no agent is running, so there is nothing to restart (start one with "hcm run")');
+        const id = await t.resolveId(name);
+        await t.api.restartConnection(id);
+        print(`restarted ${id}`);
+      });
+    });
+}
+
+async function withTarget(fn: (t: Awaited<ReturnType<typeof connectTarget>>) => Promise<void>): Promise<void> {
+  const target = await connectTarget();
+  try {
+    await fn(target);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError((err as Error).message);
+  } finally {
+    await target.close();
+  }
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}

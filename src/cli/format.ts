@@ -1,0 +1,58 @@
+import { STATUS_LABELS, type ConnectionDetails, type ConnectionSummary } from '../shared/api.js';
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** A plain text table: columns padded to their widest cell. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+export function connectionsTable(list: ConnectionSummary[], live: boolean): string {
+  return table(
+    ['NAME', 'NAMESPACE', 'ENDPOINT', 'STATUS', 'ACTIVE', 'TOTAL', 'TO ENDPOINT', 'FROM ENDPOINT'],
+    list.map((c) => [
+      c.name,
+      c.namespace,
+      c.endpoint,
+      live ? STATUS_LABELS[c.status] : 'agent not running',
+      String(c.counters.activeConnections),
+      String(c.counters.totalConnections),
+      formatBytes(c.counters.bytesToEndpoint),
+      formatBytes(c.counters.bytesFromEndpoint),
+    ]),
+  );
+}
+
+export function connectionDetails(c: ConnectionDetails, live: boolean): string {
+  const rows: Array<[string, string]> = [
+    ['Name', c.name],
+    ['Namespace', c.namespace],
+    ['Endpoint', `${c.endpoint} (${c.endpointSource === 'metadata' ? 'from Hybrid Connection metadata' : 'set by hand'})`],
+    ['Status', live ? `${STATUS_LABELS[c.status]} since ${c.statusSince}` : 'agent not running'],
+    ['Service Bus address', c.serviceBusAddress],
+    ['Key name', c.keyName ?? '(SharedAccessSignature)'],
+    ['Created', c.createdAt ?? 'unknown'],
+    ['Last updated', c.updatedAt ?? 'unknown'],
+    ['Listeners', c.listenerCount === null ? 'unknown' : `${c.listenerCount} (all agents on this Hybrid Connection)`],
+    ['Client authorization', c.requiresClientAuthorization === null ? 'unknown' : c.requiresClientAuthorization ? 'required' : 'NOT required'],
+    ['Last error', c.lastError ? `${c.lastError.message} (${c.lastError.at})` : 'none'],
+    ['Connections', `${c.counters.activeConnections} active, ${c.counters.totalConnections} total, ${c.counters.failedConnections} failed`],
+    ['Traffic', `${formatBytes(c.counters.bytesToEndpoint)} to endpoint, ${formatBytes(c.counters.bytesFromEndpoint)} from endpoint`],
+    ['Last connection', c.counters.lastConnectionAt ?? 'never'],
+    ['Added', c.addedAt],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}

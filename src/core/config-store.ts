@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { z } from 'zod';
+import type { HcmPaths } from './paths.js';
+
+/**
+ * The saved configuration: readable settings in config.json, connection strings (which hold
+ * the keys) in secrets.json. Both are written atomically with mode 0600. Every change is a
+ * locked read-modify-write, so the CLI and a running agent can edit at the same time without
+ * losing each other's edits. A file that cannot be read is reported and left as it is.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+const connectionSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  namespace: z.string().min(1),
+  /** sb://host[:port]/ of the namespace, as the portal shows it. */
+  serviceBusAddress: z.string().min(1),
+  keyName: z.string().nullable(),
+  endpoint: z.string().min(1),
+  endpointSource: z.enum(['metadata', 'manual']),
+  addedAt: z.string(),
+});
+
+const configSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  connections: z.array(connectionSchema),
+});
+
+const secretsSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  connectionStrings: z.record(z.string(), z.string()),
+});
+
+export type SavedConnection = z.infer<typeof connectionSchema>;
+export type ConfigFile = z.infer<typeof configSchema>;
+export type SecretsFile = z.infer<typeof secretsSchema>;
+
+/** A saved connection together with its connection string. */
+export interface StoredConnection extends SavedConnection {
+  connectionString: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`${file}: ${problem}. The file was left untouched; fix it or move it aside.`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSnapshot {
+  connections: StoredConnection[];
+}
+
+export class ConfigStore {
+  constructor(private readonly paths: Pick<HcmPaths, 'home' | 'configFile' | 'secretsFile'>) {}
+
+  get configFile(): string {
+    return this.paths.configFile;
+  }
+
+  /** Reads both files; missing files mean an empty configuration. */
+  load(): ConfigSnapshot {
+    const config = readJson(this.paths.configFile, configSchema, { schemaVersion: SCHEMA_VERSION, connections: [] });
+    const secrets = readJson(this.paths.secretsFile, secretsSchema, { schemaVersion: SCHEMA_VERSION, connectionStrings: {} });
+    return {
+      connections: config.connections.map((c) => {
+        const connectionString = secrets.connectionStrings[c.id];
+        if (connectionString === undefined) {
+          throw new ConfigError(this.paths.secretsFile, `has no connection string for "${c.id}" listed in ${this.paths.configFile}`);
+        }
+        return { ...c, connectionString };
+      }),
+    };
+  }
+
+  /** Locked read-modify-write. The mutator may throw to abort without writing. */
+  async update<T>(mutate: (connections: StoredConnection[]) => T): Promise<T> {
+    this.ensureHome();
+    const release = await lockfile.lock(this.paths.home, {
+      lockfilePath: join(this.paths.home, 'config.lock'),
+      retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
+      stale: 10_000,
+    });
+    try {
+      const { connections } = this.load();
+      const result = mutate(connections);
+      const secrets: SecretsFile = { schemaVersion: SCHEMA_VERSION, connectionStrings: {} };
+      const config: ConfigFile = { schemaVersion: SCHEMA_VERSION, connections: [] };
+      for (const { connectionString, ...saved } of connections) {
+        secrets.connectionStrings[saved.id] = connectionString;
+        config.connections.push(saved);
+      }
+      // Secrets first: a config entry must never point at a key that was not written.
+      writeAtomic(this.paths.secretsFile, `${JSON.stringify(secrets, null, 2)}\n`);
+      writeAtomic(this.paths.configFile, `${JSON.stringify(config, null, 2)}\n`);
+      return result;
+    } finally {
+      await release();
+    }
+  }
+
+  private ensureHome(): void {
+    mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * Calls `onChange` after either file changes (debounced). fs.watch on the directory sees the
+   * atomic renames; a slow poll covers file systems where watching does not work.
+   */
+  watch(onChange: () => void): () => void {
+    this.ensureHome();
+    let timer: NodeJS.Timeout | undefined;
+    let last = this.fingerprint();
+    const check = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const now = this.fingerprint();
+        if (now !== last) {
+          last = now;
+          onChange();
+        }
+      }, 100);
+    };
+    let watcher: ReturnType<typeof watch> | undefined;
+    try {
+      watcher = watch(this.paths.home, (_event, file) => {
+        if (!file || file === 'config.json' || file === 'secrets.json' || String(file).endsWith('.json')) check();
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      watcher = undefined;
+    }
+    const poll = setInterval(check, 2000);
+    poll.unref();
+    return () => {
+      watcher?.close();
+      clearInterval(poll);
+      clearTimeout(timer);
+    };
+  }
+
+  private fingerprint(): string {
+    return [this.paths.configFile, this.paths.secretsFile]
+      .map((f) => {
+        try {
+          const s = statSync(f);
+          return `${s.mtimeMs}:${s.size}:${s.ino}`;
+        } catch {
+          return 'none';
+        }
+      })
+      .join('|');
+  }
+}
+
+function readJson<T>(file: string, schema: z.ZodType<T>, empty: T): T {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return empty;
+    throw new ConfigError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!text.trim()) throw new ConfigError(file, 'is empty');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, `is not valid JSON (${(err as Error).message})`);
+  }
+  const version = (json as { schemaVersion?: unknown })?.schemaVersion;
+  if (typeof version === 'number' && version > SCHEMA_VERSION) {
+    throw new ConfigError(file, `was written by a newer version of HCM (schema ${version}; this one reads ${SCHEMA_VERSION})`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(file, `does not match the expected format (${issue.path.join('.') || 'top level'}: ${issue.message})`);
+  }
+  return parsed.data;
+}
+
+/** Write to a temporary file in the same directory, fsync, rename: readers see old or new, never half. */
+export function writeAtomic(file: string, content: string, mode = 0o600): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    if (existsSync(tmp)) unlinkSync(tmp);
+    throw err;
+  }
+}

@@ -1,0 +1,78 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import { connectEndpoint } from '../relay/bridge.js';
+import { type ConnectionString, hostWithPort } from '../relay/connection-string.js';
+import { type Endpoint, formatEndpoint } from '../relay/endpoint.js';
+import { type TransportOptions, tlsOptions } from '../relay/transport.js';
+import type { TestStep } from '../shared/api.js';
+
+/** Reachability checks behind `hcm test` and the UI's Test button: DNS, then TCP, then TLS. */
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+async function step(name: string, run: () => Promise<string>): Promise<TestStep> {
+  const started = performance.now();
+  try {
+    const detail = await run();
+    return { name, ok: true, detail, ms: Math.round(performance.now() - started) };
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message, ms: Math.round(performance.now() - started) };
+  }
+}
+
+async function resolveStep(label: string, host: string): Promise<TestStep> {
+  return step(`DNS ${label} ${host}`, async () => {
+    if (isIP(host)) return `${host} is an IP address`;
+    try {
+      const addresses = await lookup(host, { all: true });
+      return addresses.map((a) => a.address).join(', ');
+    } catch (err) {
+      throw new Error(`cannot resolve ${host} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  });
+}
+
+export async function testEndpoint(endpoint: Endpoint, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<TestStep[]> {
+  const dns = await resolveStep('endpoint', endpoint.host);
+  if (!dns.ok) return [dns];
+  const tcp = await step(`TCP endpoint ${formatEndpoint(endpoint)}`, async () => {
+    const socket = await connectEndpoint(endpoint, timeoutMs);
+    const detail = `connected (local ${socket.localAddress}:${socket.localPort})`;
+    socket.destroy();
+    return detail;
+  });
+  return [dns, tcp];
+}
+
+export async function testRelay(cs: ConnectionString, transport?: TransportOptions, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<TestStep[]> {
+  const port = cs.port ?? (cs.useDevelopmentEmulator ? 80 : 443);
+  const dns = await resolveStep('relay', cs.host);
+  if (!dns.ok) return [dns];
+  const tcp = await step(`TCP relay ${hostWithPort({ host: cs.host, port })}`, async () => {
+    const socket = await connectEndpoint({ host: cs.host, port }, timeoutMs);
+    socket.destroy();
+    return 'connected';
+  });
+  if (!tcp.ok || cs.useDevelopmentEmulator) return [dns, tcp];
+  const handshake = await step(`TLS relay ${cs.host}`, () => tlsHandshake(cs.host, port, transport, timeoutMs));
+  return [dns, tcp, handshake];
+}
+
+function tlsHandshake(host: string, port: number, transport: TransportOptions | undefined, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const { ca } = tlsOptions(transport);
+    const socket = tls.connect({ host, port, servername: isIP(host) ? undefined : host, ca, timeout: timeoutMs });
+    socket.once('secureConnect', () => {
+      const cert = socket.getPeerCertificate();
+      const detail = `${socket.getProtocol()}, certificate for ${cert.subject?.CN ?? '?'} valid until ${cert.valid_to}`;
+      socket.destroy();
+      resolve(detail);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`no TLS answer within ${Math.round(timeoutMs / 1000)} s`));
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`TLS failed: ${err.code ?? ''} ${err.message}`.trim())));
+  });
+}

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import type { ListenerTuning } from '../relay/hybrid-connection-listener.js';
+import type { TransportOptions } from '../relay/transport.js';
+
+/**
+ * Settings read from the environment, shared by every host:
+ *   HCM_CA_FILE                 extra CA certificate(s) to trust (PEM), e.g. the emulator's ca.pem
+ *   HCM_TOKEN_TTL_SECONDS       lifetime of the SAS tokens the agent makes (default 3600)
+ *   HCM_KEEPALIVE_INTERVAL_MS   control-channel ping interval (default 25000)
+ *   HCM_KEEPALIVE_TIMEOUT_MS    ping answer deadline (default 20000)
+ *   HCM_CONNECT_TIMEOUT_MS      endpoint TCP connect timeout (default 15000)
+ */
+export function transportFromEnv(env: NodeJS.ProcessEnv = process.env, caFile?: string): TransportOptions {
+  const file = caFile ?? env.HCM_CA_FILE;
+  if (!file) return {};
+  try {
+    return { ca: readFileSync(file, 'utf8') };
+  } catch (err) {
+    throw new Error(`cannot read the CA file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number between ${min} and ${max}, not "${text}"`);
+  return n;
+}
+
+export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): ListenerTuning {
+  return {
+    tokenTtlSeconds: intFromEnv(env, 'HCM_TOKEN_TTL_SECONDS', 5, 7 * 86400),
+    keepAliveIntervalMs: intFromEnv(env, 'HCM_KEEPALIVE_INTERVAL_MS', 100, 30_000),
+    keepAliveTimeoutMs: intFromEnv(env, 'HCM_KEEPALIVE_TIMEOUT_MS', 100, 60_000),
+    connectTimeoutMs: intFromEnv(env, 'HCM_CONNECT_TIMEOUT_MS', 100, 300_000),
+  };
+}

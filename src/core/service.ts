@@ -1,0 +1,431 @@
+import { EventEmitter } from 'node:events';
+import { platform } from 'node:os';
+import { type ConnectionString, hostWithPort, namespaceName, parseConnectionString } from '../relay/connection-string.js';
+import { type Endpoint, formatEndpoint, parseEndpoint } from '../relay/endpoint.js';
+import { RelayError } from '../relay/errors.js';
+import { RelayEngine } from '../relay/engine.js';
+import type { ListenerSnapshot, ListenerTuning } from '../relay/hybrid-connection-listener.js';
+import { type RuntimeInfo, getRuntimeInfo } from '../relay/runtime-info.js';
+import type { TransportOptions } from '../relay/transport.js';
+import type {
+  AddConnectionInput,
+  AppInfo,
+  ConnectionDetails,
+  ConnectionSummary,
+  HcmBridge,
+  HcmEvent,
+  HcmEvents,
+  LogEntry,
+  TestResult,
+  UpdateState,
+  ValidationResult,
+} from '../shared/api.js';
+import { ConfigStore, type StoredConnection } from './config-store.js';
+import { type ControlServer, startControlServer } from './control-socket.js';
+import { testEndpoint, testRelay } from './diagnostics.js';
+import { Logger } from './logger.js';
+import { type HcmPaths, hcmPaths } from './paths.js';
+import { type UpdateProvider, unsupportedUpdates } from './updates.js';
+import { VERSION } from './version.js';
+
+/**
+ * The one object behind every face of HCM: the desktop app, the browser UI, `hcm run` and the
+ * CLI's offline edits all call this. It owns the config store and (when it runs the agent) the
+ * relay engine and the local control socket.
+ */
+
+export interface HcmServiceOptions {
+  host: 'electron' | 'browser' | 'agent';
+  paths?: HcmPaths;
+  transport?: TransportOptions;
+  /** Run the relay engine and the control socket (false = edit the saved config only). */
+  runAgent?: boolean;
+  logger?: Logger;
+  tuning?: ListenerTuning;
+  updates?: UpdateProvider;
+}
+
+export interface HcmService extends HcmBridge {
+  start(): Promise<void>;
+  stop(options?: { graceMs?: number }): Promise<void>;
+  readonly logger: Logger;
+  /** Resolves a name or `namespace/name` to a connection id (the CLI accepts either). */
+  resolveId(nameOrId: string): Promise<string>;
+}
+
+export class ServiceError extends Error {
+  constructor(
+    readonly code: 'E_NOT_FOUND' | 'E_DUPLICATE' | 'E_INVALID' | 'E_AMBIGUOUS',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+interface RuntimeDetails {
+  createdAt: string | null;
+  updatedAt: string | null;
+  listenerCount: number | null;
+  requiresClientAuthorization: boolean | null;
+}
+
+const COUNTER_EVENT_INTERVAL_MS = 250;
+
+export function connectionIdFor(cs: ConnectionString): string {
+  return `${namespaceName(cs)}/${cs.entityPath}`;
+}
+
+export function createHcmService(options: HcmServiceOptions): HcmService {
+  return new Service(options);
+}
+
+class Service implements HcmService {
+  readonly logger: Logger;
+  private readonly paths: HcmPaths;
+  private readonly store: ConfigStore;
+  private readonly events = new EventEmitter<{ [E in HcmEvent]: [HcmEvents[E]] }>();
+  private readonly engine: RelayEngine | undefined;
+  private readonly runtime = new Map<string, RuntimeDetails>();
+  private readonly loggedStatus = new Map<string, string>();
+  private readonly updates: UpdateProvider;
+  private connections: StoredConnection[] = [];
+  private control: ControlServer | undefined;
+  private unwatch: (() => void) | undefined;
+  private counterTimer: NodeJS.Timeout | undefined;
+  private emitScheduled = false;
+  private started = false;
+
+  constructor(private readonly options: HcmServiceOptions) {
+    this.paths = options.paths ?? hcmPaths();
+    this.store = new ConfigStore(this.paths);
+    this.logger = options.logger ?? new Logger();
+    this.events.setMaxListeners(0);
+    this.updates = options.updates ?? unsupportedUpdates();
+    this.updates.onChange((state) => this.events.emit('update', state));
+    this.logger.on('entry', (entry) => this.events.emit('log', entry));
+    if (options.runAgent !== false) {
+      this.engine = new RelayEngine({ ...options.tuning, transport: options.transport });
+      this.engine.on('status', (s) => this.onStatus(s));
+      this.engine.on('counters', () => this.scheduleCounterEvent());
+      this.engine.on('connected', (id) => void this.refreshRuntime(id));
+      this.engine.on('log', (level, message, id) => this.logger.log(level, message, id));
+    }
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.connections = this.store.load().connections;
+    this.started = true;
+    if (!this.engine) return;
+    this.control = await startControlServer(this.paths.controlSocket, this);
+    this.unwatch = this.store.watch(() => this.reloadConfig());
+    this.logger.info(`agent started (${this.connections.length} connection(s), config ${this.store.configFile})`);
+    this.applyToEngine();
+  }
+
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.unwatch?.();
+    clearTimeout(this.counterTimer);
+    await this.control?.close();
+    this.control = undefined;
+    if (this.engine) {
+      this.logger.info('stopping: no new connections are accepted');
+      await this.engine.stop(options.graceMs ?? 0);
+      this.logger.info('agent stopped');
+    }
+  }
+
+  private reloadConfig(): void {
+    try {
+      this.connections = this.store.load().connections;
+    } catch (err) {
+      this.logger.error(`configuration changed but cannot be read, keeping the running one: ${(err as Error).message}`);
+      return;
+    }
+    this.applyToEngine();
+    this.emitConnections();
+  }
+
+  private applyToEngine(): void {
+    if (!this.engine) return;
+    const specs = [];
+    for (const c of this.connections) {
+      try {
+        specs.push({ id: c.id, connectionString: c.connectionString, endpoint: parseEndpoint(c.endpoint) });
+      } catch (err) {
+        this.logger.error(`skipping connection: ${(err as Error).message}`, c.id);
+      }
+    }
+    this.engine.apply(specs);
+  }
+
+  // ------------------------------------------------------------ events
+
+  on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void): () => void {
+    const l = listener as (payload: HcmEvents[HcmEvent]) => void;
+    this.events.on(event, l as never);
+    return () => this.events.off(event, l as never);
+  }
+
+  private onStatus(s: ListenerSnapshot): void {
+    // Log transitions only; the listener already logs each error as it happens.
+    if (this.loggedStatus.get(s.id) !== s.status) {
+      this.loggedStatus.set(s.id, s.status);
+      this.logger.log(s.status === 'Connected' || s.status === 'Connecting' ? 'info' : 'warn', `status ${s.status}`, s.id);
+    }
+    this.emitConnections();
+  }
+
+  private scheduleCounterEvent(): void {
+    if (this.counterTimer) return;
+    this.counterTimer = setTimeout(() => {
+      this.counterTimer = undefined;
+      this.emitConnections();
+    }, COUNTER_EVENT_INTERVAL_MS);
+  }
+
+  private emitConnections(): void {
+    if (this.emitScheduled) return;
+    this.emitScheduled = true;
+    queueMicrotask(() => {
+      this.emitScheduled = false;
+      this.events.emit('connections', this.summaries());
+    });
+  }
+
+  // ------------------------------------------------------------ queries
+
+  async getAppInfo(): Promise<AppInfo> {
+    return { version: VERSION, host: this.options.host, platform: platform(), configDir: this.paths.home, logDir: this.paths.logDir };
+  }
+
+  async listConnections(): Promise<ConnectionSummary[]> {
+    this.ensureLoaded();
+    return this.summaries();
+  }
+
+  private ensureLoaded(): void {
+    if (!this.started) this.connections = this.store.load().connections;
+  }
+
+  private summaries(): ConnectionSummary[] {
+    return this.connections.map((c) => this.summary(c));
+  }
+
+  private summary(c: StoredConnection): ConnectionSummary {
+    const snap = this.engine?.snapshot(c.id);
+    return {
+      id: c.id,
+      name: c.name,
+      namespace: c.namespace,
+      endpoint: c.endpoint,
+      status: snap?.status ?? 'NotConnected',
+      statusSince: (snap?.statusSince ?? new Date(c.addedAt)).toISOString(),
+      lastError: snap?.lastError ? { message: snap.lastError.message, at: snap.lastError.at.toISOString() } : null,
+      counters: {
+        activeConnections: snap?.counters.activeConnections ?? 0,
+        totalConnections: snap?.counters.totalConnections ?? 0,
+        failedConnections: snap?.counters.failedConnections ?? 0,
+        bytesToEndpoint: snap?.counters.bytesToEndpoint ?? 0,
+        bytesFromEndpoint: snap?.counters.bytesFromEndpoint ?? 0,
+        lastConnectionAt: snap?.counters.lastConnectionAt?.toISOString() ?? null,
+      },
+    };
+  }
+
+  async resolveId(nameOrId: string): Promise<string> {
+    this.ensureLoaded();
+    const exact = this.connections.find((c) => c.id === nameOrId);
+    if (exact) return exact.id;
+    const byName = this.connections.filter((c) => c.name.toLowerCase() === nameOrId.toLowerCase() || c.id.toLowerCase() === nameOrId.toLowerCase());
+    if (byName.length === 1) return byName[0]!.id;
+    if (byName.length > 1) {
+      throw new ServiceError('E_AMBIGUOUS', `"${nameOrId}" matches ${byName.map((c) => c.id).join(', ')}; use namespace/name`);
+    }
+    throw new ServiceError('E_NOT_FOUND', `no connection named "${nameOrId}"${this.connections.length ? ` (have: ${this.connections.map((c) => c.id).join(', ')})` : ' (none added yet)'}`);
+  }
+
+  private find(id: string): StoredConnection {
+    this.ensureLoaded();
+    const c = this.connections.find((x) => x.id === id);
+    if (!c) throw new ServiceError('E_NOT_FOUND', `no connection with id "${id}"`);
+    return c;
+  }
+
+  async getConnection(id: string): Promise<ConnectionDetails> {
+    const c = this.find(id);
+    await this.refreshRuntime(id).catch(() => undefined);
+    const rt = this.runtime.get(id);
+    return {
+      ...this.summary(c),
+      serviceBusAddress: c.serviceBusAddress,
+      keyName: c.keyName,
+      createdAt: rt?.createdAt ?? null,
+      updatedAt: rt?.updatedAt ?? null,
+      listenerCount: rt?.listenerCount ?? null,
+      requiresClientAuthorization: rt?.requiresClientAuthorization ?? null,
+      addedAt: c.addedAt,
+      endpointSource: c.endpointSource,
+    };
+  }
+
+  /**
+   * Asks the relay for the Hybrid Connection's metadata. When the endpoint came from metadata and
+   * the admin changed it in Azure, the saved endpoint follows (new connections use the new one).
+   */
+  private async refreshRuntime(id: string): Promise<void> {
+    const c = this.connections.find((x) => x.id === id);
+    if (!c) return;
+    let info: RuntimeInfo;
+    try {
+      info = await getRuntimeInfo(parseConnectionString(c.connectionString), { ...this.options.transport, timeoutMs: 10_000 });
+    } catch (err) {
+      this.logger.debug(`runtime information not available: ${(err as Error).message}`, id);
+      return;
+    }
+    this.runtime.set(id, {
+      createdAt: info.createdAt ?? null,
+      updatedAt: info.updatedAt ?? null,
+      listenerCount: info.listenerCount ?? null,
+      requiresClientAuthorization: info.requiresClientAuthorization ?? null,
+    });
+    if (c.endpointSource === 'metadata' && info.endpoint && formatEndpoint(info.endpoint) !== c.endpoint) {
+      const next = formatEndpoint(info.endpoint);
+      this.logger.info(`endpoint metadata changed in Azure: ${c.endpoint} -> ${next}`, id);
+      await this.store.update((list) => {
+        const entry = list.find((x) => x.id === id);
+        if (entry) entry.endpoint = next;
+      });
+      this.reloadConfig();
+    }
+  }
+
+  async validateConnectionString(connectionString: string): Promise<ValidationResult> {
+    let cs: ConnectionString;
+    try {
+      cs = parseConnectionString(String(connectionString ?? ''), { requireEntityPath: true });
+      if (!cs.sharedAccessKeyName && !cs.sharedAccessSignature) {
+        throw new RelayError('E_CONNECTION_STRING', 'connection string has no SharedAccessKeyName/SharedAccessKey');
+      }
+    } catch (err) {
+      return { ok: false, stage: 'parse', error: (err as Error).message };
+    }
+    let info: RuntimeInfo;
+    try {
+      info = await getRuntimeInfo(cs, { ...this.options.transport, timeoutMs: 15_000 });
+    } catch (err) {
+      return { ok: false, stage: 'relay', error: (err as Error).message };
+    }
+    const id = connectionIdFor(cs);
+    this.ensureLoaded();
+    const warnings: string[] = [];
+    if (cs.sharedAccessSignature) warnings.push('uses a fixed SharedAccessSignature: it cannot be renewed, and the connection stops when it expires');
+    if (cs.sharedAccessKeyName && /manage/i.test(cs.sharedAccessKeyName)) {
+      warnings.push(`uses the rule "${cs.sharedAccessKeyName}", which can probably manage the namespace; a Listen-only rule (defaultListener) is safer`);
+    }
+    if (info.listenerCount !== undefined && info.listenerCount >= 25) warnings.push('already has 25 listeners, the most Azure allows; this agent will be refused');
+    return {
+      ok: true,
+      id,
+      name: cs.entityPath!,
+      namespace: namespaceName(cs),
+      serviceBusAddress: `sb://${hostWithPort(cs)}/`,
+      keyName: cs.sharedAccessKeyName ?? null,
+      endpoint: info.endpoint ? formatEndpoint(info.endpoint) : null,
+      endpointProblem: info.endpointProblem ?? null,
+      listenerCount: info.listenerCount ?? null,
+      alreadyAdded: this.connections.some((c) => c.id === id),
+      warnings,
+    };
+  }
+
+  // ------------------------------------------------------------ changes
+
+  async addConnection(input: AddConnectionInput): Promise<ConnectionDetails> {
+    const text = String(input?.connectionString ?? '').trim();
+    const v = await this.validateConnectionString(text);
+    if (!v.ok) throw new ServiceError('E_INVALID', v.error);
+    let endpoint: Endpoint;
+    let source: 'metadata' | 'manual';
+    if (input.endpoint !== undefined && input.endpoint !== '') {
+      if (v.endpoint) {
+        throw new ServiceError('E_INVALID', `the Hybrid Connection already defines its endpoint (${v.endpoint}); an explicit endpoint is only for Hybrid Connections without one`);
+      }
+      try {
+        endpoint = parseEndpoint(String(input.endpoint));
+      } catch (err) {
+        throw new ServiceError('E_INVALID', (err as Error).message);
+      }
+      source = 'manual';
+    } else {
+      if (!v.endpoint) throw new ServiceError('E_INVALID', `${v.endpointProblem ?? 'no endpoint metadata'}; give the endpoint explicitly as host:port`);
+      endpoint = parseEndpoint(v.endpoint);
+      source = 'metadata';
+    }
+    const cs = parseConnectionString(text, { requireEntityPath: true });
+    await this.store.update((list) => {
+      if (list.some((c) => c.id === v.id)) throw new ServiceError('E_DUPLICATE', `"${v.id}" is already added; remove it first to replace it (e.g. after a key rotation)`);
+      list.push({
+        id: v.id,
+        name: v.name,
+        namespace: v.namespace,
+        serviceBusAddress: v.serviceBusAddress,
+        keyName: cs.sharedAccessKeyName ?? null,
+        endpoint: formatEndpoint(endpoint),
+        endpointSource: source,
+        addedAt: new Date().toISOString(),
+        connectionString: text,
+      });
+    });
+    this.logger.info(`added, endpoint ${formatEndpoint(endpoint)} (${source === 'metadata' ? 'from the Hybrid Connection metadata' : 'given by hand'})`, v.id);
+    this.reloadConfig();
+    return this.getConnection(v.id);
+  }
+
+  async removeConnection(id: string): Promise<void> {
+    this.find(String(id));
+    await this.store.update((list) => {
+      const i = list.findIndex((c) => c.id === id);
+      if (i < 0) throw new ServiceError('E_NOT_FOUND', `no connection with id "${id}"`);
+      list.splice(i, 1);
+    });
+    this.runtime.delete(id);
+    this.logger.info('removed', id);
+    this.reloadConfig();
+  }
+
+  async restartConnection(id: string): Promise<void> {
+    this.find(String(id));
+    if (!this.engine) throw new ServiceError('E_INVALID', 'no agent is running here; start one with "hcm run"');
+    this.logger.info('restart requested', id);
+    await this.engine.restart(id);
+  }
+
+  async testConnection(id: string): Promise<TestResult> {
+    const c = this.find(String(id));
+    const cs = parseConnectionString(c.connectionString);
+    const steps = [...(await testEndpoint(parseEndpoint(c.endpoint))), ...(await testRelay(cs, this.options.transport))];
+    return { target: c.id, ok: steps.every((s) => s.ok), steps };
+  }
+
+  async getLogs(options: { afterSeq?: number; limit?: number } = {}): Promise<LogEntry[]> {
+    const after = Number.isFinite(options?.afterSeq) ? Number(options.afterSeq) : 0;
+    const limit = Number.isFinite(options?.limit) ? Math.max(1, Math.min(5000, Number(options.limit))) : 500;
+    return this.logger.entries(after, limit);
+  }
+
+  getUpdateState(): Promise<UpdateState> {
+    return Promise.resolve(this.updates.getState());
+  }
+
+  checkForUpdates(): Promise<UpdateState> {
+    return this.updates.check();
+  }
+
+  installUpdate(): Promise<void> {
+    return this.updates.install();
+  }
+}

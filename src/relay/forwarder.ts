@@ -1,0 +1,90 @@
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { ConnectionString } from './connection-string.js';
+import { RelayHandshakeError } from './errors.js';
+import { pipeSocketAndWebSocket } from './pipe.js';
+import { openSender } from './sender.js';
+import { type TokenProvider, tokenProviderFor } from './token-provider.js';
+import type { TransportOptions } from './transport.js';
+
+/**
+ * The sender side as a local TCP port (`hcm connect`): every TCP connection accepted here opens
+ * a sender WebSocket through the relay, which is exactly what App Service does for each
+ * connection an app makes to a Hybrid Connection endpoint.
+ */
+
+export interface ForwarderOptions {
+  host?: string;
+  port: number;
+  transport?: TransportOptions;
+}
+
+export interface ForwarderEvents {
+  log: ['debug' | 'info' | 'warn' | 'error', string];
+}
+
+export class LocalForwarder extends EventEmitter<ForwarderEvents> {
+  private server: net.Server | undefined;
+  private readonly tokens: TokenProvider;
+  private readonly sockets = new Set<net.Socket>();
+  active = 0;
+  total = 0;
+  failed = 0;
+
+  constructor(
+    private readonly cs: ConnectionString,
+    private readonly options: ForwarderOptions,
+  ) {
+    super();
+    this.tokens = tokenProviderFor(cs);
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => this.onConnection(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve(server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private onConnection(socket: net.Socket): void {
+    // Paused until the relay pairs us with a listener: what the client sends waits in the kernel.
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.setNoDelay(true);
+    openSender(this.cs, { ...this.options.transport, tokens: this.tokens }).then(
+      (ws) => {
+        if (socket.destroyed) {
+          ws.terminate();
+          return;
+        }
+        this.active++;
+        this.total++;
+        pipeSocketAndWebSocket(ws, socket, {
+          onBytes: () => undefined,
+          onClosed: (stats, reason) => {
+            this.active--;
+            this.emit('log', 'debug', `connection closed (${reason}; ${stats.bytesFromSocket} B sent, ${stats.bytesToSocket} B received)`);
+          },
+        }, 'keep-open');
+        socket.resume();
+      },
+      (err: Error) => {
+        this.failed++;
+        const text = err instanceof RelayHandshakeError ? `the relay refused the connection: ${err.status} ${err.description}` : err.message;
+        this.emit('log', 'warn', text);
+        socket.destroy();
+      },
+    );
+  }
+}
