@@ -6,6 +6,7 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
 import { registerTest } from './commands/test.js';
+import { registerUi } from './commands/ui.js';
 import { registerVersion } from './commands/version.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exit.js';
 import { VERSION } from '../core/version.js';
@@ -27,6 +28,7 @@ function buildProgram(): Command {
   registerTest(program);
   registerLogs(program);
   registerVersion(program);
+  registerUi(program);
   registerEmulator(program);
   return program;
 }

@@ -1,0 +1,57 @@
+import { Body1, Button, Caption1, Subtitle1, makeStyles, tokens } from '@fluentui/react-components';
+import { Add20Regular, PlugConnected48Regular } from '@fluentui/react-icons';
+
+const useStyles = makeStyles({
+  root: {
+    display: 'flex',
+    flexDirection: 'column',
+    alignItems: 'center',
+    textAlign: 'center',
+    gap: tokens.spacingVerticalM,
+    padding: `${tokens.spacingVerticalXXXL} ${tokens.spacingHorizontalL}`,
+    maxWidth: '42rem',
+    margin: '0 auto',
+  },
+  icon: { color: tokens.colorBrandForeground1 },
+  steps: { textAlign: 'start', margin: 0, paddingInlineStart: tokens.spacingHorizontalXL, display: 'grid', gap: tokens.spacingVerticalXS },
+  code: { fontFamily: tokens.fontFamilyMonospace },
+});
+
+/** What a first-time admin sees: where to find a connection string and what to do with it. */
+export function EmptyState({ onAdd }: { onAdd: () => void }) {
+  const styles = useStyles();
+  return (
+    <section className={styles.root} aria-labelledby="empty-title" data-testid="empty-state">
+      <PlugConnected48Regular className={styles.icon} aria-hidden />
+      <Subtitle1 as="h2" id="empty-title">
+        No Hybrid Connections yet
+      </Subtitle1>
+      <Body1>This machine relays traffic for the Hybrid Connections you add here. To add one:</Body1>
+      <ol className={styles.steps}>
+        <li>
+          <Body1>
+            In the Azure portal, open your Relay namespace, then <strong>Hybrid Connections</strong> and the connection
+            your app uses.
+          </Body1>
+        </li>
+        <li>
+          <Body1>
+            Under <strong>Shared access policies</strong>, choose a policy with <strong>Listen</strong> rights (often{' '}
+            <span className={styles.code}>defaultListener</span>) and copy its primary connection string.
+          </Body1>
+        </li>
+        <li>
+          <Body1>
+            Choose <strong>Add connection</strong> and paste it. The endpoint is read from the Hybrid Connection.
+          </Body1>
+        </li>
+      </ol>
+      <Button appearance="primary" icon={<Add20Regular />} onClick={onAdd}>
+        Add connection
+      </Button>
+      <Caption1>
+        From a terminal: <span className={styles.code}>hcm add "&lt;connection string&gt;"</span>
+      </Caption1>
+    </section>
+  );
+}

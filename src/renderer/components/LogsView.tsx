@@ -1,0 +1,145 @@
+import {
+  Button,
+  Dropdown,
+  Field,
+  Option,
+  SearchBox,
+  Switch,
+  Text,
+  makeStyles,
+  mergeClasses,
+  tokens,
+} from '@fluentui/react-components';
+import { Copy20Regular } from '@fluentui/react-icons';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { LogLevel } from '../../shared/api.js';
+import { formatTime } from '../format.js';
+import { type LogFilter, filterLogs, logsAsText } from '../state/log-buffer.js';
+import { useHcm } from '../state/use-hcm.js';
+import { useNotify } from './notify.js';
+
+const useStyles = makeStyles({
+  root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, flexGrow: 1, minHeight: '16rem' },
+  toolbar: { display: 'flex', flexWrap: 'wrap', alignItems: 'flex-end', gap: tokens.spacingHorizontalM },
+  search: { minWidth: '12rem', flexGrow: 1, maxWidth: '28rem' },
+  lines: {
+    flexGrow: 1,
+    minHeight: '8rem',
+    margin: 0,
+    padding: tokens.spacingVerticalS,
+    listStyle: 'none',
+    overflow: 'auto',
+    fontFamily: tokens.fontFamilyMonospace,
+    fontSize: tokens.fontSizeBase200,
+    lineHeight: tokens.lineHeightBase300,
+    backgroundColor: tokens.colorNeutralBackground2,
+    border: `1px solid ${tokens.colorNeutralStroke2}`,
+    borderRadius: tokens.borderRadiusMedium,
+    userSelect: 'text',
+  },
+  line: { display: 'flex', flexWrap: 'wrap', columnGap: tokens.spacingHorizontalS, paddingBlock: '1px', overflowWrap: 'anywhere' },
+  time: { color: tokens.colorNeutralForeground3 },
+  level: { minWidth: '5ch', fontWeight: tokens.fontWeightSemibold, textTransform: 'uppercase' },
+  debug: { color: tokens.colorNeutralForeground3 },
+  info: { color: tokens.colorBrandForeground1 },
+  warn: { color: tokens.colorPaletteMarigoldForeground2 },
+  error: { color: tokens.colorPaletteRedForeground1 },
+  connection: { color: tokens.colorNeutralForeground2 },
+  message: { flexBasis: '20rem', flexGrow: 1, minWidth: 0 },
+  footer: { color: tokens.colorNeutralForeground3 },
+});
+
+const LEVELS: Array<{ value: LogLevel; label: string }> = [
+  { value: 'debug', label: 'Everything (debug and up)' },
+  { value: 'info', label: 'Info and up' },
+  { value: 'warn', label: 'Warnings and errors' },
+  { value: 'error', label: 'Errors only' },
+];
+
+const ALL = '*';
+
+/** Live log lines of the host, filterable by level, connection and text, and copyable. */
+export function LogsView() {
+  const styles = useStyles();
+  const logs = useHcm((s) => s.logs);
+  const connections = useHcm((s) => s.connections);
+  const notify = useNotify();
+  const [filter, setFilter] = useState<LogFilter>({ minLevel: 'info', connection: null, text: '' });
+  const [follow, setFollow] = useState(true);
+  const listRef = useRef<HTMLOListElement>(null);
+  const shown = useMemo(() => filterLogs(logs, filter), [logs, filter]);
+
+  useEffect(() => {
+    const el = listRef.current;
+    if (follow && el) el.scrollTop = el.scrollHeight;
+  }, [shown, follow]);
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(logsAsText(shown));
+      notify('success', `Copied ${shown.length} line${shown.length === 1 ? '' : 's'}`);
+    } catch (err) {
+      notify('error', 'Could not copy', (err as Error).message);
+    }
+  };
+
+  const levelLabel = LEVELS.find((l) => l.value === filter.minLevel)!.label;
+  const connectionLabel = filter.connection === null ? 'All connections' : (connections.find((c) => c.id === filter.connection)?.name ?? filter.connection);
+  return (
+    <div className={styles.root}>
+      <div className={styles.toolbar} role="toolbar" aria-label="Log filters">
+        <Field label="Search" className={styles.search}>
+          <SearchBox value={filter.text} onChange={(_, data) => setFilter((f) => ({ ...f, text: data.value }))} placeholder="Text in the message" data-testid="log-search" />
+        </Field>
+        <Field label="Level">
+          <Dropdown
+            value={levelLabel}
+            selectedOptions={[filter.minLevel]}
+            onOptionSelect={(_, data) => setFilter((f) => ({ ...f, minLevel: data.optionValue as LogLevel }))}
+            data-testid="log-level"
+          >
+            {LEVELS.map((l) => (
+              <Option key={l.value} value={l.value}>
+                {l.label}
+              </Option>
+            ))}
+          </Dropdown>
+        </Field>
+        <Field label="Connection">
+          <Dropdown
+            value={connectionLabel}
+            selectedOptions={[filter.connection ?? ALL]}
+            onOptionSelect={(_, data) => setFilter((f) => ({ ...f, connection: data.optionValue === ALL ? null : (data.optionValue ?? null) }))}
+          >
+            <Option value={ALL}>All connections</Option>
+            {connections.map((c) => (
+              <Option key={c.id} value={c.id}>
+                {c.name}
+              </Option>
+            ))}
+          </Dropdown>
+        </Field>
+        <Switch label="Follow new lines" checked={follow} onChange={(_, data) => setFollow(data.checked)} />
+        <Button icon={<Copy20Regular />} onClick={copy} disabled={shown.length === 0}>
+          Copy shown lines
+        </Button>
+      </div>
+      {/* A focusable region so keyboard users can scroll it; not a live region, which would read every line aloud. */}
+      <ol ref={listRef} className={styles.lines} tabIndex={0} aria-label="Log lines" data-testid="log-lines">
+        {shown.map((e) => (
+          <li key={e.seq} className={styles.line} data-level={e.level}>
+            <time className={styles.time} dateTime={e.time}>
+              {formatTime(e.time)}
+            </time>
+            <span className={mergeClasses(styles.level, styles[e.level])}>{e.level}</span>
+            {e.connection && <span className={styles.connection}>[{e.connection}]</span>}
+            <span className={styles.message}>{e.message}</span>
+          </li>
+        ))}
+      </ol>
+      <Text className={styles.footer} size={200} data-testid="log-count">
+        {shown.length === logs.length ? `${logs.length} lines` : `${shown.length} of ${logs.length} lines shown`}
+      </Text>
+    </div>
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * Checks the arguments of a contract call before it reaches the service. Every transport that
+ * receives calls from outside its process (Electron IPC, the browser host's WebSocket) runs
+ * this first, so a compromised or buggy caller cannot hand the service odd shapes.
+ * Plain TypeScript on purpose: src/shared has no runtime dependencies.
+ */
+import { HCM_METHODS, type HcmMethod } from './api.js';
+
+export class ArgumentError extends Error {
+  readonly code = 'EINVAL';
+}
+
+const MAX_ID = 300;
+const MAX_CONNECTION_STRING = 4096;
+const MAX_ENDPOINT = 300;
+
+export function isHcmMethod(name: unknown): name is HcmMethod {
+  return typeof name === 'string' && (HCM_METHODS as readonly string[]).includes(name);
+}
+
+/** Returns the arguments to pass on, or throws ArgumentError naming what is wrong. */
+export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
+  if (!Array.isArray(args)) throw new ArgumentError(`${method}: arguments must be a list`);
+  switch (method) {
+    case 'getAppInfo':
+    case 'listConnections':
+    case 'getUpdateState':
+    case 'checkForUpdates':
+    case 'installUpdate':
+      expectCount(method, args, 0, 0);
+      return [];
+    case 'getConnection':
+    case 'removeConnection':
+    case 'restartConnection':
+    case 'testConnection':
+      expectCount(method, args, 1, 1);
+      return [text(method, 'id', args[0], MAX_ID)];
+    case 'validateConnectionString':
+      expectCount(method, args, 1, 1);
+      return [text(method, 'connectionString', args[0], MAX_CONNECTION_STRING, true)];
+    case 'addConnection': {
+      expectCount(method, args, 1, 1);
+      const input = record(method, 'input', args[0], ['connectionString', 'endpoint']);
+      const out: { connectionString: string; endpoint?: string } = {
+        connectionString: text(method, 'connectionString', input.connectionString, MAX_CONNECTION_STRING),
+      };
+      if (input.endpoint !== undefined) out.endpoint = text(method, 'endpoint', input.endpoint, MAX_ENDPOINT);
+      return [out];
+    }
+    case 'getLogs': {
+      expectCount(method, args, 0, 1);
+      if (args[0] === undefined) return [];
+      const options = record(method, 'options', args[0], ['afterSeq', 'limit']);
+      const out: { afterSeq?: number; limit?: number } = {};
+      if (options.afterSeq !== undefined) out.afterSeq = integer(method, 'afterSeq', options.afterSeq, 0, Number.MAX_SAFE_INTEGER);
+      if (options.limit !== undefined) out.limit = integer(method, 'limit', options.limit, 1, 10_000);
+      return [out];
+    }
+    default: {
+      const never: never = method;
+      throw new ArgumentError(`unknown method ${String(never)}`);
+    }
+  }
+}
+
+function expectCount(method: string, args: unknown[], min: number, max: number): void {
+  if (args.length < min || args.length > max) {
+    const want = min === max ? `${min}` : `${min} to ${max}`;
+    throw new ArgumentError(`${method}: expected ${want} argument(s), got ${args.length}`);
+  }
+}
+
+function text(method: string, name: string, value: unknown, max: number, allowEmpty = false): string {
+  if (typeof value !== 'string') throw new ArgumentError(`${method}: ${name} must be a string`);
+  if (!allowEmpty && value.length === 0) throw new ArgumentError(`${method}: ${name} must not be empty`);
+  if (value.length > max) throw new ArgumentError(`${method}: ${name} is longer than ${max} characters`);
+  return value;
+}
+
+function integer(method: string, name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ArgumentError(`${method}: ${name} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function record(method: string, name: string, value: unknown, allowed: string[]): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ArgumentError(`${method}: ${name} must be an object`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new ArgumentError(`${method}: unexpected field "${key}" in ${name}`);
+  }
+  return value as Record<string, unknown>;
+}
