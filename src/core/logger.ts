@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type WriteStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry, LogLevel } from '../shared/api.js';
 
@@ -37,7 +37,8 @@ export class Logger extends EventEmitter<{ entry: [LogEntry] }> {
   private readonly ring: LogEntry[] = [];
   private readonly ringSize: number;
   private level: number;
-  private stream: WriteStream | undefined;
+  /** Synchronous appends: a line is on disk before the next one, even in a crash or a burst. */
+  private fd: number | undefined;
   private fileBytes = 0;
 
   constructor(private readonly options: LoggerOptions = {}) {
@@ -82,34 +83,40 @@ export class Logger extends EventEmitter<{ entry: [LogEntry] }> {
   }
 
   close(): Promise<void> {
-    const stream = this.stream;
-    this.stream = undefined;
-    return new Promise((resolve) => (stream ? stream.end(resolve) : resolve()));
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    return Promise.resolve();
   }
 
   private openFile(): void {
     const dir = this.options.dir!;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = join(dir, LOG_FILE);
-    this.fileBytes = existsSync(file) ? statSync(file).size : 0;
-    this.stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
-    this.stream.on('error', () => {
-      this.stream = undefined; // a full disk must not take the agent down
-    });
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      this.fd = openSync(join(dir, LOG_FILE), 'a', 0o600);
+      this.fileBytes = fstatSync(this.fd).size;
+    } catch {
+      this.fd = undefined; // no log file is better than no agent
+    }
   }
 
   private writeFile(text: string): void {
-    if (!this.stream) return;
-    const max = this.options.maxFileBytes ?? 5 * 1024 * 1024;
-    if (this.fileBytes + text.length > max) this.rotate();
-    this.stream?.write(text);
-    this.fileBytes += Buffer.byteLength(text);
+    if (this.fd === undefined) return;
+    const bytes = Buffer.from(text);
+    if (this.fileBytes + bytes.length > (this.options.maxFileBytes ?? 5 * 1024 * 1024)) this.rotate();
+    if (this.fd === undefined) return;
+    try {
+      writeSync(this.fd, bytes);
+      this.fileBytes += bytes.length;
+    } catch {
+      // A full disk must not take the agent down; the ring buffer and stderr still work.
+    }
   }
 
   private rotate(): void {
     const dir = this.options.dir!;
     const keep = this.options.maxFiles ?? 5;
-    this.stream?.end();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
     const name = (i: number) => join(dir, i === 0 ? LOG_FILE : `${LOG_FILE}.${i}`);
     try {
       if (existsSync(name(keep - 1))) unlinkSync(name(keep - 1));

@@ -76,7 +76,7 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
             this.active--;
             this.emit('log', 'debug', `connection closed (${reason}; ${stats.bytesFromSocket} B sent, ${stats.bytesToSocket} B received)`);
           },
-        }, 'keep-open');
+        });
         socket.resume();
       },
       (err: Error) => {

@@ -9,13 +9,12 @@ import WebSocket from 'ws';
  * Backpressure: a slow TCP peer pauses reading from the WebSocket; a slow WebSocket pauses
  * reading from TCP. Memory per connection stays bounded by the high-water marks below.
  *
- * Ending: WebSocket has no half-close, so a TCP FIN cannot be passed on as such. Two policies:
- *  - 'close' (the agent, endpoint side): when the endpoint shuts down its sending side, what it
- *    sent is flushed and the WebSocket is closed (1000), ending the tunnel both ways. A server
- *    that sends FIN is done, so nothing is lost in practice.
- *  - 'keep-open' (`hcm connect`, app side): when the local client shuts down its sending side
- *    (e.g. `nc -N`), the tunnel stays open so the server's answer still arrives; the endpoint is
- *    not told about the FIN, and the tunnel ends when the server closes or the client fully closes.
+ * Ending: WebSocket has no half-close, so a TCP FIN cannot be passed on as such. When the TCP
+ * peer shuts down its sending side, what it sent is flushed and the WebSocket is closed (1000),
+ * which ends the tunnel both ways. A FIN cannot be told apart from a full close, and keeping
+ * tunnels open after one would leak them for every client that simply closed (Redis servers,
+ * for one, never close idle connections). The cost: a client that half-closes and then waits
+ * for the answer (`nc -N`) does not get it.
  * When the WebSocket closes, the TCP peer gets a FIN after every byte already received, and the
  * socket is destroyed shortly after.
  */
@@ -35,9 +34,7 @@ export interface PipeCallbacks {
   onClosed(stats: PipeStats, reason: string): void;
 }
 
-export type HalfClosePolicy = 'close' | 'keep-open';
-
-export function pipeSocketAndWebSocket(ws: WebSocket, tcp: net.Socket, callbacks: PipeCallbacks, onHalfClose: HalfClosePolicy = 'close'): void {
+export function pipeSocketAndWebSocket(ws: WebSocket, tcp: net.Socket, callbacks: PipeCallbacks): void {
   const stats: PipeStats = { bytesToSocket: 0, bytesFromSocket: 0 };
   let pendingToWs = 0;
   let tcpPausedForWs = false;
@@ -90,8 +87,6 @@ export function pipeSocketAndWebSocket(ws: WebSocket, tcp: net.Socket, callbacks
 
   tcp.on('end', () => {
     closeReason = 'TCP peer closed the connection';
-    if (onHalfClose === 'keep-open') return;
-    // Flush what it sent, then end the tunnel (WebSocket cannot half-close).
     if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'peer closed');
   });
   tcp.on('error', (err) => {

@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, ConfigStore, type StoredConnection } from '../../src/core/config-store.js';
+
+function store() {
+  const home = mkdtempSync(join(tmpdir(), 'hcm-cfg-'));
+  return { home, store: new ConfigStore({ home, configFile: join(home, 'config.json'), secretsFile: join(home, 'secrets.json') }) };
+}
+
+const conn = (id: string): StoredConnection => ({
+  id,
+  name: id.split('/')[1]!,
+  namespace: id.split('/')[0]!,
+  serviceBusAddress: 'sb://ns.servicebus.windows.net/',
+  keyName: 'defaultListener',
+  endpoint: 'db:5432',
+  endpointSource: 'metadata',
+  addedAt: new Date(0).toISOString(),
+  connectionString: `Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=defaultListener;SharedAccessKey=SECRET-${id};EntityPath=${id.split('/')[1]}`,
+});
+
+describe('ConfigStore', () => {
+  it('starts empty, saves settings and keys in separate 0600 files', async () => {
+    const { home, store: s } = store();
+    expect(s.load().connections).toEqual([]);
+    await s.update((list) => list.push(conn('ns/a')));
+    const config = readFileSync(join(home, 'config.json'), 'utf8');
+    const secrets = readFileSync(join(home, 'secrets.json'), 'utf8');
+    expect(config).not.toContain('SECRET');
+    expect(JSON.parse(config)).toMatchObject({ schemaVersion: 1, connections: [{ id: 'ns/a', endpoint: 'db:5432' }] });
+    expect(secrets).toContain('SECRET-ns/a');
+    if (process.platform !== 'win32') {
+      expect(statSync(join(home, 'config.json')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(home, 'secrets.json')).mode & 0o777).toBe(0o600);
+    }
+    expect(s.load().connections[0]!.connectionString).toContain('SECRET-ns/a');
+  });
+
+  it('loses no edit when many writers change it at once', async () => {
+    const { home } = store();
+    const writers = Array.from({ length: 20 }, () => new ConfigStore({ home, configFile: join(home, 'config.json'), secretsFile: join(home, 'secrets.json') }));
+    await Promise.all(writers.map((w, i) => w.update((list) => list.push(conn(`ns/c${i}`)))));
+    expect(writers[0]!.load().connections.map((c) => c.id).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `ns/c${i}`).sort());
+  });
+
+  it('reports a corrupt file by name and leaves it untouched, also on update', async () => {
+    const { home, store: s } = store();
+    const file = join(home, 'config.json');
+    writeFileSync(file, '{"schemaVersion":1,"connections":[');
+    expect(() => s.load()).toThrow(ConfigError);
+    expect(() => s.load()).toThrow(new RegExp(`${file}: is not valid JSON`));
+    await expect(s.update((list) => list.push(conn('ns/x')))).rejects.toThrow(/not valid JSON/);
+    expect(readFileSync(file, 'utf8')).toBe('{"schemaVersion":1,"connections":[');
+  });
+
+  it('names the problem for a wrong shape, a newer schema and a missing key', () => {
+    const { home, store: s } = store();
+    writeFileSync(join(home, 'config.json'), JSON.stringify({ schemaVersion: 1, connections: [{ id: 'x' }] }));
+    expect(() => s.load()).toThrow(/does not match the expected format \(connections\.0\./);
+    writeFileSync(join(home, 'config.json'), JSON.stringify({ schemaVersion: 7, connections: [] }));
+    expect(() => s.load()).toThrow(/newer version of HCM \(schema 7/);
+    const { connectionString: _, ...saved } = conn('ns/a');
+    writeFileSync(join(home, 'config.json'), JSON.stringify({ schemaVersion: 1, connections: [saved] }));
+    expect(() => s.load()).toThrow(/secrets\.json: has no connection string for "ns\/a"/);
+  });
+
+  it('does not write when the change is refused', async () => {
+    const { home, store: s } = store();
+    await s.update((list) => list.push(conn('ns/a')));
+    const before = readFileSync(join(home, 'config.json'), 'utf8');
+    await expect(
+      s.update(() => {
+        throw new Error('duplicate');
+      }),
+    ).rejects.toThrow('duplicate');
+    expect(readFileSync(join(home, 'config.json'), 'utf8')).toBe(before);
+  });
+
+  it('notices changes made by another process', async () => {
+    const { home, store: s } = store();
+    let changes = 0;
+    const stop = s.watch(() => changes++);
+    const other = new ConfigStore({ home, configFile: join(home, 'config.json'), secretsFile: join(home, 'secrets.json') });
+    await other.update((list) => list.push(conn('ns/w')));
+    const deadline = Date.now() + 5000;
+    while (changes === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    stop();
+    expect(changes).toBeGreaterThan(0);
+  });
+});
