@@ -1,0 +1,136 @@
+/**
+ * The desktop app put together: one instance per user, the service (relay engine + local
+ * control socket, like `hcm run`) started once, the window, IPC, tray, notifications, menu and
+ * a clean shutdown. Every Electron API arrives through `deps`, so unit tests run this with
+ * fakes and no Electron binary; main.ts passes the real modules.
+ */
+import type { App, BrowserWindow, BrowserWindowConstructorOptions, Dialog, IpcMain, Menu, NativeImage, NotificationConstructorOptions, Protocol } from 'electron';
+import type { HcmService } from '../core/service.js';
+import type { UpdateProvider } from '../core/updates.js';
+import { overallStatus } from '../shared/overall-status.js';
+import { appMenuTemplate } from './app-menu.js';
+import { forwardEvents, isTrustedSender, registerIpcHandlers } from './ipc.js';
+import { PRIVILEGED_SCHEMES, registerRendererProtocol } from './renderer-protocol.js';
+import { StatusAlerts } from './status-alerts.js';
+import { type StatusTray, type TrayDeps, createStatusTray } from './tray.js';
+import { type UpdaterPort, desktopUpdates } from './updates.js';
+import { createMainWindow, reveal } from './window.js';
+
+export interface ElectronDeps {
+  app: Pick<App, 'requestSingleInstanceLock' | 'on' | 'whenReady' | 'quit' | 'exit' | 'getVersion' | 'isPackaged' | 'setAppUserModelId'>;
+  BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindow;
+  ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
+  protocol: Pick<Protocol, 'handle' | 'registerSchemesAsPrivileged'>;
+  Menu: { buildFromTemplate: TrayDeps['Menu']['buildFromTemplate']; setApplicationMenu(menu: Menu | null): void };
+  Tray: TrayDeps['Tray'];
+  Notification: { isSupported(): boolean } & (new (options: NotificationConstructorOptions) => { show(): void; on(event: 'click', listener: () => void): unknown });
+  nativeImage: { createFromPath(path: string): NativeImage };
+  dialog: Pick<Dialog, 'showErrorBox'>;
+}
+
+export interface DesktopDeps {
+  electron: ElectronDeps;
+  createService(updates: UpdateProvider): HcmService;
+  /** electron-updater's autoUpdater when packaged, else null. */
+  updater: UpdaterPort | null;
+  preloadPath: string;
+  rendererDir: string;
+  iconDir: string;
+  platform: NodeJS.Platform;
+  /** How long open tunnels may finish when quitting. */
+  quitGraceMs?: number;
+}
+
+export interface DesktopHandle {
+  service: HcmService;
+  window(): BrowserWindow | null;
+  tray: StatusTray;
+}
+
+export const APP_USER_MODEL_ID = 'io.github.open-hcm';
+
+export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | null> {
+  const { app, protocol, dialog } = deps.electron;
+  if (!app.requestSingleInstanceLock()) {
+    // Another instance owns the relay; it shows its window on 'second-instance'.
+    app.quit();
+    return null;
+  }
+  protocol.registerSchemesAsPrivileged(PRIVILEGED_SCHEMES);
+  if (deps.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
+
+  let window: BrowserWindow | null = null;
+  let quitting = false;
+  let stopped = false;
+  app.on('second-instance', () => reveal(window));
+  app.on('activate', () => reveal(window));
+  // Listening here keeps Electron from quitting when the window closes: the relay keeps running.
+  app.on('window-all-closed', () => undefined);
+
+  await app.whenReady();
+  registerRendererProtocol(protocol, deps.rendererDir);
+
+  const updates = desktopUpdates(app.getVersion(), deps.updater, app.isPackaged ? undefined : 'this is a development run (npm start); packaged builds update themselves');
+  const service = deps.createService(updates);
+  try {
+    await service.start();
+  } catch (err) {
+    dialog.showErrorBox('Hybrid Connection Manager cannot start', (err as Error).message);
+    app.exit(1);
+    return null;
+  }
+
+  registerIpcHandlers(deps.electron.ipcMain, service, (event) => isTrustedSender(event, () => window?.webContents ?? null), (m) => service.logger.warn(m));
+
+  const notify = (title: string, body: string) => {
+    if (!deps.electron.Notification.isSupported()) return;
+    const n = new deps.electron.Notification({ title, body, icon: `${deps.iconDir}/icon-256.png` });
+    n.on('click', () => reveal(window));
+    n.show();
+  };
+
+  window = createMainWindow({
+    BrowserWindow: deps.electron.BrowserWindow,
+    preloadPath: deps.preloadPath,
+    iconPath: `${deps.iconDir}/icon-256.png`,
+    isQuitting: () => quitting,
+    onHiddenToTray: () => notify('Hybrid Connection Manager is still running', 'Connections keep relaying in the background. Quit from the tray icon or the menu.'),
+  });
+  forwardEvents(service, () => window?.webContents ?? null);
+
+  const quit = () => app.quit();
+  const open = () => reveal(window);
+  const initial = await service.listConnections();
+  const alerts = new StatusAlerts();
+  alerts.update(initial);
+  const tray = createStatusTray(
+    { Tray: deps.electron.Tray, Menu: deps.electron.Menu, createImage: (p) => deps.electron.nativeImage.createFromPath(p), iconDir: deps.iconDir, platform: deps.platform, onOpen: open, onQuit: quit },
+    overallStatus(initial),
+  );
+  service.on('connections', (list) => {
+    tray.show(overallStatus(list));
+    for (const alert of alerts.update(list)) notify(alert.title, alert.body);
+  });
+
+  deps.electron.Menu.setApplicationMenu(
+    deps.electron.Menu.buildFromTemplate(appMenuTemplate(deps.platform, { onOpen: open, onQuit: quit, onAbout: open })),
+  );
+
+  // Quit = stop relaying gracefully, then let Electron close the window and exit.
+  app.on('before-quit', (event) => {
+    if (stopped) return;
+    event.preventDefault();
+    if (quitting) return;
+    quitting = true;
+    service
+      .stop({ graceMs: deps.quitGraceMs ?? 5000 })
+      .catch(() => undefined)
+      .finally(() => {
+        stopped = true;
+        tray.destroy();
+        app.quit();
+      });
+  });
+
+  return { service, window: () => window, tray };
+}

@@ -1,0 +1,33 @@
+/**
+ * Electron entry point: the only module that loads 'electron' and 'electron-updater'. It hands
+ * the real APIs to startDesktop (desktop.ts), where everything else happens.
+ */
+import { fileURLToPath } from 'node:url';
+import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeImage, protocol } from 'electron';
+import updaterPackage from 'electron-updater';
+import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
+import { Logger } from '../core/logger.js';
+import { hcmPaths } from '../core/paths.js';
+import { createHcmService } from '../core/service.js';
+import { type ElectronDeps, startDesktop } from './desktop.js';
+import type { UpdaterPort } from './updates.js';
+
+// Assigning the real modules to ElectronDeps type-checks every API we use against electron.d.ts.
+const electron: ElectronDeps = { app, BrowserWindow, ipcMain, protocol, Menu, Tray, Notification, nativeImage, dialog };
+const updater: UpdaterPort | null = app.isPackaged ? updaterPackage.autoUpdater : null;
+
+const paths = hcmPaths();
+const logger = new Logger({ level: 'info', dir: paths.logDir });
+
+startDesktop({
+  electron,
+  updater,
+  createService: (updates) => createHcmService({ host: 'electron', paths, logger, updates, transport: transportFromEnv(), tuning: tuningFromEnv() }),
+  preloadPath: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
+  rendererDir: fileURLToPath(new URL('../renderer/', import.meta.url)),
+  iconDir: fileURLToPath(new URL('../../assets/', import.meta.url)),
+  platform: process.platform,
+}).catch((err: Error) => {
+  dialog.showErrorBox('Hybrid Connection Manager failed', err.message);
+  app.exit(1);
+});
