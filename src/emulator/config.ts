@@ -80,6 +80,8 @@ export type EmulatorConfigInput = z.input<typeof emulatorConfigSchema>;
 export interface EmulatorRule extends SasRule {
   rights: Right[];
   keys: [string, string];
+  /** Which keys the config left out (and were generated), so a reload can keep them. */
+  generated: [boolean, boolean];
 }
 
 export interface EmulatorHybridConnection {
@@ -112,7 +114,38 @@ function resolveRule(rule: z.infer<typeof ruleSchema>): EmulatorRule {
     name: rule.name,
     rights: [...new Set(rule.rights)],
     keys: [rule.primaryKey ?? generateKey(), rule.secondaryKey ?? generateKey()],
+    generated: [rule.primaryKey === undefined, rule.secondaryKey === undefined],
   };
+}
+
+/**
+ * A reload must not rotate keys the config leaves out: the connection strings printed at start
+ * (the only place they appear) would stop working. Generated keys of a rule that exists before
+ * and after (same namespace, same entity, same rule name) are taken over from `previous`.
+ */
+export function keepGeneratedKeys(next: EmulatorConfig, previous: EmulatorConfig): void {
+  for (const ns of next.namespaces) {
+    const before = previous.namespaces.find((n) => n.name === ns.name);
+    if (!before) continue;
+    inheritKeys(ns.rules, before.rules);
+    for (const [key, hc] of ns.hybridConnections) {
+      const old = before.hybridConnections.get(key);
+      if (old) inheritKeys(hc.rules, old.rules);
+    }
+  }
+}
+
+function inheritKeys(rules: EmulatorRule[], oldRules: EmulatorRule[]): void {
+  for (const rule of rules) {
+    const old = oldRules.find((r) => r.name === rule.name);
+    if (!old) continue;
+    for (const i of [0, 1] as const) {
+      if (rule.generated[i]) {
+        rule.keys[i] = old.keys[i];
+        rule.generated[i] = old.generated[i];
+      }
+    }
+  }
 }
 
 /** Validates a parsed config and fills in generated keys and default rules. */

@@ -13,6 +13,7 @@ import {
   type EmulatorRule,
   demoEmulatorConfig,
   findHybridConnection,
+  keepGeneratedKeys,
   namespaceOf,
 } from './config.js';
 import { relayFrames } from './frame-relay.js';
@@ -176,6 +177,7 @@ export class RelayEmulator {
 
   /** Applies a new configuration; deleted Hybrid Connections lose their listeners with 1001. */
   reload(next: EmulatorConfig): void {
+    keepGeneratedKeys(next, this.config);
     for (const ns of next.namespaces) {
       for (const [key, hc] of ns.hybridConnections) {
         const before = findHybridConnection(this.config, key);
@@ -498,7 +500,7 @@ export class RelayEmulator {
    *   GET  /$emulator/hybridConnections/{name}                    → {listeners, pendingRendezvous, activeRelays}
    *   POST /$emulator/hybridConnections/{name}/listeners/close?code=1011&reason=…
    *   POST /$emulator/hybridConnections/{name}/listeners/drop     (TCP reset, no Close frame)
-   *   POST /$emulator/hybridConnections/{name}/listeners/freeze   (stop reading and answering: a half-open socket)
+   *   POST /$emulator/hybridConnections/{name}/listeners/freeze   (read and discard everything: no pongs, no renewals)
    *   POST /$emulator/hybridConnections/{name}/listeners/send     (body sent as one text frame to each listener)
    */
   private onAdmin(req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -537,11 +539,13 @@ export class RelayEmulator {
           for (const l of affected) l.socket.destroy();
           break;
         case 'freeze':
+          // The relay stops answering anything (pings included) but its TCP stack still sees
+          // the listener hang up, so a replaced channel leaves the routing table.
           for (const l of affected) {
             l.frozen = true;
             clearTimeout(l.idleTimer);
-            l.socket.pause();
             l.socket.removeAllListeners('data');
+            l.socket.on('data', () => undefined);
           }
           break;
         case 'send':

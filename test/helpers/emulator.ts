@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseConnectionString } from '../../src/relay/connection-string.js';
 import { createSasToken, sasAudience } from '../../src/relay/sas.js';
 import { CLI } from './paths.js';
@@ -15,13 +15,25 @@ export interface EmulatorProcess {
   proc: ChildProcess;
   stateDir: string;
   configFile: string | undefined;
+  /** Everything the process wrote to stdout so far (the ready line included). */
+  stdout: () => string;
   stderr: () => string;
+  /** Resolves when the process has exited. */
+  exited: Promise<ExitInfo>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop: () => Promise<number | null>;
+  /** Sends a signal and waits for the process to exit. */
+  signal: (signal: NodeJS.Signals) => Promise<ExitInfo>;
   kill: () => Promise<void>;
-  reload: (config: unknown) => Promise<void>;
+  /** Rewrites the config file (an object as JSON, a string as is), sends SIGHUP and waits for the outcome. */
+  reload: (config: unknown) => Promise<'reloaded' | 'failed'>;
   /** Calls an /$emulator/ admin hook with a Manage token. */
   admin: (hc: string, operation?: 'close' | 'drop' | 'freeze' | 'send', query?: string, body?: string) => Promise<{ status: number; text: string }>;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 export interface StartEmulatorOptions {
@@ -52,22 +64,35 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   args.push(...(options.args ?? []));
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
+  let stdout = '';
   let stderr = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
   proc.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
-    running.delete(proc);
-    resolve(code);
-  }));
+  // 'close' (not 'exit') so stdout and stderr are complete when it resolves.
+  const exited = new Promise<ExitInfo>((resolve) =>
+    proc.once('close', (code, signal) => {
+      running.delete(proc);
+      resolve({ code, signal });
+    }),
+  );
   const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: proc.stdout! });
-    rl.once('line', (l) => resolve(l));
-    proc.once('exit', (code) => reject(new Error(`emulator exited with ${code} before its ready line:\n${stderr}`)));
+    const check = () => {
+      const end = stdout.indexOf('\n');
+      if (end < 0) return;
+      proc.stdout!.off('data', check);
+      resolve(stdout.slice(0, end));
+    };
+    proc.stdout!.on('data', check);
+    void exited.then(({ code }) => reject(new Error(`emulator exited with ${code} before its ready line:\n${stderr}`)));
   });
   const ready = JSON.parse(line) as { port: number; ca: string | null; hybridConnections: Record<string, { listen: string; send: string }> };
   const caPem = ready.ca ? readFileSync(ready.ca, 'utf8') : undefined;
-  const scheme = options.plain ? 'http' : 'https';
+  const scheme = ready.ca ? 'https' : 'http';
+  await servedOnce(`${scheme}://localhost:${ready.port}/`, caPem);
   const admin: EmulatorProcess['admin'] = async (hc, operation, query = '', body) => {
     const keyName = options.manageKeyName ?? 'RootManageSharedAccessKey';
     const key = options.manageKey ?? manageKeyFrom(options.config);
@@ -94,9 +119,15 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     proc,
     stateDir,
     configFile,
+    stdout: () => stdout,
     stderr: () => stderr,
+    exited,
     stop: async () => {
       proc.kill('SIGTERM');
+      return (await exited).code;
+    },
+    signal: async (signal) => {
+      proc.kill(signal);
       return exited;
     },
     kill: async () => {
@@ -105,12 +136,50 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     },
     reload: async (config) => {
       if (!configFile) throw new Error('reload needs an emulator started with a config');
-      writeFileSync(configFile, JSON.stringify(config, null, 2));
+      writeFileSync(configFile, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+      // Only log lines written after this signal count, so a second reload waits for its own outcome.
+      const from = stderr.length;
       proc.kill('SIGHUP');
-      await waitFor(() => stderr.includes('configuration reloaded') || stderr.includes('reload failed'));
+      let outcome: 'reloaded' | 'failed' | undefined;
+      await waitFor(() => {
+        const fresh = stderr.slice(from);
+        outcome = fresh.includes('configuration reloaded') ? 'reloaded' : fresh.includes('reload failed') ? 'failed' : undefined;
+        return outcome !== undefined;
+      }, 20_000, 'the emulator to log the reload outcome');
+      return outcome!;
     },
     admin,
   };
+}
+
+/** Runs `hcm emulator` with these arguments when it is expected to exit by itself (e.g. a bad config). */
+export async function runEmulatorToExit(args: string[], timeoutMs = 30_000): Promise<ExitInfo & { stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [CLI, 'emulator', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  const [code, signal] = (await once(proc, 'close')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  running.delete(proc);
+  return { code, signal, stdout, stderr };
+}
+
+/**
+ * `hcm emulator` installs its SIGINT/SIGTERM handlers just after printing the ready line, so a
+ * signal sent the instant the line arrives can still meet the default action. A served request
+ * proves the command's synchronous start-up (handlers included) has finished.
+ */
+async function servedOnce(url: string, ca: string | undefined): Promise<void> {
+  const { get } = await import(url.startsWith('https:') ? 'node:https' : 'node:http');
+  await new Promise<void>((resolve, reject) => {
+    get(url, { ca }, (res: import('node:http').IncomingMessage) => {
+      res.resume();
+      res.on('end', () => resolve());
+    }).on('error', reject);
+  });
 }
 
 function manageKeyFrom(config: unknown): string | undefined {
