@@ -500,7 +500,7 @@ export class RelayEmulator {
    *   GET  /$emulator/hybridConnections/{name}                    → {listeners, pendingRendezvous, activeRelays}
    *   POST /$emulator/hybridConnections/{name}/listeners/close?code=1011&reason=…
    *   POST /$emulator/hybridConnections/{name}/listeners/drop     (TCP reset, no Close frame)
-   *   POST /$emulator/hybridConnections/{name}/listeners/freeze   (read and discard everything: no pongs, no renewals)
+   *   POST /$emulator/hybridConnections/{name}/listeners/freeze   (stop reading and answering: a half-open socket)
    *   POST /$emulator/hybridConnections/{name}/listeners/send     (body sent as one text frame to each listener)
    */
   private onAdmin(req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -539,13 +539,11 @@ export class RelayEmulator {
           for (const l of affected) l.socket.destroy();
           break;
         case 'freeze':
-          // The relay stops answering anything (pings included) but its TCP stack still sees
-          // the listener hang up, so a replaced channel leaves the routing table.
           for (const l of affected) {
             l.frozen = true;
             clearTimeout(l.idleTimer);
+            l.socket.pause();
             l.socket.removeAllListeners('data');
-            l.socket.on('data', () => undefined);
           }
           break;
         case 'send':
