@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createStatusTray, trayIconPath, trayMenuTemplate } from '../../src/main/tray.js';
+import { type OverallState, overallStatus } from '../../src/shared/overall-status.js';
+
+/** The tray's icon, tooltip and menu follow the overall status, in words as well as pictures. */
+
+const ASSETS = fileURLToPath(new URL('../../assets/', import.meta.url));
+const STATES: OverallState[] = ['empty', 'connected', 'connecting', 'degraded', 'down'];
+
+describe('tray icons', () => {
+  it('exist in assets/ for every state and platform, in a different file per state', () => {
+    for (const platform of ['linux', 'win32', 'darwin'] as const) {
+      const paths = STATES.map((s) => trayIconPath(ASSETS, s, platform));
+      for (const p of paths) expect(existsSync(p), p).toBe(true);
+      expect(new Set(paths).size).toBe(STATES.length);
+    }
+  });
+});
+
+describe('createStatusTray', () => {
+  function fakes() {
+    const images: string[] = [];
+    const tray = { image: '', tooltip: '', menu: null as unknown, handlers: new Map<string, () => void>(), destroyed: false };
+    class FakeTray {
+      constructor(image: string) {
+        tray.image = image;
+      }
+      setImage(i: string) {
+        tray.image = i;
+      }
+      setToolTip(t: string) {
+        tray.tooltip = t;
+      }
+      setContextMenu(m: unknown) {
+        tray.menu = m;
+      }
+      on(event: string, l: () => void) {
+        tray.handlers.set(event, l);
+      }
+      destroy() {
+        tray.destroyed = true;
+      }
+    }
+    return { tray, images, FakeTray };
+  }
+
+  it('shows the state as icon, tooltip and a menu line, and offers open and quit', () => {
+    const { tray, FakeTray } = fakes();
+    let opened = 0;
+    let quit = 0;
+    const menus: unknown[] = [];
+    const t = createStatusTray(
+      {
+        Tray: FakeTray as never,
+        Menu: { buildFromTemplate: (tpl: never) => (menus.push(tpl), { tpl }) as never },
+        createImage: (p) => p as never,
+        iconDir: '/icons',
+        platform: 'linux',
+        onOpen: () => opened++,
+        onQuit: () => quit++,
+      },
+      overallStatus([]),
+    );
+    expect(tray.image).toBe('/icons/tray-empty.png');
+    expect(tray.tooltip).toBe('Hybrid Connection Manager: No connections');
+    const base = { namespace: 'ns', endpoint: 'h:1', statusSince: '', lastError: null, counters: {} as never };
+    t.show(overallStatus([{ ...base, id: 'a', name: 'a', status: 'Connected' }, { ...base, id: 'b', name: 'b', status: 'NotConnected' }]));
+    expect(tray.image).toBe('/icons/tray-degraded.png');
+    expect(tray.tooltip).toBe('Hybrid Connection Manager: 1 of 2 connected');
+    const template = menus.at(-1) as Array<{ label?: string; click?: () => void }>;
+    expect(template[0]!.label).toBe('Status: 1 of 2 connected');
+    template.find((i) => i.label?.startsWith('Open'))!.click!();
+    template.find((i) => i.label?.startsWith('Quit'))!.click!();
+    tray.handlers.get('click')!();
+    expect([opened, quit]).toEqual([2, 1]);
+    // The same state again does not rebuild the menu.
+    const count = menus.length;
+    t.show(overallStatus([{ ...base, id: 'a', name: 'a', status: 'Connected' }, { ...base, id: 'b', name: 'b', status: 'NotConnected' }]));
+    expect(menus.length).toBe(count);
+    t.destroy();
+    expect(tray.destroyed).toBe(true);
+  });
+
+  it('builds a menu whose first line is the status, disabled', () => {
+    const tpl = trayMenuTemplate(overallStatus([]), () => undefined, () => undefined);
+    expect(tpl[0]).toEqual({ label: 'Status: No connections', enabled: false });
+  });
+});
