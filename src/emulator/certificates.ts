@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
@@ -27,7 +28,8 @@ export async function ensureCertificates(stateDir: string, extraHosts: string[] 
     caCert = readFileSync(caPath, 'utf8');
     caKey = readFileSync(caKeyPath, 'utf8');
   } else {
-    const ca = await generate([{ name: 'commonName', value: 'Open HCM Relay Emulator CA' }], {
+    // A unique name per CA, so a client trusting two emulators' CAs can still build each chain.
+    const ca = await generate([{ name: 'commonName', value: `Open HCM Relay Emulator CA ${randomBytes(4).toString('hex')}` }], {
       keyType: 'ec',
       algorithm: 'sha256',
       notAfterDate: new Date(Date.now() + 10 * 365 * 86400_000),

@@ -16,7 +16,7 @@ import {
   keepGeneratedKeys,
   namespaceOf,
 } from './config.js';
-import { relayFrames } from './frame-relay.js';
+import { closeFrame, relayFrames } from './frame-relay.js';
 import { offeredProtocols, upgradeProblem, writeHttpError, writeSwitchingProtocols } from './handshake.js';
 
 /**
@@ -91,7 +91,11 @@ export class RelayEmulator {
   private readonly rendezvous = new Map<string, Rendezvous>();
   private readonly openSockets = new Set<Socket>();
   private caPath: string | null = null;
-  private activeRelays = 0;
+  private readonly relays = new Set<[Socket, Socket]>();
+
+  private get activeRelays(): number {
+    return this.relays.size;
+  }
 
   constructor(options: EmulatorOptions = {}) {
     this.config = options.config ?? demoEmulatorConfig();
@@ -203,6 +207,9 @@ export class RelayEmulator {
   async stop(): Promise<void> {
     for (const key of [...this.listeners.keys()]) this.closeListeners(key, 1001, 'The service is shutting down');
     for (const r of [...this.rendezvous.values()]) this.failRendezvous(r, 503, 'The service is shutting down');
+    for (const pair of this.relays) {
+      for (const s of pair) if (!s.destroyed) s.end(closeFrame(1001, 'The service is shutting down'));
+    }
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -456,9 +463,10 @@ export class RelayEmulator {
     const senderOffered = offeredProtocols(r.req);
     writeSwitchingProtocols(socket, req, listenerProtocol);
     writeSwitchingProtocols(r.socket, r.req, listenerProtocol && senderOffered.includes(listenerProtocol) ? listenerProtocol : undefined);
-    this.activeRelays++;
+    const pair: [Socket, Socket] = [r.socket, socket];
+    this.relays.add(pair);
     relayFrames(r.socket, socket, r.head, head, () => {
-      this.activeRelays--;
+      this.relays.delete(pair);
     });
   }
 
@@ -500,7 +508,7 @@ export class RelayEmulator {
    *   GET  /$emulator/hybridConnections/{name}                    → {listeners, pendingRendezvous, activeRelays}
    *   POST /$emulator/hybridConnections/{name}/listeners/close?code=1011&reason=…
    *   POST /$emulator/hybridConnections/{name}/listeners/drop     (TCP reset, no Close frame)
-   *   POST /$emulator/hybridConnections/{name}/listeners/freeze   (stop reading and answering: a half-open socket)
+   *   POST /$emulator/hybridConnections/{name}/listeners/freeze   (read and discard everything: no pongs, no renewals)
    *   POST /$emulator/hybridConnections/{name}/listeners/send     (body sent as one text frame to each listener)
    */
   private onAdmin(req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -539,11 +547,13 @@ export class RelayEmulator {
           for (const l of affected) l.socket.destroy();
           break;
         case 'freeze':
+          // The relay stops answering anything (pings included) but its TCP stack still sees
+          // the listener hang up, so a replaced channel leaves the routing table.
           for (const l of affected) {
             l.frozen = true;
             clearTimeout(l.idleTimer);
-            l.socket.pause();
             l.socket.removeAllListeners('data');
+            l.socket.on('data', () => undefined);
           }
           break;
         case 'send':

@@ -45,30 +45,36 @@ export function registerEmulator(program: Command): void {
         maxListeners: parseIntOption(opts.maxListeners, '--max-listeners', 1, 10000),
         log,
       });
+      // Signal handlers go in before the ready line: a caller may signal the moment it sees it.
+      let stopping: Promise<void> | undefined;
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log('info', `${signal}: stopping`);
+          stopping ??= emulator.stop().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      process.on('SIGHUP', () => {
+        if (!configFile) {
+          log('warn', 'SIGHUP: nothing to reload (started without --config)');
+          return;
+        }
+        try {
+          emulator.reload(loadEmulatorConfig(configFile));
+        } catch (err) {
+          log('error', `reload failed, keeping the previous configuration: ${(err as Error).message}`);
+        }
+      });
       let ready;
       try {
         ready = await emulator.start();
       } catch (err) {
         throw new CliError(`emulator could not start: ${(err as Error).message}`);
       }
+      if (stopping) await emulator.stop(); // a signal arrived while it was starting
       process.stdout.write(`${JSON.stringify(ready)}\n`);
       log('info', `relay emulator listening on ${opts.plain ? 'ws' : 'wss'}://${opts.host}:${ready.port}`);
-      if (configFile) {
-        process.on('SIGHUP', () => {
-          try {
-            emulator.reload(loadEmulatorConfig(configFile));
-          } catch (err) {
-            log('error', `reload failed, keeping the previous configuration: ${(err as Error).message}`);
-          }
-        });
-      }
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log('info', `${signal}: stopping`);
-          emulator.stop().then(resolve, resolve);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
+      await stopped;
     });
 }
