@@ -1,0 +1,298 @@
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hcmPaths } from '../../src/core/paths.js';
+import { createHcmService } from '../../src/core/service.js';
+import { type DesktopHandle, type ElectronDeps, startDesktop } from '../../src/main/desktop.js';
+import type { ConnectionSummary } from '../../src/shared/api.js';
+import { type HcmEnv, hcm } from '../helpers/agent.js';
+import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
+import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
+
+/**
+ * The desktop app's wiring (src/main/desktop.ts) with a fake of the Electron APIs it uses, and
+ * everything else real: the HCM service with its relay engine and control socket, the relay
+ * emulator, and the `hcm` CLI talking to the running app.
+ */
+
+const ASSETS = fileURLToPath(new URL('../../assets/', import.meta.url));
+
+interface Preventable {
+  preventDefault(): void;
+  prevented: boolean;
+}
+const preventable = (): Preventable => {
+  const e = { prevented: false, preventDefault: () => (e.prevented = true) };
+  return e;
+};
+
+/** Just enough of Electron's main-process API, recording what the app does with it. */
+function fakeElectron(options: { lock?: boolean } = {}) {
+  const record = {
+    quitCalls: 0,
+    exitCode: null as number | null,
+    exited: false,
+    schemes: [] as unknown[],
+    protocols: new Map<string, (r: Request) => Promise<Response>>(),
+    handlers: new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>(),
+    windows: [] as FakeWindow[],
+    trays: [] as FakeTray[],
+    notifications: [] as Array<{ title: string; body: string }>,
+    appMenu: null as null | { template: Array<{ label?: string; submenu?: Array<{ label?: string; click?: () => void }> }> },
+    errorBoxes: [] as string[],
+  };
+  const app = Object.assign(new EventEmitter(), {
+    isPackaged: false,
+    requestSingleInstanceLock: () => options.lock ?? true,
+    whenReady: () => Promise.resolve(),
+    getVersion: () => '0.1.0',
+    setAppUserModelId: () => undefined,
+    exit: (code: number) => {
+      record.exitCode = code;
+      record.exited = true;
+    },
+    // Like Electron: before-quit may cancel; otherwise every window gets 'close', then the app exits.
+    quit: () => {
+      record.quitCalls++;
+      const e = preventable();
+      app.emit('before-quit', e);
+      if (e.prevented) return;
+      for (const w of record.windows) {
+        const c = preventable();
+        w.emit('close', c);
+        if (!c.prevented) w.destroyed = true;
+      }
+      record.exited = true;
+    },
+  });
+  class FakeContents extends EventEmitter {
+    sent: Array<[string, unknown]> = [];
+    session = { setPermissionRequestHandler: () => undefined, setPermissionCheckHandler: () => undefined };
+    setWindowOpenHandler() {}
+    send(channel: string, payload: unknown) {
+      this.sent.push([channel, payload]);
+    }
+    isDestroyed() {
+      return false;
+    }
+  }
+  class FakeWindow extends EventEmitter {
+    webContents = new FakeContents();
+    visible = false;
+    destroyed = false;
+    url = '';
+    constructor(readonly options: { webPreferences: Record<string, unknown> }) {
+      super();
+      record.windows.push(this);
+    }
+    loadURL(url: string) {
+      this.url = url;
+      return Promise.resolve();
+    }
+    show() {
+      this.visible = true;
+    }
+    hide() {
+      this.visible = false;
+    }
+    focus() {}
+    restore() {}
+    isMinimized() {
+      return false;
+    }
+    isDestroyed() {
+      return this.destroyed;
+    }
+  }
+  class FakeTray {
+    image = '';
+    tooltip = '';
+    destroyed = false;
+    constructor(image: string) {
+      this.image = image;
+      record.trays.push(this);
+    }
+    setImage(i: string) {
+      this.image = i;
+    }
+    setToolTip(t: string) {
+      this.tooltip = t;
+    }
+    setContextMenu() {}
+    on() {}
+    destroy() {
+      this.destroyed = true;
+    }
+  }
+  class FakeNotification {
+    static isSupported = () => true;
+    constructor(readonly options: { title: string; body: string }) {}
+    on() {}
+    show() {
+      record.notifications.push({ title: this.options.title, body: this.options.body });
+    }
+  }
+  const electron = {
+    app,
+    BrowserWindow: FakeWindow,
+    ipcMain: { handle: (ch: string, fn: never) => void record.handlers.set(ch, fn), removeHandler: (ch: string) => void record.handlers.delete(ch) },
+    protocol: {
+      registerSchemesAsPrivileged: (s: unknown[]) => void record.schemes.push(...s),
+      handle: (scheme: string, fn: never) => void record.protocols.set(scheme, fn),
+    },
+    Menu: { buildFromTemplate: (template: never) => ({ template }), setApplicationMenu: (m: never) => void (record.appMenu = m) },
+    Tray: FakeTray,
+    Notification: FakeNotification,
+    nativeImage: { createFromPath: (p: string) => p },
+    dialog: { showErrorBox: (title: string, text: string) => void record.errorBoxes.push(`${title}: ${text}`) },
+  } as unknown as ElectronDeps;
+  return { electron, record };
+}
+
+describe('a second instance', () => {
+  it('quits at once and leaves the relay to the first', async () => {
+    const { electron, record } = fakeElectron({ lock: false });
+    let created = 0;
+    const handle = await startDesktop({
+      electron,
+      updater: null,
+      createService: () => {
+        created++;
+        throw new Error('must not be created');
+      },
+      preloadPath: '/p.cjs',
+      rendererDir: '/r',
+      iconDir: ASSETS,
+      platform: 'linux',
+    });
+    expect(handle).toBeNull();
+    expect(record.quitCalls).toBe(1);
+    expect(created).toBe(0);
+    expect(record.windows).toHaveLength(0);
+  });
+});
+
+describe('the desktop app', () => {
+  let emu: EmulatorProcess;
+  let echo: TcpServer;
+  let home: string;
+  let cli: HcmEnv;
+  let fake: ReturnType<typeof fakeElectron>;
+  let desktop: DesktopHandle;
+  const config = testConfig([{ name: 'desk' }]);
+
+  const trusted = () => ({ sender: fake.record.windows[0]!.webContents, senderFrame: { url: 'app://hcm/index.html', parent: null } });
+  const ipc = (method: string, ...args: unknown[]) => fake.record.handlers.get(`hcm:${method}`)!(trusted(), ...args) as Promise<{ ok: boolean; result?: unknown; error?: string }>;
+  const tray = () => fake.record.trays[0]!;
+
+  beforeAll(async () => {
+    echo = await startEchoServer();
+    config.namespaces[0]!.hybridConnections[0]!.endpoint = `127.0.0.1:${echo.port}`;
+    emu = await startEmulator({ config });
+    home = mkdtempSync(join(tmpdir(), 'hcm-desktop-'));
+    cli = { home, env: { ...process.env, HCM_HOME: home, HCM_CA_FILE: emu.ca! } };
+    fake = fakeElectron();
+    const paths = hcmPaths({ HCM_HOME: home });
+    const handle = await startDesktop({
+      electron: fake.electron,
+      updater: null,
+      createService: (updates) => createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem } }),
+      preloadPath: '/app/dist/main/preload.cjs',
+      rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
+      iconDir: ASSETS,
+      platform: 'linux',
+      quitGraceMs: 500,
+    });
+    desktop = handle!;
+  });
+  afterAll(async () => {
+    await desktop?.service.stop().catch(() => undefined);
+    await emu?.stop();
+    await echo?.close();
+  });
+
+  it('opens one sandboxed window on app://hcm with the preload, a tray, a menu with Quit', () => {
+    expect(fake.record.schemes).toEqual([expect.objectContaining({ scheme: 'app' })]);
+    expect([...fake.record.protocols.keys()]).toEqual(['app']);
+    expect(fake.record.windows).toHaveLength(1);
+    const win = fake.record.windows[0]!;
+    expect(win.url).toBe('app://hcm/index.html');
+    expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, preload: '/app/dist/main/preload.cjs' });
+    expect(fake.record.handlers.size).toBe(12);
+    expect(tray().image).toBe(join(ASSETS, 'tray-empty.png'));
+    expect(tray().tooltip).toBe('Hybrid Connection Manager: No connections');
+    const items = fake.record.appMenu!.template.flatMap((m) => m.submenu ?? []);
+    expect(items.some((i) => i.label?.startsWith('Quit'))).toBe(true);
+  });
+
+  it('serves the built renderer through app://', async () => {
+    const res = await fake.record.protocols.get('app')!(new Request('app://hcm/index.html'));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<div id="root">');
+  });
+
+  it('answers the window over IPC, and only the window', async () => {
+    const info = await ipc('getAppInfo');
+    expect(info).toMatchObject({ ok: true, result: { host: 'electron', configDir: home } });
+    const stranger = await fake.record.handlers.get('hcm:listConnections')!({ sender: { other: true }, senderFrame: { url: 'app://hcm/index.html', parent: null } });
+    expect(stranger).toMatchObject({ ok: false, code: 'EPERM' });
+  });
+
+  it('adds a connection from the window, goes Connected, and tells the tray and the window', async () => {
+    const added = await ipc('addConnection', { connectionString: emu.hybridConnections.desk!.listen });
+    expect(added).toMatchObject({ ok: true, result: { name: 'desk', endpoint: `127.0.0.1:${echo.port}` } });
+    await waitFor(() => tray().tooltip === 'Hybrid Connection Manager: Connected', 20_000, 'tray to say Connected');
+    expect(tray().image).toBe(join(ASSETS, 'tray-connected.png'));
+    const pushed = fake.record.windows[0]!.webContents.sent.filter(([ch]) => ch === 'hcm:event:connections');
+    expect((pushed.at(-1)![1] as ConnectionSummary[])[0]).toMatchObject({ name: 'desk', status: 'Connected' });
+    // The first connect is not news.
+    expect(fake.record.notifications).toEqual([]);
+  });
+
+  it('answers the CLI on the local control socket like hcm run', async () => {
+    const r = await hcm(cli, ['list', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const listed = JSON.parse(r.stdout) as { live?: boolean; connections: ConnectionSummary[] };
+    expect(listed.connections).toEqual([expect.objectContaining({ name: 'desk', status: 'Connected' })]);
+  });
+
+  it('notifies when the relay goes away and when the connection comes back', async () => {
+    const { port, stateDir } = emu;
+    await emu.stop();
+    await waitFor(() => fake.record.notifications.some((n) => n.title === 'desk lost its relay connection'), 30_000, 'a down notification');
+    expect(tray().image).not.toBe(join(ASSETS, 'tray-connected.png'));
+    emu = await startEmulator({ config, port, stateDir });
+    await waitFor(() => fake.record.notifications.some((n) => n.title === 'desk is connected again'), 45_000, 'a back notification');
+    expect(tray().tooltip).toBe('Hybrid Connection Manager: Connected');
+  });
+
+  it('hides the window on close and keeps relaying, saying so once', async () => {
+    const win = fake.record.windows[0]!;
+    win.show();
+    const close = preventable();
+    win.emit('close', close);
+    expect(close.prevented).toBe(true);
+    expect(win.visible).toBe(false);
+    expect(fake.record.notifications.filter((n) => n.title.includes('still running'))).toHaveLength(1);
+    expect((await ipc('listConnections')).result).toEqual([expect.objectContaining({ status: 'Connected' })]);
+    fake.electron.app.emit('second-instance');
+    expect(win.visible).toBe(true);
+  });
+
+  it('quits from the menu: stops the relay and the control socket first, then closes', async () => {
+    const socket = hcmPaths({ HCM_HOME: home }).controlSocket;
+    expect(existsSync(socket)).toBe(true);
+    const quit = fake.record.appMenu!.template.flatMap((m) => m.submenu ?? []).find((i) => i.label?.startsWith('Quit'))!;
+    quit.click!();
+    await waitFor(() => fake.record.exited, 10_000, 'the app to exit');
+    expect(fake.record.quitCalls).toBe(2);
+    expect(fake.record.windows[0]!.destroyed).toBe(true);
+    expect(tray().destroyed).toBe(true);
+    expect(existsSync(socket)).toBe(false);
+    const r = await hcm(cli, ['list', '--json']);
+    expect(JSON.parse(r.stdout).connections).toEqual([expect.objectContaining({ name: 'desk', status: 'NotConnected' })]);
+  });
+});
