@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { connectEndpoint } from '../relay/bridge.js';
 import { type ConnectionString, hostWithPort } from '../relay/connection-string.js';
 import { type Endpoint, formatEndpoint } from '../relay/endpoint.js';
-import { type TransportOptions, tlsOptions } from '../relay/transport.js';
+import { type TransportOptions, secureContextFor } from '../relay/transport.js';
 import type { TestStep } from '../shared/api.js';
 
 /** Reachability checks behind `hcm test` and the UI's Test button: DNS, then TCP, then TLS. */
@@ -61,8 +61,7 @@ export async function testRelay(cs: ConnectionString, transport?: TransportOptio
 
 function tlsHandshake(host: string, port: number, transport: TransportOptions | undefined, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const { ca } = tlsOptions(transport);
-    const socket = tls.connect({ host, port, servername: isIP(host) ? undefined : host, ca, timeout: timeoutMs });
+    const socket = tls.connect({ host, port, servername: isIP(host) ? undefined : host, secureContext: secureContextFor(transport), timeout: timeoutMs });
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate();
       const detail = `${socket.getProtocol()}, certificate for ${cert.subject?.CN ?? '?'} valid until ${cert.valid_to}`;

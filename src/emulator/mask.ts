@@ -24,7 +24,8 @@ function unmaskJs(buffer: Buffer, mask: Buffer): void {
 
 /** Unmasks `buffer`, whose first byte sits at `offset` bytes into the frame payload. */
 export function unmaskAt(buffer: Buffer, mask: Buffer, offset: number): void {
-  if (buffer.length === 0) return;
+  // An all-zero key (which some clients use over TLS) leaves the payload as it is.
+  if (buffer.length === 0 || (mask[0]! | mask[1]! | mask[2]! | mask[3]!) === 0) return;
   const shift = offset & 3;
   const m = shift === 0 ? mask : Buffer.from([mask[shift]!, mask[(shift + 1) & 3]!, mask[(shift + 2) & 3]!, mask[(shift + 3) & 3]!]);
   // The native version is only faster past a few dozen bytes.

@@ -3,8 +3,8 @@ import net from 'node:net';
 import WebSocket from 'ws';
 import type { AcceptCommand } from './control-channel.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
-import { pipeSocketAndWebSocket } from './pipe.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, tlsOptions } from './transport.js';
+import { dataMask, pipeSocketAndWebSocket } from './pipe.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
 
 /**
  * One tunneled connection: TCP to the endpoint first, then the rendezvous WebSocket, then bytes
@@ -94,7 +94,7 @@ function senderProtocol(headers: Record<string, string>): string | undefined {
 export function rejectRendezvous(accept: AcceptCommand, status: number, description: string, transport?: TransportOptions): Promise<void> {
   const address = `${accept.address}&sb-hc-statusCode=${status}&sb-hc-statusDescription=${encodeURIComponent(description.slice(0, 200))}`;
   return new Promise((resolve) => {
-    const ws = new WebSocket(address, { perMessageDeflate: false, handshakeTimeout: 10_000, ...tlsOptions(transport) });
+    const ws = new WebSocket(address, { perMessageDeflate: false, handshakeTimeout: 10_000, ...tlsOptions(transport, isSecureUrl(address)) });
     ws.on('unexpected-response', (_req, res: IncomingMessage) => {
       res.resume();
       resolve();
@@ -122,8 +122,9 @@ export async function bridge(accept: AcceptCommand, options: BridgeOptions, call
   // The address is used exactly as given: re-serialising it could change what the relay signed.
   const ws = new WebSocket(accept.address, protocol ? [protocol] : [], {
     perMessageDeflate: false,
+    generateMask: dataMask,
     handshakeTimeout: options.transport?.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-    ...tlsOptions(options.transport),
+    ...tlsOptions(options.transport, isSecureUrl(accept.address)),
   });
   await new Promise<void>((resolve) => {
     let opened = false;

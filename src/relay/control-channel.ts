@@ -8,7 +8,7 @@ import { networkError } from './runtime-info.js';
 import { readHandshakeFailure } from './sender.js';
 import { tokenSecondsLeft } from './sas.js';
 import type { TokenProvider } from './token-provider.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, tlsOptions } from './transport.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
 
 /**
  * The listener's control channel (protocol.md §4): one WebSocket on which the relay announces
@@ -84,7 +84,7 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
       perMessageDeflate: false,
       maxPayload: CONTROL_MAX_PAYLOAD,
       handshakeTimeout: transport?.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-      ...tlsOptions(transport),
+      ...tlsOptions(transport, isSecureUrl(url)),
     });
     this.ws = ws;
     return new Promise((resolve, reject) => {

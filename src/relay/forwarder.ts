@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import type WebSocket from 'ws';
 import type { ConnectionString } from './connection-string.js';
 import { RelayHandshakeError } from './errors.js';
 import { pipeSocketAndWebSocket } from './pipe.js';
@@ -27,6 +28,7 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
   private server: net.Server | undefined;
   private readonly tokens: TokenProvider;
   private readonly sockets = new Set<net.Socket>();
+  private readonly relaySockets = new Set<WebSocket>();
   active = 0;
   total = 0;
   failed = 0;
@@ -51,8 +53,10 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
     });
   }
 
+  /** Stops at once: local sockets and their relay WebSockets are cut, not drained. */
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
+    for (const ws of this.relaySockets) ws.terminate();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -70,6 +74,8 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
         }
         this.active++;
         this.total++;
+        this.relaySockets.add(ws);
+        ws.once('close', () => this.relaySockets.delete(ws));
         pipeSocketAndWebSocket(ws, socket, {
           onBytes: () => undefined,
           onClosed: (stats, reason) => {

@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import type net from 'node:net';
 import WebSocket from 'ws';
 
@@ -18,6 +19,18 @@ import WebSocket from 'ws';
  * When the WebSocket closes, the TCP peer gets a FIN after every byte already received, and the
  * socket is destroyed shortly after.
  */
+
+/**
+ * Masking key for data frames. RFC 6455 masking protects cleartext intermediaries from
+ * attacker-chosen bytes; our data sockets only run over TLS (wss) or on loopback (emulator), where
+ * no intermediary reads frames, so an all-zero key (the mask bit is still set) saves a copy and an
+ * XOR pass per byte. HCM_RANDOM_MASK=1 restores random keys.
+ */
+const RANDOM_MASK = process.env.HCM_RANDOM_MASK === '1';
+export function dataMask(mask: Buffer): void {
+  if (RANDOM_MASK) randomFillSync(mask);
+  else mask.fill(0);
+}
 
 /** Bytes queued towards the WebSocket before reading from TCP pauses. */
 const WS_HIGH_WATER = 1024 * 1024;
@@ -50,6 +63,7 @@ export function pipeSocketAndWebSocket(ws: WebSocket, tcp: net.Socket, callbacks
 
   // WebSocket -> TCP
   ws.on('message', (data: Buffer | Buffer[] | ArrayBuffer) => {
+    if (tcp.destroyed) return; // the TCP side is gone: nothing more can be delivered
     const chunk = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     stats.bytesToSocket += chunk.length;
     callbacks.onBytes(chunk.length, 0);
@@ -94,6 +108,11 @@ export function pipeSocketAndWebSocket(ws: WebSocket, tcp: net.Socket, callbacks
     if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'TCP connection error');
   });
   tcp.on('close', () => {
+    // Reading may be paused for backpressure; resume so the peer's Close frame is seen.
+    if (wsPausedForTcp) {
+      wsPausedForTcp = false;
+      ws.resume();
+    }
     if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'peer closed');
     if (ws.readyState === WebSocket.CLOSED) finish(closeReason);
   });

@@ -6,7 +6,7 @@ import { type Endpoint, parseEndpoint } from './endpoint.js';
 import { RelayError } from './errors.js';
 import { MANAGEMENT_TOKEN_TTL_SECONDS } from './sas.js';
 import { tokenProviderFor } from './token-provider.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, tlsOptions } from './transport.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
 
 /** What the management GET tells the agent about a Hybrid Connection (protocol.md §6). */
 export interface RuntimeInfo {
@@ -116,8 +116,12 @@ const MAX_BODY = 1024 * 1024;
 export function httpGet(url: string, headers: Record<string, string>, transport?: TransportOptions): Promise<HttpResult> {
   const lib = url.startsWith('https:') ? https : http;
   const timeout = transport?.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  // One request per add or refresh: no session reuse, and no pooled keep-alive socket either,
+  // because Node's pool does not key sockets by secureContext (a socket trusted through one CA
+  // must never serve a request that does not trust it).
+  const { createConnection: _unused, ...connect } = tlsOptions(transport, isSecureUrl(url));
   return new Promise((resolve, reject) => {
-    const req = lib.get(url, { headers, timeout, ...tlsOptions(transport) }, (res) => {
+    const req = lib.get(url, { headers, timeout, agent: false, ...connect }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

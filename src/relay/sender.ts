@@ -3,9 +3,10 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { type ConnectionString, relayOrigin } from './connection-string.js';
 import { RelayError, RelayHandshakeError } from './errors.js';
+import { dataMask } from './pipe.js';
 import { networkError } from './runtime-info.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, tlsOptions } from './transport.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
 
 /** The sender side of a Hybrid Connection: what App Service does for every connection it opens. */
 export interface SenderOptions extends TransportOptions {
@@ -43,8 +44,9 @@ export function openSender(cs: ConnectionString, options: SenderOptions = {}): P
     const ws = new WebSocket(url, options.protocols ?? [], {
       headers,
       perMessageDeflate: false,
+      generateMask: dataMask,
       handshakeTimeout: options.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-      ...tlsOptions(options),
+      ...tlsOptions(options, isSecureUrl(url)),
     });
     let settled = false;
     const settle = (err: Error | undefined) => {

@@ -1,5 +1,7 @@
 import type { Agent } from 'node:http';
-import { rootCertificates } from 'node:tls';
+import type net from 'node:net';
+import type { Socket } from 'node:net';
+import tls, { type ConnectionOptions, type SecureContext, rootCertificates } from 'node:tls';
 
 /**
  * How the agent reaches the relay. `ca` adds trust anchors (e.g. the emulator's CA) on top of the
@@ -14,10 +16,76 @@ export interface TransportOptions {
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 
-export function tlsOptions(transport: TransportOptions | undefined): { ca?: TransportOptions['ca']; agent?: Agent } {
-  const out: { ca?: TransportOptions['ca']; agent?: Agent } = {};
-  // Node's `ca` replaces the system store; keep the public roots so a proxy or Azure still verifies.
-  if (transport?.ca) out.ca = [...rootCertificates, ...(Array.isArray(transport.ca) ? transport.ca : [transport.ca])];
+interface ConnectOptions {
+  secureContext?: SecureContext;
+  agent?: Agent;
+  /** Typed as `ws` wants it; it is only ever called with TLS connection options. */
+  createConnection?: typeof net.createConnection;
+}
+
+/**
+ * Building a TLS context from ~150 root certificates costs tens of milliseconds of CPU, and every
+ * tunnel opens a TLS connection: build it once per transport and reuse it.
+ */
+const contexts = new Map<TransportOptions['ca'], SecureContext>();
+
+export function secureContextFor(transport: TransportOptions | undefined): SecureContext | undefined {
+  const ca = transport?.ca;
+  if (!ca) return undefined;
+  let context = contexts.get(ca);
+  if (!context) {
+    // Node's `ca` replaces the system store; keep the public roots so a proxy or Azure still verifies.
+    const extra = Array.isArray(ca) ? ca : [ca];
+    context = tls.createSecureContext({ ca: [...rootCertificates, ...extra] });
+    if (contexts.size > 16) contexts.clear();
+    contexts.set(ca, context);
+  }
+  return context;
+}
+
+/**
+ * TLS sessions by host:port, so the many short rendezvous connections to the same relay gateway
+ * resume a session instead of doing a full handshake with certificate checks each time.
+ */
+const MAX_SESSIONS = 256;
+const sessions = new Map<string, Buffer>();
+// Sessions are kept per trust configuration: one verified under an extra CA must not be resumed
+// by a connection that does not trust that CA.
+const contextIds = new WeakMap<SecureContext, number>();
+let nextContextId = 1;
+
+function contextId(context: SecureContext | undefined): number {
+  if (!context) return 0;
+  let id = contextIds.get(context);
+  if (id === undefined) {
+    id = nextContextId++;
+    contextIds.set(context, id);
+  }
+  return id;
+}
+
+function resumingConnect(options: ConnectionOptions): Socket {
+  const key = `${options.servername ?? options.host}:${options.port}:${contextId(options.secureContext)}`;
+  const socket = tls.connect({ ...options, session: sessions.get(key) });
+  socket.on('session', (session: Buffer) => {
+    sessions.delete(key);
+    sessions.set(key, session);
+    if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+  });
+  return socket;
+}
+
+/**
+ * Options for `ws` and `https` clients: trust, proxy, and (for TLS without a proxy) session reuse.
+ * `secure` is whether the URL is wss:/https: — plain ws:// must keep its plain connection.
+ */
+export function tlsOptions(transport: TransportOptions | undefined, secure: boolean): ConnectOptions {
+  const out: ConnectOptions = {};
+  const secureContext = secureContextFor(transport);
+  if (secureContext) out.secureContext = secureContext;
   if (transport?.agent) out.agent = transport.agent;
+  else if (secure) out.createConnection = resumingConnect as unknown as typeof net.createConnection;
   return out;
 }
+
+export const isSecureUrl = (url: string): boolean => /^(wss|https):/i.test(url);
