@@ -1,6 +1,6 @@
 import type { Agent } from 'node:http';
 import type net from 'node:net';
-import type { Socket } from 'node:net';
+import { type Socket, isIP } from 'node:net';
 import tls, { type ConnectionOptions, type SecureContext, rootCertificates } from 'node:tls';
 
 /**
@@ -65,8 +65,10 @@ function contextId(context: SecureContext | undefined): number {
 }
 
 function resumingConnect(options: ConnectionOptions): Socket {
-  const key = `${options.servername ?? options.host}:${options.port}:${contextId(options.secureContext)}`;
-  const socket = tls.connect({ ...options, session: sessions.get(key) });
+  // SNI as ws itself would send it (the relay's front ends need it); none for IP addresses.
+  const servername = options.servername || (options.host && !isIP(options.host) ? options.host : undefined);
+  const key = `${servername ?? options.host}:${options.port}:${contextId(options.secureContext)}`;
+  const socket = tls.connect({ ...options, servername, session: sessions.get(key) });
   socket.on('session', (session: Buffer) => {
     sessions.delete(key);
     sessions.set(key, session);
