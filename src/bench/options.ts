@@ -1,0 +1,83 @@
+/** Command line of `npm run bench -- [options]`. */
+
+export type Phase = 'throughput' | 'latency' | 'setup' | 'scale' | 'slow';
+export const PHASES: Phase[] = ['throughput', 'latency', 'setup', 'scale', 'slow'];
+
+export interface BenchOptions {
+  quick: boolean;
+  phases: Phase[];
+  /** iperf3 seconds per run. */
+  iperfSeconds: number;
+  redisRequests: number;
+  redisClients: number[];
+  setupSequential: number;
+  setupConcurrent: number;
+  setupWorkers: number;
+  idleConnections: number;
+  idleSeconds: number;
+  slowRate: number;
+  slowTotal: number;
+  /** Stop the slow-consumer push after this many seconds (undefined: until all bytes are read). */
+  slowCapSeconds: number | undefined;
+  /** Write results to bench/results (off with --no-save, e.g. while trying things). */
+  save: boolean;
+}
+
+export const USAGE = `npm run bench -- [--quick] [--only throughput,latency,setup,scale,slow]
+                  [--seconds N] [--connections N] [--slow-seconds N] [--no-save]
+
+  --quick           everyday run, under 2 minutes: short iperf3 runs, fewer requests,
+                    2,000 idle connections, slow consumer capped at 20 s
+  --only LIST       run only these phases (comma-separated)
+  --seconds N       iperf3 duration per run (full: 10, quick: 2)
+  --connections N   idle connections for the scale test (full: 10000, quick: 2000)
+  --slow-seconds N  cap the slow-consumer push (full: none, i.e. the whole GiB; quick: 20)
+  --no-save         print the table only, write nothing under bench/results`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  const o: BenchOptions = {
+    quick,
+    phases: [...PHASES],
+    iperfSeconds: quick ? 2 : 10,
+    redisRequests: quick ? 10_000 : 100_000,
+    redisClients: quick ? [1, 50] : [1, 50],
+    setupSequential: quick ? 300 : 2000,
+    setupConcurrent: quick ? 1000 : 5000,
+    setupWorkers: 16,
+    idleConnections: quick ? 2000 : 10_000,
+    idleSeconds: quick ? 3 : 10,
+    slowRate: 1024 * 1024,
+    slowTotal: 1024 ** 3,
+    slowCapSeconds: quick ? 20 : undefined,
+    save: true,
+  };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  const positive = (v: string, flag: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number, not "${v}"`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') continue;
+    else if (a === '--no-save') o.save = false;
+    else if (a === '--help' || a === '-h') throw new UsageError('');
+    else if (a === '--only') {
+      const list = value(i++, a).split(',');
+      const bad = list.filter((p) => !PHASES.includes(p as Phase));
+      if (bad.length) throw new UsageError(`unknown phase(s) ${bad.join(', ')}; known: ${PHASES.join(', ')}`);
+      o.phases = list as Phase[];
+    } else if (a === '--seconds') o.iperfSeconds = positive(value(i++, a), a);
+    else if (a === '--connections') o.idleConnections = positive(value(i++, a), a);
+    else if (a === '--slow-seconds') o.slowCapSeconds = positive(value(i++, a), a);
+    else throw new UsageError(`unknown option ${a}`);
+  }
+  return o;
+}
+
+export class UsageError extends Error {}

@@ -1,0 +1,79 @@
+import { type IperfResult, runIperf } from '../iperf.js';
+import { cpuSeconds } from '../proc-stats.js';
+import { log } from '../progress.js';
+import { ratio } from '../stats.js';
+
+/**
+ * iperf3 through three paths, interleaved case by case so that load from other work on the
+ * machine hits all of them alike: direct, the socat chain (the reference), the tunnel. The CPU
+ * of the agent and of the socat hop next to the server is read around each run (cost per GiB).
+ */
+
+export interface Path {
+  port: number;
+  /** Process whose CPU is charged for the bytes (agent, or the last socat hop and its children). */
+  pid?: number;
+  withChildren?: boolean;
+}
+
+export interface MeasuredRun extends IperfResult {
+  /** CPU seconds of the charged process during the run. */
+  cpuSeconds?: number;
+}
+
+export interface ThroughputRow {
+  name: string;
+  streams: number;
+  direction: 'client->server' | 'server->client';
+  /** Which tunnel: ws:// (primary) or wss:// (production shape, extra information). */
+  transport: 'plain' | 'tls';
+  direct: MeasuredRun;
+  socat: MeasuredRun;
+  tunnel: MeasuredRun;
+  tunnelVsSocat: number;
+  tunnelVsDirect: number;
+  socatVsDirect: number;
+}
+
+export interface ThroughputCase {
+  streams: number;
+  reverse: boolean;
+  transport: 'plain' | 'tls';
+}
+
+export async function measured(path: Path, run: () => Promise<IperfResult>): Promise<MeasuredRun> {
+  const before = path.pid ? cpuSeconds(path.pid, path.withChildren) : 0;
+  const result = await run();
+  if (!path.pid) return result;
+  // socat's forked child is reaped a moment after the connection ends; its time then moves to cutime.
+  if (path.withChildren) await new Promise((r) => setTimeout(r, 200));
+  return { ...result, cpuSeconds: cpuSeconds(path.pid, path.withChildren) - before };
+}
+
+/** `references` reuses direct and socat runs of the same case (the wss rows compare with them). */
+export async function runThroughputCase(
+  c: ThroughputCase,
+  paths: { direct: Path; socat: Path; tunnel: Path },
+  seconds: number,
+  references?: { direct: MeasuredRun; socat: MeasuredRun },
+): Promise<ThroughputRow> {
+  const direction = c.reverse ? 'server->client' : 'client->server';
+  const name = `${c.streams} stream${c.streams > 1 ? 's' : ''} ${direction}${c.transport === 'tls' ? ' (wss)' : ''}`;
+  log(`throughput: ${name}`);
+  const iperf = (port: number) => () => runIperf({ port, streams: c.streams, reverse: c.reverse, seconds });
+  const direct = references?.direct ?? (await measured(paths.direct, iperf(paths.direct.port)));
+  const socat = references?.socat ?? (await measured(paths.socat, iperf(paths.socat.port)));
+  const tunnel = await measured(paths.tunnel, iperf(paths.tunnel.port));
+  return {
+    name,
+    streams: c.streams,
+    direction,
+    transport: c.transport,
+    direct,
+    socat,
+    tunnel,
+    tunnelVsSocat: ratio(tunnel.bytesPerSecond, socat.bytesPerSecond),
+    tunnelVsDirect: ratio(tunnel.bytesPerSecond, direct.bytesPerSecond),
+    socatVsDirect: ratio(socat.bytesPerSecond, direct.bytesPerSecond),
+  };
+}

@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+
+/**
+ * CPU and memory of a process from /proc. CPU counts the process itself, its live children and
+ * the children it has already reaped (cutime/cstime): socat does its work in forked children.
+ */
+
+let clockTicks: number | undefined;
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+interface StatFields {
+  ppid: number;
+  utime: number;
+  stime: number;
+  cutime: number;
+  cstime: number;
+}
+
+function readStat(pid: number): StatFields | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); field n is rest[n - 3].
+  return { ppid: Number(rest[1]), utime: Number(rest[11]), stime: Number(rest[12]), cutime: Number(rest[13]), cstime: Number(rest[14]) };
+}
+
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat?.ppid === pid) found.push(Number(name));
+  }
+  return found;
+}
+
+/** CPU seconds (user + system) used so far by the process and, optionally, its descendants. */
+export function cpuSeconds(pid: number, withChildren = false): number {
+  const stat = readStat(pid);
+  if (!stat) throw new Error(`process ${pid} is gone`);
+  let ticks = stat.utime + stat.stime;
+  if (withChildren) {
+    ticks += stat.cutime + stat.cstime;
+    for (const child of childrenOf(pid)) ticks += Math.round(cpuSeconds(child, true) * ticksPerSecond());
+  }
+  return ticks / ticksPerSecond();
+}
+
+/** Resident set size in bytes (VmRSS). */
+export function rssBytes(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(text);
+  if (!kb) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kb[1]) * 1024;
+}
+
+/** Samples a process's RSS on an interval and keeps the peak. */
+export class RssSampler {
+  peak = 0;
+  last = 0;
+  samples = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 100,
+  ) {}
+
+  start(): this {
+    const sample = () => {
+      try {
+        this.last = rssBytes(this.pid);
+      } catch {
+        return;
+      }
+      this.samples++;
+      if (this.last > this.peak) this.peak = this.last;
+    };
+    sample();
+    this.timer = setInterval(sample, this.intervalMs);
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeDir, stopProcess, trackDir } from './cleanup.js';
+import { CLI } from './paths.js';
+import { type Spawned, runToEnd, spawnTracked } from './spawn.js';
+
+/**
+ * The tunnel under test, exactly as the README's headless walkthrough builds it:
+ * client -> `hcm connect` (forwarder) -> `hcm emulator` -> `hcm run` (agent) -> server.
+ * One Hybrid Connection per server; each gets its own forwarder port.
+ */
+
+export interface Tunnel {
+  /** Forwarder port per Hybrid Connection name: where clients connect. */
+  ports: Record<string, number>;
+  agent: Spawned;
+  emulator: Spawned;
+  forwarders: Record<string, Spawned>;
+  stop(): Promise<void>;
+}
+
+export interface TunnelOptions {
+  /** Hybrid Connection name -> endpoint port on 127.0.0.1. */
+  endpoints: Record<string, number>;
+  /** ws:// (like-for-like with plain-TCP socat) instead of wss://. */
+  plain: boolean;
+  /** Open-files limit for the three processes (idle-scale test). */
+  fdLimit?: number;
+}
+
+interface ReadyLine {
+  port: number;
+  ca: string | null;
+  hybridConnections: Record<string, { listen: string; send: string }>;
+}
+
+export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
+  const dir = mkdtempSync(join(tmpdir(), 'hcm-bench-'));
+  trackDir(dir);
+  const started: Spawned[] = [];
+  const stop = async () => {
+    // Sender side first, so the agent sees clean closes rather than a vanished relay.
+    for (const p of started.reverse()) await stopProcess(p.proc);
+    removeDir(dir);
+  };
+  try {
+    const config = {
+      namespaces: [{ name: 'bench', hybridConnections: Object.entries(options.endpoints).map(([name, port]) => ({ name, endpoint: `127.0.0.1:${port}` })) }],
+    };
+    const configFile = join(dir, 'emulator.json');
+    writeFileSync(configFile, JSON.stringify(config));
+    const limit = options.fdLimit ? { fdLimit: options.fdLimit } : {};
+
+    const emuArgs = [CLI, 'emulator', '--port', '0', '--state-dir', join(dir, 'emulator'), '--config', configFile];
+    if (options.plain) emuArgs.push('--plain');
+    const emulator = spawnTracked(process.execPath, emuArgs, limit);
+    started.push(emulator);
+    const ready = JSON.parse(await emulator.waitForLine(/^\{/)) as ReadyLine;
+
+    const env: NodeJS.ProcessEnv = { ...process.env, HCM_HOME: join(dir, 'home') };
+    delete env.NODE_OPTIONS;
+    if (ready.ca) env.HCM_CA_FILE = ready.ca;
+    for (const hc of Object.values(ready.hybridConnections)) await runToEnd(process.execPath, [CLI, 'add', hc.listen], { env, timeoutMs: 60_000 });
+
+    const agent = spawnTracked(process.execPath, [CLI, 'run'], { env, ...limit });
+    started.push(agent);
+    await agent.waitForLine(/agent started/);
+    await waitConnected(env, Object.keys(options.endpoints).length);
+
+    const ports: Record<string, number> = {};
+    const forwarders: Record<string, Spawned> = {};
+    for (const [name, hc] of Object.entries(ready.hybridConnections)) {
+      const fwd = spawnTracked(process.execPath, [CLI, 'connect', hc.send, '--port', '0'], { env, ...limit });
+      started.push(fwd);
+      const line = await fwd.waitForLine(/^forwarding /);
+      const port = Number(/:(\d+) ->/.exec(line)?.[1]);
+      if (!port) throw new Error(`unexpected hcm connect output: ${line}`);
+      ports[name] = port;
+      forwarders[name] = fwd;
+    }
+    return { ports, agent, emulator, forwarders, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Polls `hcm list --json` until the agent reports every connection Connected. */
+async function waitConnected(env: NodeJS.ProcessEnv, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await runToEnd(process.execPath, [CLI, 'list', '--json'], { env, timeoutMs: 30_000 });
+    const list = JSON.parse(last) as { connections: Array<{ status: string }> };
+    if (list.connections.filter((c) => c.status === 'Connected').length >= count) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the agent did not connect every Hybrid Connection within 30 s:\n${last}`);
+}
