@@ -20,6 +20,7 @@ import { Eye20Regular, EyeOff20Regular } from '@fluentui/react-icons';
 import { type FormEvent, useState } from 'react';
 import type { ConnectionDetails, ValidationResult } from '../../shared/api.js';
 import { endpointProblem } from '../endpoint-input.js';
+import { forPeople, hideSecrets } from '../messages.js';
 import { useHcm } from '../state/use-hcm.js';
 import { type ValidationView, useConnectionStringValidation } from '../use-validation.js';
 
@@ -130,7 +131,7 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
             {resolved && <ResolvedSummary result={resolved} />}
             {resolved?.warnings.map((w) => (
               <MessageBar key={w} intent="warning">
-                <MessageBarBody>{w}</MessageBarBody>
+                <MessageBarBody>{forPeople(w)}</MessageBarBody>
               </MessageBar>
             ))}
             {needsEndpoint && (
@@ -139,7 +140,7 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
                 required
                 validationState={endpointTouched && endpointError ? 'error' : 'none'}
                 validationMessage={endpointTouched && endpointError ? endpointError : undefined}
-                hint={resolved.endpointProblem ?? 'This Hybrid Connection has no endpoint in its metadata. Enter the host and port this machine should connect to.'}
+                hint={resolved.endpointProblem ? forPeople(resolved.endpointProblem) : 'This Hybrid Connection has no endpoint in its metadata. Enter the host and port this machine should connect to.'}
               >
                 <Input value={endpoint} onChange={(_, data) => setEndpoint(data.value)} onBlur={() => setEndpointTouched(true)} spellCheck={false} data-testid="endpoint" />
               </Field>
@@ -148,7 +149,7 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
               <MessageBar intent="error" role="alert">
                 <MessageBarBody>
                   <MessageBarTitle>Not added</MessageBarTitle>
-                  {saveError}
+                  {forPeople(saveError)}
                 </MessageBarBody>
               </MessageBar>
             )}
@@ -174,10 +175,10 @@ function describeValidation(v: ValidationView): { state: 'none' | 'error' | 'suc
     case 'checking':
       return { state: 'none', message: 'Checking…' };
     case 'failed':
-      return { state: 'error', message: `Could not check it: ${v.message}` };
+      return { state: 'error', message: `Could not check it: ${forPeople(v.message)}` };
     case 'done':
       if (!v.result.ok) {
-        return { state: 'error', message: v.result.stage === 'parse' ? v.result.error : `The relay did not accept it: ${v.result.error}` };
+        return { state: 'error', message: v.result.stage === 'parse' ? forPeople(v.result.error) : `The relay did not accept it: ${hideSecrets(v.result.error)}` };
       }
       if (v.result.alreadyAdded) return { state: 'error', message: `${v.result.name} in ${v.result.namespace} is already added.` };
       return { state: 'success', message: 'Valid connection string.' };

@@ -126,7 +126,8 @@ function DetailsContent({ summary, onClose }: { summary: ConnectionSummary; onCl
           <Caption1>since {formatDateTime(live.statusSince)}</Caption1>
         </div>
         <div className={styles.actions}>
-          <Button icon={testing ? <Spinner size="tiny" /> : <Stethoscope20Regular />} onClick={runTest} disabled={testing}>
+          {/* disabledFocusable, not disabled: the focus stays on the button (and in the drawer) while the test runs. */}
+          <Button icon={testing ? <Spinner size="tiny" /> : <Stethoscope20Regular />} onClick={runTest} disabledFocusable={testing}>
             {testing ? 'Testing…' : 'Test'}
           </Button>
           <Button icon={<ArrowClockwise20Regular />} onClick={restart}>

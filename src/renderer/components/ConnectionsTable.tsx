@@ -59,7 +59,7 @@ export function ConnectionsTable({ connections, onOpen }: { connections: Connect
               <div className={styles.status}>
                 <StatusBadge status={c.status} />
                 {c.status !== 'Connected' && c.lastError && (
-                  <Caption1 className={styles.error} title={c.lastError.message}>
+                  <Caption1 className={styles.error} title={c.lastError.message} data-testid="status-error">
                     {c.lastError.message}
                   </Caption1>
                 )}

@@ -30,10 +30,10 @@ export function RemoveConnectionDialog({ name, open, onCancel, onConfirm }: Prop
             later with its connection string.
           </DialogContent>
           <DialogActions>
-            <Button appearance="secondary" onClick={onCancel} disabled={busy}>
+            <Button appearance="secondary" onClick={onCancel} disabledFocusable={busy}>
               Cancel
             </Button>
-            <Button appearance="primary" onClick={confirm} disabled={busy} icon={busy ? <Spinner size="tiny" /> : undefined} data-testid="confirm-remove">
+            <Button appearance="primary" onClick={confirm} disabledFocusable={busy} icon={busy ? <Spinner size="tiny" /> : undefined} data-testid="confirm-remove">
               Remove
             </Button>
           </DialogActions>

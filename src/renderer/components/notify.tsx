@@ -1,5 +1,6 @@
 import { Toast, ToastBody, ToastTitle, useToastController } from '@fluentui/react-components';
 import { useCallback } from 'react';
+import { forPeople } from '../messages.js';
 
 export const TOASTER_ID = 'hcm-toaster';
 
@@ -11,7 +12,7 @@ export function useNotify() {
       dispatchToast(
         <Toast>
           <ToastTitle>{title}</ToastTitle>
-          {body && <ToastBody>{body}</ToastBody>}
+          {body && <ToastBody>{intent === 'error' ? forPeople(body) : body}</ToastBody>}
         </Toast>,
         { intent, timeout: intent === 'error' ? 8000 : 4000 },
       ),

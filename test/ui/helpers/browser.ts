@@ -1,0 +1,63 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContextOptions, type Page, chromium } from 'playwright-core';
+
+/** Debian's Chromium driven by playwright-core (never a downloaded browser). */
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "apt-get install -y chromium" (.ci/install-deps does)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Console errors and page errors seen so far (CSP violations show up here). */
+  problems: string[];
+}
+
+export async function openPage(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce', ...options });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(url);
+  return { page, problems };
+}
+
+/** True when the app's background is dark, i.e. the dark theme is in use. */
+export async function isDark(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const el = document.querySelector('.fui-FluentProvider') as HTMLElement;
+    const [r, g, b] = (getComputedStyle(el).backgroundColor.match(/\d+/g) ?? ['255', '255', '255']).map(Number);
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b! < 128;
+  });
+}
+
+/** Saves docs/screenshots/<name>-light.png and <name>-dark.png, switching the OS colour scheme live. */
+export async function screenshotBothThemes(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.waitForFunction(() => !!document.querySelector('.fui-FluentProvider'));
+  await waitForTheme(page, false);
+  await page.screenshot({ path: `${SCREENSHOTS}${name}-light.png` });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await waitForTheme(page, true);
+  await page.screenshot({ path: `${SCREENSHOTS}${name}-dark.png` });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await waitForTheme(page, false);
+}
+
+async function waitForTheme(page: Page, dark: boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await isDark(page)) !== dark) {
+    if (Date.now() > deadline) throw new Error(`the UI did not switch to the ${dark ? 'dark' : 'light'} theme`);
+    await page.waitForTimeout(25);
+  }
+}
