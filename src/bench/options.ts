@@ -8,8 +8,8 @@ export interface BenchOptions {
   phases: Phase[];
   /** iperf3 seconds per run. */
   iperfSeconds: number;
-  redisRequests: number;
-  redisClients: number[];
+  /** redis-benchmark runs: concurrent clients and requests per test. */
+  redis: Array<{ clients: number; requests: number }>;
   setupSequential: number;
   setupConcurrent: number;
   setupWorkers: number;
@@ -40,10 +40,17 @@ export function parseOptions(argv: string[]): BenchOptions {
     quick,
     phases: [...PHASES],
     iperfSeconds: quick ? 2 : 10,
-    redisRequests: quick ? 10_000 : 100_000,
-    redisClients: quick ? [1, 50] : [1, 50],
-    setupSequential: quick ? 300 : 2000,
-    setupConcurrent: quick ? 1000 : 5000,
+    redis: quick
+      ? [
+          { clients: 1, requests: 3000 },
+          { clients: 50, requests: 5000 },
+        ]
+      : [
+          { clients: 1, requests: 50_000 },
+          { clients: 50, requests: 200_000 },
+        ],
+    setupSequential: quick ? 200 : 2000,
+    setupConcurrent: quick ? 500 : 5000,
     setupWorkers: 16,
     idleConnections: quick ? 2000 : 10_000,
     idleSeconds: quick ? 3 : 10,

@@ -72,7 +72,7 @@ async function sharedPhases(o: BenchOptions, result: BenchResult): Promise<void>
     }
     if (wants('latency')) {
       await phase(result, 'latency', async () => {
-        for (const clients of o.redisClients) result.latency.push(...(await runLatency({ direct: redis.port, socat: socat.redis.port, tunnel: tunnel.ports.redis! }, o.redisRequests, clients)));
+        for (const { clients, requests } of o.redis) result.latency.push(...(await runLatency({ direct: redis.port, socat: socat.redis.port, tunnel: tunnel.ports.redis! }, requests, clients)));
       });
     }
     if (wants('setup')) {

@@ -61,24 +61,27 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
     const env: NodeJS.ProcessEnv = { ...process.env, HCM_HOME: join(dir, 'home') };
     delete env.NODE_OPTIONS;
     if (ready.ca) env.HCM_CA_FILE = ready.ca;
-    for (const hc of Object.values(ready.hybridConnections)) await runToEnd(process.execPath, [CLI, 'add', hc.listen], { env, timeoutMs: 60_000 });
+    // In parallel: the config store locks each read-modify-write, as the README promises.
+    await Promise.all(Object.values(ready.hybridConnections).map((hc) => runToEnd(process.execPath, [CLI, 'add', hc.listen], { env, timeoutMs: 60_000 })));
 
     const agent = spawnTracked(process.execPath, [CLI, 'run'], { env, ...limit });
     started.push(agent);
     await agent.waitForLine(/agent started/);
-    await waitConnected(env, Object.keys(options.endpoints).length);
+    await waitConnected(agent, env, Object.keys(options.endpoints).length);
 
     const ports: Record<string, number> = {};
     const forwarders: Record<string, Spawned> = {};
-    for (const [name, hc] of Object.entries(ready.hybridConnections)) {
-      const fwd = spawnTracked(process.execPath, [CLI, 'connect', hc.send, '--port', '0'], { env, ...limit });
-      started.push(fwd);
-      const line = await fwd.waitForLine(/^forwarding /);
-      const port = Number(/:(\d+) ->/.exec(line)?.[1]);
-      if (!port) throw new Error(`unexpected hcm connect output: ${line}`);
-      ports[name] = port;
-      forwarders[name] = fwd;
-    }
+    await Promise.all(
+      Object.entries(ready.hybridConnections).map(async ([name, hc]) => {
+        const fwd = spawnTracked(process.execPath, [CLI, 'connect', hc.send, '--port', '0'], { env, ...limit });
+        started.push(fwd);
+        const line = await fwd.waitForLine(/^forwarding /);
+        const port = Number(/:(\d+) ->/.exec(line)?.[1]);
+        if (!port) throw new Error(`unexpected hcm connect output: ${line}`);
+        ports[name] = port;
+        forwarders[name] = fwd;
+      }),
+    );
     return { ports, agent, emulator, forwarders, stop };
   } catch (err) {
     await stop();
@@ -86,15 +89,23 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
   }
 }
 
-/** Polls `hcm list --json` until the agent reports every connection Connected. */
-async function waitConnected(env: NodeJS.ProcessEnv, count: number): Promise<void> {
+/**
+ * Until the agent has every connection Connected: its "listening" log lines are the quick
+ * signal; `hcm list --json` (slower, a process per call) decides if the wording ever changes.
+ */
+async function waitConnected(agent: Spawned, env: NodeJS.ProcessEnv, count: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   let last = '';
+  let nextList = Date.now() + 2000;
   while (Date.now() < deadline) {
-    last = await runToEnd(process.execPath, [CLI, 'list', '--json'], { env, timeoutMs: 30_000 });
-    const list = JSON.parse(last) as { connections: Array<{ status: string }> };
-    if (list.connections.filter((c) => c.status === 'Connected').length >= count) return;
-    await new Promise((r) => setTimeout(r, 100));
+    if ((agent.output().match(/listening \(listener id/g) ?? []).length >= count) return;
+    if (Date.now() >= nextList) {
+      last = await runToEnd(process.execPath, [CLI, 'list', '--json'], { env, timeoutMs: 30_000 });
+      const list = JSON.parse(last) as { connections: Array<{ status: string }> };
+      if (list.connections.filter((c) => c.status === 'Connected').length >= count) return;
+      nextList = Date.now() + 1000;
+    }
+    await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`the agent did not connect every Hybrid Connection within 30 s:\n${last}`);
+  throw new Error(`the agent did not connect every Hybrid Connection within 30 s:\n${last}\n${agent.output().slice(-2000)}`);
 }

@@ -31,6 +31,19 @@ export interface SlowFigures {
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 
+/** Waits for 'drain' but wakes up anyway, so the loop can notice the deadline. */
+function drainOrTimeout(socket: net.Socket, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('drain', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    socket.once('drain', done);
+  });
+}
+
 export async function runSlowConsumer(rate: number, total: number, capSeconds: number | undefined): Promise<SlowFigures> {
   const server = await startNodeHelper('slow-server', [String(rate)]);
   const tunnel = await startTunnel({ endpoints: { slow: server.port }, plain: true });
@@ -57,7 +70,7 @@ export async function runSlowConsumer(rate: number, total: number, capSeconds: n
       if (wrote < total) {
         const ok = socket.write(CHUNK);
         wrote += CHUNK.length;
-        if (!ok) await Promise.race([new Promise((r) => socket!.once('drain', r)), sleep(250)]);
+        if (!ok) await drainOrTimeout(socket, 250);
         if (socket.destroyed) throw new Error('the tunnel closed during the slow-consumer push');
         if (ok) continue;
       } else {
