@@ -21,10 +21,14 @@ export interface BenchOptions {
   slowCapSeconds: number | undefined;
   /** Write results to bench/results (off with --no-save, e.g. while trying things). */
   save: boolean;
+  /** Another build's dist/cli/main.js to measure (e.g. an older commit), and that build's commit. */
+  cli?: string;
+  commit?: string;
 }
 
 export const USAGE = `npm run bench -- [--quick] [--only throughput,latency,setup,scale,slow]
                   [--seconds N] [--connections N] [--slow-seconds N] [--no-save]
+                  [--cli DIST/cli/main.js --commit SHA]
 
   --quick           everyday run, under 2 minutes: short iperf3 runs, fewer requests,
                     2,000 idle connections, slow consumer capped at 20 s
@@ -32,7 +36,9 @@ export const USAGE = `npm run bench -- [--quick] [--only throughput,latency,setu
   --seconds N       iperf3 duration per run (full: 10, quick: 2)
   --connections N   idle connections for the scale test (full: 10000, quick: 2000)
   --slow-seconds N  cap the slow-consumer push (full: none, i.e. the whole GiB; quick: 20)
-  --no-save         print the table only, write nothing under bench/results`;
+  --no-save         print the table only, write nothing under bench/results
+  --cli FILE        measure another build of hcm (e.g. an older commit exported and built
+                    elsewhere); --commit names the commit it was built from`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');
@@ -47,7 +53,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         ]
       : [
           { clients: 1, requests: 50_000 },
-          { clients: 50, requests: 200_000 },
+          { clients: 50, requests: 100_000 },
         ],
     setupSequential: quick ? 200 : 2000,
     setupConcurrent: quick ? 500 : 5000,
@@ -80,10 +86,13 @@ export function parseOptions(argv: string[]): BenchOptions {
       if (bad.length) throw new UsageError(`unknown phase(s) ${bad.join(', ')}; known: ${PHASES.join(', ')}`);
       o.phases = list as Phase[];
     } else if (a === '--seconds') o.iperfSeconds = positive(value(i++, a), a);
+    else if (a === '--cli') o.cli = value(i++, a);
+    else if (a === '--commit') o.commit = value(i++, a);
     else if (a === '--connections') o.idleConnections = positive(value(i++, a), a);
     else if (a === '--slow-seconds') o.slowCapSeconds = positive(value(i++, a), a);
     else throw new UsageError(`unknown option ${a}`);
   }
+  if (o.cli && !o.commit) throw new UsageError('--cli needs --commit: the results must say what was measured');
   return o;
 }
 

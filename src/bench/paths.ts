@@ -1,7 +1,16 @@
 import { fileURLToPath } from 'node:url';
 
 /** Where the built CLI and bench helpers are, and where results go (relative to dist/bench). */
-export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+let cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/** The `hcm` build under test: this tree's, or another one (--cli) to measure an older commit. */
+export function cliPath(): string {
+  return cli;
+}
+
+export function useCli(path: string): void {
+  cli = path;
+}
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 

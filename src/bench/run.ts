@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { cleanupAll, installCleanupHandlers, stopProcess } from './cleanup.js';
 import { canRaiseFdLimit, fdHardLimit, gitInfo, loadAverage, machineInfo } from './machine.js';
 import { type BenchOptions, USAGE, UsageError, parseOptions } from './options.js';
-import { REPO_ROOT, RESULTS_DIR } from './paths.js';
+import { REPO_ROOT, RESULTS_DIR, useCli } from './paths.js';
 import { runIdleScale } from './phases/idle-scale.js';
 import { runLatency } from './phases/latency.js';
 import { runSetup } from './phases/setup.js';
@@ -107,6 +109,10 @@ async function main(): Promise<number> {
     return err.message ? 2 : 0;
   }
   checkTools();
+  if (o.cli) {
+    if (!existsSync(o.cli)) throw new Error(`--cli ${o.cli} does not exist`);
+    useCli(resolve(o.cli));
+  }
   installCleanupHandlers();
   const t0 = Date.now();
   const result: BenchResult = {
@@ -115,7 +121,7 @@ async function main(): Promise<number> {
     startedAt: new Date(t0).toISOString(),
     finishedAt: '',
     durationSeconds: 0,
-    git: gitInfo(REPO_ROOT),
+    git: o.cli ? { commit: o.commit!, branch: `(build at ${o.cli})`, dirtySrc: [] } : gitInfo(REPO_ROOT),
     machine: machineInfo(),
     load: { start: loadAverage(), end: [] },
     options: o,

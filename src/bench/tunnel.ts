@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeDir, stopProcess, trackDir } from './cleanup.js';
-import { CLI } from './paths.js';
+import { cliPath } from './paths.js';
 import { type Spawned, runToEnd, spawnTracked } from './spawn.js';
 
 /**
@@ -52,7 +52,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
     writeFileSync(configFile, JSON.stringify(config));
     const limit = options.fdLimit ? { fdLimit: options.fdLimit } : {};
 
-    const emuArgs = [CLI, 'emulator', '--port', '0', '--state-dir', join(dir, 'emulator'), '--config', configFile];
+    const emuArgs = [cliPath(), 'emulator', '--port', '0', '--state-dir', join(dir, 'emulator'), '--config', configFile];
     if (options.plain) emuArgs.push('--plain');
     const emulator = spawnTracked(process.execPath, emuArgs, limit);
     started.push(emulator);
@@ -62,9 +62,9 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
     delete env.NODE_OPTIONS;
     if (ready.ca) env.HCM_CA_FILE = ready.ca;
     // In parallel: the config store locks each read-modify-write, as the README promises.
-    await Promise.all(Object.values(ready.hybridConnections).map((hc) => runToEnd(process.execPath, [CLI, 'add', hc.listen], { env, timeoutMs: 60_000 })));
+    await Promise.all(Object.values(ready.hybridConnections).map((hc) => runToEnd(process.execPath, [cliPath(), 'add', hc.listen], { env, timeoutMs: 60_000 })));
 
-    const agent = spawnTracked(process.execPath, [CLI, 'run'], { env, ...limit });
+    const agent = spawnTracked(process.execPath, [cliPath(), 'run'], { env, ...limit });
     started.push(agent);
     await agent.waitForLine(/agent started/);
     await waitConnected(agent, env, Object.keys(options.endpoints).length);
@@ -73,7 +73,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
     const forwarders: Record<string, Spawned> = {};
     await Promise.all(
       Object.entries(ready.hybridConnections).map(async ([name, hc]) => {
-        const fwd = spawnTracked(process.execPath, [CLI, 'connect', hc.send, '--port', '0'], { env, ...limit });
+        const fwd = spawnTracked(process.execPath, [cliPath(), 'connect', hc.send, '--port', '0'], { env, ...limit });
         started.push(fwd);
         const line = await fwd.waitForLine(/^forwarding /);
         const port = Number(/:(\d+) ->/.exec(line)?.[1]);
@@ -100,7 +100,7 @@ async function waitConnected(agent: Spawned, env: NodeJS.ProcessEnv, count: numb
   while (Date.now() < deadline) {
     if ((agent.output().match(/listening \(listener id/g) ?? []).length >= count) return;
     if (Date.now() >= nextList) {
-      last = await runToEnd(process.execPath, [CLI, 'list', '--json'], { env, timeoutMs: 30_000 });
+      last = await runToEnd(process.execPath, [cliPath(), 'list', '--json'], { env, timeoutMs: 30_000 });
       const list = JSON.parse(last) as { connections: Array<{ status: string }> };
       if (list.connections.filter((c) => c.status === 'Connected').length >= count) return;
       nextList = Date.now() + 1000;
