@@ -17,6 +17,7 @@ import { overallStatus } from '../../shared/overall-status.js';
 import type { View } from '../state/store.js';
 import { useHcm } from '../state/use-hcm.js';
 import { useOsTheme } from '../theme.js';
+import { detailsLinkSelector, focusSoon } from '../focus.js';
 import { AboutView } from './AboutView.js';
 import { AddConnectionDialog } from './AddConnectionDialog.js';
 import { ConnectionDetailsDrawer } from './ConnectionDetailsDrawer.js';
@@ -119,6 +120,7 @@ function Shell() {
         onAdded={(details) => {
           setAdding(false);
           notify('success', `Added ${details.name}`, `Relaying to ${details.endpoint}.`);
+          focusSoon(detailsLinkSelector(details.id));
         }}
       />
       <ConnectionDetailsDrawer />

@@ -1,4 +1,4 @@
-import { Caption1, Card, Link, makeStyles, tokens } from '@fluentui/react-components';
+import { Caption1, Card, Link, makeStyles, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
 import type { ConnectionSummary } from '../../shared/api.js';
 import { formatCount } from '../format.js';
 import { StatusBadge } from './StatusBadge.js';
@@ -17,13 +17,14 @@ const useStyles = makeStyles({
 /** The same facts as the table, stacked, for narrow windows and high zoom where columns would not fit. */
 export function ConnectionCards({ connections, onOpen }: { connections: ConnectionSummary[]; onOpen: (id: string) => void }) {
   const styles = useStyles();
+  const restoreFocus = useRestoreFocusTarget();
   return (
     <ul className={styles.list} aria-label="Hybrid Connections" data-testid="connections-cards">
       {connections.map((c) => (
         <li key={c.id} data-connection={c.id}>
           <Card>
             <div className={styles.head}>
-              <Link as="button" className={styles.name} onClick={() => onOpen(c.id)} aria-label={`${c.name}, show details`}>
+              <Link as="button" className={styles.name} onClick={() => onOpen(c.id)} aria-label={`${c.name}, show details`} {...restoreFocus} data-details-link>
                 {c.name}
               </Link>
               <StatusBadge status={c.status} />

@@ -12,6 +12,7 @@ import {
   Subtitle2,
   makeStyles,
   tokens,
+  useRestoreFocusTarget,
 } from '@fluentui/react-components';
 import { ArrowClockwise20Regular, Delete20Regular, Dismiss24Regular, Stethoscope20Regular } from '@fluentui/react-icons';
 import { useEffect, useState } from 'react';
@@ -24,6 +25,7 @@ import { RemoveConnectionDialog } from './RemoveConnectionDialog.js';
 import { StatusBadge } from './StatusBadge.js';
 import { TestResultView } from './TestResultView.js';
 import { useNotify } from './notify.js';
+import { ADD_BUTTON_SELECTOR, focusSoon } from '../focus.js';
 
 const useStyles = makeStyles({
   body: { display: 'grid', gap: tokens.spacingVerticalXL, alignContent: 'start', paddingBottom: tokens.spacingVerticalXXL },
@@ -63,6 +65,7 @@ function DetailsContent({ summary, onClose }: { summary: ConnectionSummary; onCl
   const [testing, setTesting] = useState(false);
   const [test, setTest] = useState<TestResult | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
+  const restoreFocus = useRestoreFocusTarget();
 
   // Counters and status come live with every list event; the rest is fetched again when the
   // status changes, because the relay's answer (listener count, dates) may have changed too.
@@ -103,6 +106,8 @@ function DetailsContent({ summary, onClose }: { summary: ConnectionSummary; onCl
       setConfirmRemove(false);
       notify('success', `Removed ${live.name}`);
       onClose();
+      // Its row (the drawer's focus target) is gone; continue from Add connection.
+      focusSoon(ADD_BUTTON_SELECTOR);
     } catch (err) {
       notify('error', `Could not remove ${live.name}`, (err as Error).message);
     }
@@ -133,7 +138,7 @@ function DetailsContent({ summary, onClose }: { summary: ConnectionSummary; onCl
           <Button icon={<ArrowClockwise20Regular />} onClick={restart}>
             Restart
           </Button>
-          <Button icon={<Delete20Regular />} onClick={() => setConfirmRemove(true)}>
+          <Button icon={<Delete20Regular />} onClick={() => setConfirmRemove(true)} {...restoreFocus}>
             Remove
           </Button>
         </div>

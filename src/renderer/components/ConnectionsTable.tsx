@@ -9,6 +9,7 @@ import {
   TableRow,
   makeStyles,
   tokens,
+  useRestoreFocusTarget,
 } from '@fluentui/react-components';
 import type { ConnectionSummary } from '../../shared/api.js';
 import { formatCount } from '../format.js';
@@ -33,6 +34,7 @@ const useStyles = makeStyles({
 /** The main view on a wide window: one row per Hybrid Connection, updated live. */
 export function ConnectionsTable({ connections, onOpen }: { connections: ConnectionSummary[]; onOpen: (id: string) => void }) {
   const styles = useStyles();
+  const restoreFocus = useRestoreFocusTarget();
   return (
     <Table className={styles.table} aria-label="Hybrid Connections" data-testid="connections-table">
       <TableHeader>
@@ -49,7 +51,7 @@ export function ConnectionsTable({ connections, onOpen }: { connections: Connect
         {connections.map((c) => (
           <TableRow key={c.id} data-connection={c.id} onClick={() => onOpen(c.id)}>
             <TableCell>
-              <Link as="button" className={styles.name} onClick={(e) => (e.stopPropagation(), onOpen(c.id))} aria-label={`${c.name}, show details`}>
+              <Link as="button" className={styles.name} onClick={(e) => (e.stopPropagation(), onOpen(c.id))} aria-label={`${c.name}, show details`} {...restoreFocus} data-details-link>
                 {c.name}
               </Link>
             </TableCell>

@@ -1,4 +1,4 @@
-import { Button, MessageBar, MessageBarBody, Spinner, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, MessageBar, MessageBarBody, Spinner, Text, makeStyles, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
 import { Add20Regular } from '@fluentui/react-icons';
 import { useMemo } from 'react';
 import { useHcm } from '../state/use-hcm.js';
@@ -20,6 +20,8 @@ export function ConnectionsView({ onAdd }: { onAdd: () => void }) {
   const loadError = useHcm((s) => s.loadError);
   const select = useHcm((s) => s.select);
   const narrow = useNarrow(900);
+  // Dialogs and drawers give the focus back to the control marked as their restore target.
+  const restoreFocus = useRestoreFocusTarget();
   const sorted = useMemo(() => [...connections].sort((a, b) => a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace)), [connections]);
 
   if (loadError) {
@@ -34,7 +36,7 @@ export function ConnectionsView({ onAdd }: { onAdd: () => void }) {
   return (
     <div className={styles.root}>
       <div className={styles.toolbar}>
-        <Button appearance="primary" icon={<Add20Regular />} onClick={onAdd}>
+        <Button appearance="primary" icon={<Add20Regular />} onClick={onAdd} {...restoreFocus} data-add-connection>
           Add connection
         </Button>
         <Text className={styles.count}>

@@ -1,4 +1,4 @@
-import { Body1, Button, Caption1, Subtitle1, makeStyles, tokens } from '@fluentui/react-components';
+import { Body1, Button, Caption1, Subtitle1, makeStyles, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
 import { Add20Regular, PlugConnected48Regular } from '@fluentui/react-icons';
 
 const useStyles = makeStyles({
@@ -20,6 +20,7 @@ const useStyles = makeStyles({
 /** What a first-time admin sees: where to find a connection string and what to do with it. */
 export function EmptyState({ onAdd }: { onAdd: () => void }) {
   const styles = useStyles();
+  const restoreFocus = useRestoreFocusTarget();
   return (
     <section className={styles.root} aria-labelledby="empty-title" data-testid="empty-state">
       <PlugConnected48Regular className={styles.icon} aria-hidden />
@@ -46,7 +47,7 @@ export function EmptyState({ onAdd }: { onAdd: () => void }) {
           </Body1>
         </li>
       </ol>
-      <Button appearance="primary" icon={<Add20Regular />} onClick={onAdd}>
+      <Button appearance="primary" icon={<Add20Regular />} onClick={onAdd} {...restoreFocus} data-add-connection>
         Add connection
       </Button>
       <Caption1>
