@@ -1,0 +1,200 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startUiServer, type UiServer } from '../../src/cli/ui-server.js';
+import { takeToken } from '../../src/renderer/bridge/token.js';
+import { type LinkState, createWebSocketBridge } from '../../src/renderer/bridge/websocket-bridge.js';
+import { endpointProblem } from '../../src/renderer/endpoint-input.js';
+import { formatBytes } from '../../src/renderer/format.js';
+import { forPeople, hideSecrets } from '../../src/renderer/messages.js';
+import { filterLogs, logsAsText, mergeLogs } from '../../src/renderer/state/log-buffer.js';
+import { describeStatusChanges } from '../../src/renderer/state/status-changes.js';
+import { ArgumentError, isHcmMethod, validateArgs } from '../../src/shared/api-args.js';
+import { HCM_METHODS, type ConnectionStatus, type ConnectionSummary, type HcmBridge, type HcmEvent, type LogEntry } from '../../src/shared/api.js';
+import { overallStatus } from '../../src/shared/overall-status.js';
+import { waitFor } from '../helpers/emulator.js';
+
+/** The renderer's plain logic and the contract helpers it shares with the hosts. */
+
+const log = (seq: number, level: LogEntry['level'] = 'info', message = `m${seq}`, connection?: string): LogEntry => ({ seq, time: '2026-01-01T10:00:00.000Z', level, message, ...(connection ? { connection } : {}) });
+
+function conn(name: string, status: ConnectionStatus): ConnectionSummary {
+  return {
+    id: `ns/${name}`,
+    name,
+    namespace: 'ns',
+    endpoint: 'h:1',
+    status,
+    statusSince: '',
+    lastError: null,
+    counters: { activeConnections: 0, totalConnections: 0, failedConnections: 0, bytesToEndpoint: 0, bytesFromEndpoint: 0, lastConnectionAt: null },
+  };
+}
+
+describe('log buffer', () => {
+  it('appends in order, drops duplicates, sorts stragglers and keeps the newest within capacity', () => {
+    expect(mergeLogs([log(1), log(2)], [log(3)]).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(mergeLogs([log(1), log(3)], [log(2), log(3)]).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(mergeLogs([log(1), log(2)], [log(3), log(4)], 3).map((e) => e.seq)).toEqual([2, 3, 4]);
+  });
+
+  it('filters by level, connection and text (case-insensitive)', () => {
+    const lines = [log(1, 'debug'), log(2, 'info', 'Listening'), log(3, 'warn', 'control channel lost', 'ns/a'), log(4, 'error', 'refused', 'ns/b')];
+    expect(filterLogs(lines, { minLevel: 'info', connection: null, text: '' }).map((e) => e.seq)).toEqual([2, 3, 4]);
+    expect(filterLogs(lines, { minLevel: 'warn', connection: null, text: '' }).map((e) => e.seq)).toEqual([3, 4]);
+    expect(filterLogs(lines, { minLevel: 'debug', connection: 'ns/a', text: '' }).map((e) => e.seq)).toEqual([3]);
+    expect(filterLogs(lines, { minLevel: 'debug', connection: null, text: 'LISTEN' }).map((e) => e.seq)).toEqual([2]);
+  });
+
+  it('copies as one line per entry', () => {
+    expect(logsAsText([log(1, 'warn', 'lost', 'ns/a'), log(2, 'info', 'hi')])).toBe('2026-01-01T10:00:00.000Z WARN  [ns/a] lost\n2026-01-01T10:00:00.000Z INFO  hi');
+  });
+});
+
+describe('formatting and checks', () => {
+  it('formats byte counts for people', () => {
+    expect([0, 999, 1024, 10_000, 5 * 1024 ** 2, 3.5 * 1024 ** 3, -1].map(formatBytes)).toEqual(['0 B', '999 B', '1.0 KB', '9.8 KB', '5.0 MB', '3.5 GB', '—']);
+  });
+
+  it('explains what is wrong with a typed endpoint', () => {
+    expect(endpointProblem('db.internal:5432')).toBeNull();
+    expect(endpointProblem('[::1]:6379')).toBeNull();
+    expect(endpointProblem('')).toMatch(/host:port/);
+    expect(endpointProblem('db.internal')).toMatch(/port after a colon/);
+    expect(endpointProblem('::1:80')).toMatch(/IPv6 address in brackets/);
+    expect(endpointProblem('tcp://db:1')).toMatch(/no scheme/);
+    expect(endpointProblem('db:70000')).toMatch(/1 to 65535/);
+  });
+
+  it('hides key-like text and signatures in messages, and capitalises them', () => {
+    expect(hideSecrets('part "XKv4zZ0b5hd3q8d2mD6e7sVb…" has no "="')).toBe('part "••••…" has no "="');
+    expect(hideSecrets('token sr=x&sig=abc%2Bdef&se=1')).toBe('token sr=x&sig=••••&se=1');
+    expect(hideSecrets('Endpoint=sb://a/;SharedAccessKey=short;EntityPath=b')).toBe('Endpoint=sb://a/;SharedAccessKey=••••;EntityPath=b');
+    // Long words without digits are names, not keys.
+    expect(hideSecrets('SharedAccessKeyNameSharedAccessKey is unknown')).toBe('SharedAccessKeyNameSharedAccessKey is unknown');
+    expect(forPeople('connection refused')).toBe('Connection refused');
+  });
+
+  it('announces status changes in words', () => {
+    expect(describeStatusChanges([conn('a', 'Connected')], [conn('a', 'NotConnected'), conn('b', 'Connecting')])).toEqual(['a is now Not connected.', 'b added, Connecting.']);
+    expect(describeStatusChanges([conn('a', 'Connected')], [])).toEqual(['a removed.']);
+  });
+
+  it('sums up all connections in one state', () => {
+    expect(overallStatus([])).toMatchObject({ state: 'empty', label: 'No connections' });
+    expect(overallStatus([conn('a', 'Connected')])).toMatchObject({ state: 'connected', label: 'Connected' });
+    expect(overallStatus([conn('a', 'Connected'), conn('b', 'Connected')])).toMatchObject({ state: 'connected', label: 'All 2 connected' });
+    expect(overallStatus([conn('a', 'Connected'), conn('b', 'Connecting')])).toMatchObject({ state: 'connecting', label: '1 of 2 connected' });
+    expect(overallStatus([conn('a', 'Connected'), conn('b', 'Unauthorized')])).toMatchObject({ state: 'degraded' });
+    expect(overallStatus([conn('a', 'NotFound'), conn('b', 'Connecting')])).toMatchObject({ state: 'down', label: '0 of 2 connected' });
+  });
+});
+
+describe('contract arguments', () => {
+  it('knows the contract methods and nothing else', () => {
+    for (const m of HCM_METHODS) expect(isHcmMethod(m)).toBe(true);
+    for (const m of ['on', 'start', 'stop', 'constructor', '__proto__', 'toString', 42, null]) expect(isHcmMethod(m)).toBe(false);
+  });
+
+  it('accepts the shapes of the contract and names what is wrong otherwise', () => {
+    expect(validateArgs('getLogs', [])).toEqual([]);
+    expect(validateArgs('getLogs', [{ afterSeq: 0 }])).toEqual([{ afterSeq: 0 }]);
+    expect(validateArgs('addConnection', [{ connectionString: 'x', endpoint: 'h:1' }])).toEqual([{ connectionString: 'x', endpoint: 'h:1' }]);
+    expect(validateArgs('validateConnectionString', [''])).toEqual(['']);
+    const wrong: Array<[Parameters<typeof validateArgs>[0], unknown, RegExp]> = [
+      ['getConnection', [], /expected 1 argument/],
+      ['getConnection', [''], /id must not be empty/],
+      ['getConnection', ['x'.repeat(301)], /longer than 300/],
+      ['addConnection', [null], /input must be an object/],
+      ['addConnection', [['x']], /input must be an object/],
+      ['addConnection', [{ connectionString: 1 }], /connectionString must be a string/],
+      ['addConnection', [{ connectionString: 'x', endpoint: '' }], /endpoint must not be empty/],
+      ['getLogs', [{ afterSeq: 1.5 }], /afterSeq must be a whole number/],
+      ['getLogs', [{ limit: 0 }], /limit must be a whole number from 1/],
+      ['getLogs', [{ level: 'x' }], /unexpected field "level"/],
+      ['listConnections', ['extra'], /expected 0 argument/],
+      ['listConnections', {}, /must be a list/],
+    ];
+    for (const [method, args, message] of wrong) {
+      expect(() => validateArgs(method, args), `${method} ${JSON.stringify(args)}`).toThrow(message);
+      expect(() => validateArgs(method, args)).toThrow(ArgumentError);
+    }
+  });
+});
+
+describe('token from the address', () => {
+  it('moves the token from the fragment into session storage and off the address bar', () => {
+    const stored = new Map<string, string>();
+    const replaced: string[] = [];
+    const place = {
+      location: { hash: '#token=abc_DEF-1', pathname: '/', search: '' },
+      storage: { getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => void stored.set(k, v) },
+      history: { replaceState: (_s: unknown, _t: string, url?: string | URL | null) => void replaced.push(String(url)) },
+    };
+    expect(takeToken(place)).toBe('abc_DEF-1');
+    expect(replaced).toEqual(['/']);
+    // A reload has no fragment any more, but the same tab still knows the token.
+    expect(takeToken({ ...place, location: { hash: '', pathname: '/', search: '' } })).toBe('abc_DEF-1');
+    expect(takeToken({ ...place, location: { hash: '', pathname: '/', search: '' }, storage: { getItem: () => null, setItem: () => undefined } })).toBeNull();
+  });
+});
+
+describe('WebSocket bridge against the real browser host', () => {
+  let server: UiServer;
+  const listeners = new Map<HcmEvent, Set<(p: unknown) => void>>();
+  let listCalls = 0;
+  const bridge = {
+    ...Object.fromEntries(HCM_METHODS.map((m) => [m, async () => null])),
+    listConnections: async () => (listCalls++, [conn('a', 'Connected')]),
+    removeConnection: async (id: string) => {
+      throw new Error(`no connection with id "${id}"`);
+    },
+    on: (e: HcmEvent, l: (p: unknown) => void) => {
+      listeners.set(e, (listeners.get(e) ?? new Set()).add(l));
+      return () => listeners.get(e)?.delete(l);
+    },
+  } as unknown as HcmBridge;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hcm-bridge-'));
+    writeFileSync(join(dir, 'index.html'), '');
+    server = await startUiServer({ bridge, staticDir: dir, token: 'tok' });
+  });
+  afterAll(() => server?.close());
+
+  // The browser sends its Origin by itself; `ws` needs to be told.
+  const socketFactory = (port: number) => (url: string) => new WebSocket(url, { headers: { Origin: `http://127.0.0.1:${port}` } }) as never;
+
+  it('calls methods, queueing those made before the socket opens, and hears events', async () => {
+    const client = createWebSocketBridge(`ws://127.0.0.1:${server.port}/ws?token=tok`, socketFactory(server.port));
+    const states: LinkState[] = [];
+    client.onLinkChange((s) => states.push(s));
+    const early = client.listConnections();
+    expect(await early).toEqual([conn('a', 'Connected')]);
+    expect(client.linkState()).toBe('open');
+    await expect(client.removeConnection('ns/x')).rejects.toThrow('no connection with id "ns/x"');
+    const heard: unknown[] = [];
+    const off = client.on('log', (p) => heard.push(p));
+    listeners.get('log')!.forEach((l) => l(log(7)));
+    await waitFor(() => heard.length === 1, 5000, 'the log event');
+    off();
+    listeners.get('log')!.forEach((l) => l(log(8)));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard).toEqual([log(7)]);
+    expect(states).toEqual(['open']);
+    client.close();
+  });
+
+  it('reports a lost link when the host refuses it, and keeps retrying', async () => {
+    const client = createWebSocketBridge(`ws://127.0.0.1:${server.port}/ws?token=wrong`, socketFactory(server.port));
+    await waitFor(() => client.linkState() === 'lost', 10_000, 'the link to be reported lost');
+    const pending = client.getAppInfo();
+    client.close();
+    // Calls made while down wait for the link rather than failing at once.
+    const outcome = await Promise.race([pending.then(() => 'answered', () => 'failed'), new Promise((r) => setTimeout(() => r('waiting'), 200))]);
+    expect(outcome).toBe('waiting');
+    expect(listCalls).toBe(1);
+  });
+});
