@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findElectronBinary } from '../../src/cli/start.js';
-import { type HcmEnv, hcm } from '../helpers/agent.js';
+import { type HcmEnv, hcm, startAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/emulator.js';
 import { launchChromium, openPage } from './helpers/browser.js';
 import { type UiHost, startUiHost } from './helpers/ui-host.js';
@@ -53,10 +53,18 @@ describe('hcm ui', () => {
     await page.context().close();
   });
 
-  it('is the agent: a second one on the same configuration refuses to start', async () => {
-    const second = await hcm(env, ['ui', '--port', '0']);
-    expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/already running/);
+  it('shows the agent already running for the configuration (hcm run), and stops when it stops', async () => {
+    const agentEnv = freshEnv();
+    const agent = await startAgent(agentEnv);
+    const ui = await startUiHost(agentEnv);
+    const { page } = await openPage(browser, ui.url);
+    await page.getByText('Agent · v').waitFor();
+    await page.getByTestId('empty-state').waitFor();
+    expect(ui.output()).toContain('an agent is already running for this configuration');
+    expect(await agent.stop()).toBe(0);
+    expect(await ui.exited).toBe(1);
+    expect(ui.output()).toContain('hcm: the agent stopped; the UI stops with it');
+    await page.context().close();
   });
 
   it('says which port it could not use', async () => {

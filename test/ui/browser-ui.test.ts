@@ -197,6 +197,15 @@ describe('the HCM UI in a browser', () => {
     expect(result).not.toContain('failed');
     await noToasts();
     await screenshotBothThemes(page, 'details');
+  });
+
+  it('restarts the connection from the details: it reconnects by itself', async () => {
+    const before = (await host.output().match(/listening \(listener id/g)?.length) ?? 0;
+    await details().getByRole('button', { name: 'Restart' }).click();
+    await page.locator('.fui-Toast').getByText('Restarting orders').waitFor();
+    await until(async () => (host.output().match(/listening \(listener id/g)?.length ?? 0) > before, 'a new control channel');
+    expect(host.output()).toContain('[localhost/orders] restart requested');
+    await until(async () => (await details().locator('[data-status="Connected"]').count()) === 1, 'Connected again in the details');
     await page.keyboard.press('Escape');
     await details().waitFor({ state: 'detached' });
   });
@@ -208,6 +217,7 @@ describe('the HCM UI in a browser', () => {
     expect(await row().locator('[data-status="NotConnected"]').count()).toBe(1);
     expect((await text(row().getByTestId('status-error'))).trim()).not.toBe('');
     expect(await page.title()).toBe('0 of 1 connected — Hybrid Connection Manager');
+    await screenshotBothThemes(page, 'connections-down');
     emu = await startEmulator({ config, port, stateDir });
     await until(async () => (await row().locator('[data-status="Connected"]').count()) === 1, 'Connected again', 45_000);
   });
@@ -234,6 +244,19 @@ describe('the HCM UI in a browser', () => {
     await page.getByRole('option', { name: 'Info and up' }).click();
     await noToasts();
     await screenshotBothThemes(page, 'logs');
+    await page.getByRole('tab', { name: 'Connections' }).click();
+  });
+
+  it('shows the version, where files live and why this host does not update itself', async () => {
+    await page.getByRole('tab', { name: 'About' }).click();
+    const about = page.getByRole('main');
+    await until(async () => (await about.innerText()).includes('Settings folder'), 'the About page');
+    const shown = await about.innerText();
+    expect(shown).toContain('Running as\nBrowser (hcm ui)');
+    expect(shown).toContain(`Settings folder\n${env.home}`);
+    expect(shown).toMatch(/update it the way it was installed/);
+    expect(await page.getByRole('button', { name: 'Check for updates' }).isDisabled()).toBe(true);
+    await screenshotBothThemes(page, 'about');
     await page.getByRole('tab', { name: 'Connections' }).click();
   });
 

@@ -10,6 +10,7 @@ import { safeTransport, safeTuning } from '../context.js';
 import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
 import { startUiServer } from '../ui-server.js';
+import { type RunningAgent, connectToRunningAgent } from '../agent-bridge.js';
 
 /** dist/renderer, next to dist/cli where this file runs from. */
 export const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -23,15 +24,18 @@ export function registerUi(program: Command): void {
     .addHelpText(
       'after',
       '\nPrints one line on stdout: "HCM UI: http://127.0.0.1:<port>/#token=<token>". Open that address in a browser\n' +
-        'on this machine (or through an SSH tunnel: ssh -L <port>:127.0.0.1:<port> host). The token keeps other\n' +
-        'local programs and websites out; it changes every time "hcm ui" starts. Like "hcm run", this is the agent:\n' +
-        'connections are relayed while it runs.',
+        'on this machine (or through an SSH tunnel: ssh -L <port>:127.0.0.1:<port> host, same port on both ends).\n' +
+        'The token keeps other local programs and websites out; it changes every time "hcm ui" starts.\n' +
+        'Like "hcm run", this is the agent: connections are relayed while it runs. When an agent is already\n' +
+        'running for this configuration (the desktop app or "hcm run"), it shows that one instead.',
     )
     .action(async (opts: { port: string; grace: string }) => {
       const port = parseIntOption(opts.port, '--port', 0, 65535);
       const graceMs = parseIntOption(opts.grace, '--grace', 0, 3600) * 1000;
       if (!existsSync(RENDERER_DIR)) throw new CliError(`the UI is not built (${RENDERER_DIR} is missing); run "npm run build"`);
       const paths = hcmPaths();
+      const running = await connectToRunningAgent(paths.controlSocket);
+      if (running) return serveRunningAgent(running, port);
       const logger = new Logger({ level: 'info', stderr: true, dir: paths.logDir });
       const service = createHcmService({ host: 'browser', paths, logger, transport: safeTransport(), tuning: safeTuning() });
       try {
@@ -66,4 +70,26 @@ export function registerUi(program: Command): void {
       });
       await logger.close();
     });
+}
+
+/** Serves the UI for an agent that was already running; stops when it stops, or on a signal. */
+async function serveRunningAgent(running: RunningAgent, port: number): Promise<void> {
+  const log = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
+  let server;
+  try {
+    server = await startUiServer({ bridge: running.bridge, staticDir: RENDERER_DIR, port, log });
+  } catch (err) {
+    running.close();
+    throw new CliError(`cannot serve the UI on 127.0.0.1:${port}: ${(err as Error).message}`);
+  }
+  process.stdout.write(`HCM UI: ${server.url}\n`);
+  log('info', 'an agent is already running for this configuration; this UI shows it (stopping the UI leaves the agent running)');
+  const why = await new Promise<'signal' | 'gone'>((resolve) => {
+    void running.gone.then(() => resolve('gone'));
+    process.once('SIGINT', () => resolve('signal'));
+    process.once('SIGTERM', () => resolve('signal'));
+  });
+  await server.close();
+  running.close();
+  if (why === 'gone') throw new CliError('the agent stopped; the UI stops with it');
 }

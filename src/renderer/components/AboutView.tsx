@@ -2,6 +2,7 @@ import { Button, MessageBar, MessageBarBody, Spinner, Subtitle2, makeStyles, tok
 import { ArrowDownload20Regular, ArrowSync20Regular } from '@fluentui/react-icons';
 import type { UpdateState } from '../../shared/api.js';
 import { formatDateTime } from '../format.js';
+import { forPeople } from '../messages.js';
 import { useHcm } from '../state/use-hcm.js';
 import { FactList } from './FactList.js';
 import { useNotify } from './notify.js';
@@ -101,8 +102,8 @@ function describeUpdate(u: UpdateState): string {
     case 'ready':
       return `Version ${u.version} is downloaded and installs when the app restarts.`;
     case 'unsupported':
-      return u.reason;
+      return forPeople(u.reason);
     case 'error':
-      return `The update check failed: ${u.message}`;
+      return `The update check failed: ${forPeople(u.message)}`;
   }
 }

@@ -10,6 +10,8 @@ export interface UiHost {
   token: string;
   proc: ChildProcess;
   output(): string;
+  /** Resolves with the exit code when the process ends by itself. */
+  exited: Promise<number | null>;
   stop(): Promise<number | null>;
 }
 
@@ -42,6 +44,7 @@ export async function startUiHost(env: HcmEnv, args: string[] = []): Promise<UiH
     token: match[3]!,
     proc,
     output: () => output,
+    exited,
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       return exited;
