@@ -28,7 +28,7 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [--quick] [--only throughput,latency,setup,scale,slow]
                   [--seconds N] [--connections N] [--slow-seconds N] [--no-save]
-                  [--cli DIST/cli/main.js --commit SHA]
+                  [--commit REV] [--cli DIST/cli/main.js --commit SHA]
 
   --quick           everyday run, under 2 minutes: short iperf3 runs, fewer requests,
                     2,000 idle connections, slow consumer capped at 20 s
@@ -37,8 +37,9 @@ export const USAGE = `npm run bench -- [--quick] [--only throughput,latency,setu
   --connections N   idle connections for the scale test (full: 10000, quick: 2000)
   --slow-seconds N  cap the slow-consumer push (full: none, i.e. the whole GiB; quick: 20)
   --no-save         print the table only, write nothing under bench/results
-  --cli FILE        measure another build of hcm (e.g. an older commit exported and built
-                    elsewhere); --commit names the commit it was built from`;
+  --commit REV      measure that commit: exported and built in a temporary directory
+                    (a before/after comparison; also immune to rebuilds of dist/ meanwhile)
+  --cli FILE        measure a build made elsewhere; --commit then names its commit`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');

@@ -16,6 +16,9 @@ export interface CostRow {
   agentCpuSecondsPerGiB: number;
   socatCpuSecondsPerGiB: number;
   agentVsSocat: number;
+  /** The forwarder's and the relay emulator's CPU per GiB on the same runs (information). */
+  forwarderCpuSecondsPerGiB?: number;
+  relayCpuSecondsPerGiB?: number;
 }
 
 export interface Goal {
@@ -52,13 +55,24 @@ export interface BenchResult {
 /** Agent vs last socat hop CPU per GiB, per plain-tunnel iperf3 case and over all of them. */
 export function costRows(throughput: ThroughputRow[]): CostRow[] {
   const plain = throughput.filter((r) => r.transport === 'plain' && r.tunnel.cpuSeconds !== undefined && r.socat.cpuSeconds !== undefined);
+  const tls = throughput.filter((r) => r.transport === 'tls' && r.tunnel.cpuSeconds !== undefined);
   const row = (name: string, rows: ThroughputRow[]): CostRow => {
     const agent = rows.reduce((s, r) => s + r.tunnel.cpuSeconds!, 0) / (rows.reduce((s, r) => s + r.tunnel.bytes, 0) / GiB);
     const socat = rows.reduce((s, r) => s + r.socat.cpuSeconds!, 0) / (rows.reduce((s, r) => s + r.socat.bytes, 0) / GiB);
-    return { name, agentCpuSecondsPerGiB: agent, socatCpuSecondsPerGiB: socat, agentVsSocat: ratio(agent, socat) };
+    const other = (key: string) => {
+      const runs = rows.filter((r) => r.tunnel.otherCpuSeconds?.[key] !== undefined);
+      if (runs.length !== rows.length) return {};
+      return { [`${key}CpuSecondsPerGiB`]: runs.reduce((s, r) => s + r.tunnel.otherCpuSeconds![key]!, 0) / (runs.reduce((s, r) => s + r.tunnel.bytes, 0) / GiB) };
+    };
+    return { name, agentCpuSecondsPerGiB: agent, socatCpuSecondsPerGiB: socat, agentVsSocat: ratio(agent, socat), ...other('forwarder'), ...other('relay') };
   };
   const rows = plain.map((r) => row(r.name, [r]));
   if (plain.length > 1) rows.push(row('all plain runs', plain));
+  // Over TLS there is no socat counterpart: the ratio uses the plain socat runs of the same case.
+  for (const t of tls) {
+    const r = row(t.name, [t]);
+    rows.push(r);
+  }
   return rows;
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cleanupAll, installCleanupHandlers, stopProcess } from './cleanup.js';
+import { buildCommit } from './build-commit.js';
 import { canRaiseFdLimit, fdHardLimit, gitInfo, loadAverage, machineInfo } from './machine.js';
 import { type BenchOptions, USAGE, UsageError, parseOptions } from './options.js';
 import { REPO_ROOT, RESULTS_DIR, useCli } from './paths.js';
@@ -54,7 +55,7 @@ async function sharedPhases(o: BenchOptions, result: BenchResult): Promise<void>
         const paths = {
           direct: { port: iperf.port },
           socat: { port: socat.iperf.port, pid: socat.iperf.lastHop.pid, withChildren: true },
-          tunnel: { port: tunnel.ports.iperf!, pid: tunnel.agent.pid },
+          tunnel: { port: tunnel.ports.iperf!, pid: tunnel.agent.pid, others: { forwarder: tunnel.forwarders.iperf!.pid, relay: tunnel.emulator.pid } },
         };
         for (const c of PLAIN_CASES) result.throughput.push(await runThroughputCase(c, paths, o.iperfSeconds));
       });
@@ -63,7 +64,7 @@ async function sharedPhases(o: BenchOptions, result: BenchResult): Promise<void>
         try {
           for (const c of PLAIN_CASES.filter((c) => c.streams === 1)) {
             const plainRow = result.throughput.find((r: ThroughputRow) => r.transport === 'plain' && r.streams === c.streams && (r.direction === 'server->client') === c.reverse);
-            const paths = { direct: { port: iperf.port }, socat: { port: socat.iperf.port }, tunnel: { port: tls.ports.iperf!, pid: tls.agent.pid } };
+            const paths = { direct: { port: iperf.port }, socat: { port: socat.iperf.port }, tunnel: { port: tls.ports.iperf!, pid: tls.agent.pid, others: { forwarder: tls.forwarders.iperf!.pid, relay: tls.emulator.pid } } };
             result.throughput.push(await runThroughputCase({ ...c, transport: 'tls' }, paths, o.iperfSeconds, plainRow ? { direct: plainRow.direct, socat: plainRow.socat } : undefined));
           }
         } finally {
@@ -109,11 +110,16 @@ async function main(): Promise<number> {
     return err.message ? 2 : 0;
   }
   checkTools();
+  installCleanupHandlers();
   if (o.cli) {
     if (!existsSync(o.cli)) throw new Error(`--cli ${o.cli} does not exist`);
     useCli(resolve(o.cli));
+  } else if (o.commit) {
+    log(`building ${o.commit} in a temporary directory`);
+    const built = buildCommit(o.commit);
+    useCli(built.cli);
+    o.commit = built.commit;
   }
-  installCleanupHandlers();
   const t0 = Date.now();
   const result: BenchResult = {
     schema: 1,
@@ -121,7 +127,7 @@ async function main(): Promise<number> {
     startedAt: new Date(t0).toISOString(),
     finishedAt: '',
     durationSeconds: 0,
-    git: o.cli ? { commit: o.commit!, branch: `(build at ${o.cli})`, dirtySrc: [] } : gitInfo(REPO_ROOT),
+    git: o.commit ? { commit: o.commit, branch: o.cli ? `(build at ${o.cli})` : '(built from the commit)', dirtySrc: [] } : gitInfo(REPO_ROOT),
     machine: machineInfo(),
     load: { start: loadAverage(), end: [] },
     options: o,

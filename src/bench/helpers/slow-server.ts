@@ -11,11 +11,13 @@ const rate = Number(process.argv[3] ?? 1024 * 1024);
 const TICK_MS = 100;
 let received = 0;
 const sockets = new Set<net.Socket>();
-let tokens = rate / (1000 / TICK_MS);
+const perTick = rate / (1000 / TICK_MS);
+let tokens = perTick;
 
 setInterval(() => {
-  tokens = rate / (1000 / TICK_MS);
-  for (const s of sockets) if (s.isPaused()) s.resume();
+  // A chunk may overdraw the bucket; the debt carries over, so the average stays at RATE.
+  tokens = Math.min(tokens + perTick, perTick);
+  if (tokens > 0) for (const s of sockets) if (s.isPaused()) s.resume();
 }, TICK_MS);
 
 const server = net.createServer((socket) => {

@@ -14,11 +14,15 @@ export interface Path {
   /** Process whose CPU is charged for the bytes (agent, or the last socat hop and its children). */
   pid?: number;
   withChildren?: boolean;
+  /** Other processes on the path whose CPU is recorded for information (forwarder, relay). */
+  others?: Record<string, number>;
 }
 
 export interface MeasuredRun extends IperfResult {
   /** CPU seconds of the charged process during the run. */
   cpuSeconds?: number;
+  /** CPU seconds of the path's other processes during the run (where the rest of the time goes). */
+  otherCpuSeconds?: Record<string, number>;
 }
 
 export interface ThroughputRow {
@@ -42,12 +46,16 @@ export interface ThroughputCase {
 }
 
 export async function measured(path: Path, run: () => Promise<IperfResult>): Promise<MeasuredRun> {
+  const others = Object.entries(path.others ?? {});
   const before = path.pid ? cpuSeconds(path.pid, path.withChildren) : 0;
+  const othersBefore = others.map(([, pid]) => cpuSeconds(pid));
   const result = await run();
   if (!path.pid) return result;
   // socat's forked child is reaped a moment after the connection ends; its time then moves to cutime.
   if (path.withChildren) await new Promise((r) => setTimeout(r, 200));
-  return { ...result, cpuSeconds: cpuSeconds(path.pid, path.withChildren) - before };
+  const measuredRun: MeasuredRun = { ...result, cpuSeconds: cpuSeconds(path.pid, path.withChildren) - before };
+  if (others.length) measuredRun.otherCpuSeconds = Object.fromEntries(others.map(([name, pid], i) => [name, cpuSeconds(pid) - othersBefore[i]!]));
+  return measuredRun;
 }
 
 /** `references` reuses direct and socat runs of the same case (the wss rows compare with them). */
