@@ -16,7 +16,8 @@ import {
   keepGeneratedKeys,
   namespaceOf,
 } from './config.js';
-import { closeFrame, relayFrames } from './frame-relay.js';
+import { serverCloseFrame } from '../relay/frames.js';
+import { relayFrames } from './frame-relay.js';
 import { offeredProtocols, upgradeProblem, writeHttpError, writeSwitchingProtocols } from './handshake.js';
 
 /**
@@ -208,7 +209,7 @@ export class RelayEmulator {
     for (const key of [...this.listeners.keys()]) this.closeListeners(key, 1001, 'The service is shutting down');
     for (const r of [...this.rendezvous.values()]) this.failRendezvous(r, 503, 'The service is shutting down');
     for (const pair of this.relays) {
-      for (const s of pair) if (!s.destroyed) s.end(closeFrame(1001, 'The service is shutting down'));
+      for (const s of pair) if (!s.destroyed) s.end(serverCloseFrame(1001, 'The service is shutting down'));
     }
     const server = this.server;
     if (!server) return;

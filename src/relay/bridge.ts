@@ -1,16 +1,16 @@
-import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
-import WebSocket from 'ws';
 import type { AcceptCommand } from './control-channel.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
-import { dataMask, pipeSocketAndWebSocket } from './pipe.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
+import { pipeTunnel } from './data-pipe.js';
+import { openDataSocket } from './data-socket.js';
+import type { RelayHandshakeError } from './errors.js';
+import type { TransportOptions } from './transport.js';
 
 /**
  * One tunneled connection: TCP to the endpoint first, then the rendezvous WebSocket, then bytes
  * both ways. Connecting TCP first means an unreachable endpoint is reported to the app as a
  * clean 502 with the reason, instead of a socket that opens and dies.
- * Moving the bytes is pipe.ts's job.
+ * Moving the bytes is data-pipe.ts's job.
  */
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
@@ -91,20 +91,14 @@ function senderProtocol(headers: Record<string, string>): string | undefined {
 }
 
 /** Answers the rendezvous with an HTTP status; the relay answers 410 when it took the rejection. */
-export function rejectRendezvous(accept: AcceptCommand, status: number, description: string, transport?: TransportOptions): Promise<void> {
+export async function rejectRendezvous(accept: AcceptCommand, status: number, description: string, transport?: TransportOptions): Promise<void> {
   const address = `${accept.address}&sb-hc-statusCode=${status}&sb-hc-statusDescription=${encodeURIComponent(description.slice(0, 200))}`;
-  return new Promise((resolve) => {
-    const ws = new WebSocket(address, { perMessageDeflate: false, handshakeTimeout: 10_000, ...tlsOptions(transport, isSecureUrl(address)) });
-    ws.on('unexpected-response', (_req, res: IncomingMessage) => {
-      res.resume();
-      resolve();
-    });
-    ws.on('open', () => {
-      ws.terminate();
-      resolve();
-    });
-    ws.on('error', () => resolve());
-  });
+  try {
+    const opened = await openDataSocket(address, { transport: { ...transport, timeoutMs: 10_000 } });
+    opened.socket.destroy(); // a relay that accepted a rejection: nothing to do with it
+  } catch {
+    // 410 is the expected answer; anything else leaves the sender to the relay's own timeout.
+  }
 }
 
 export async function bridge(accept: AcceptCommand, options: BridgeOptions, callbacks: BridgeCallbacks): Promise<void> {
@@ -118,43 +112,28 @@ export async function bridge(accept: AcceptCommand, options: BridgeOptions, call
     return;
   }
   tcp.setNoDelay(true);
+  tcp.pause(); // nothing is read until the tunnel is there to carry it
+  tcp.on('error', () => undefined); // a reset while the rendezvous opens is seen by the pipe as a close
   const protocol = senderProtocol(accept.connectHeaders);
-  // The address is used exactly as given: re-serialising it could change what the relay signed.
-  const ws = new WebSocket(accept.address, protocol ? [protocol] : [], {
-    perMessageDeflate: false,
-    generateMask: dataMask,
-    handshakeTimeout: options.transport?.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-    ...tlsOptions(options.transport, isSecureUrl(accept.address)),
-  });
+  let rendezvous;
+  try {
+    // The address is used exactly as given: re-serialising it could change what the relay signed.
+    rendezvous = await openDataSocket(accept.address, { protocols: protocol ? [protocol] : [], transport: options.transport });
+  } catch (err) {
+    tcp.destroy();
+    const e = err as RelayHandshakeError;
+    callbacks.onFailed(e.status ? `rendezvous refused by the relay (${e.status} ${e.description})` : `rendezvous failed: ${e.message}`);
+    return;
+  }
   await new Promise<void>((resolve) => {
-    let opened = false;
-    ws.on('unexpected-response', (_req, res: IncomingMessage) => {
-      res.resume();
-      tcp.destroy();
-      ws.terminate();
-      callbacks.onFailed(`rendezvous refused by the relay (${res.statusCode} ${res.statusMessage ?? ''})`.trim());
-      resolve();
+    const abort = pipeTunnel(rendezvous.socket, rendezvous.head, tcp, {
+      onBytes: (toSocket, fromSocket) => callbacks.onBytes(toSocket, fromSocket),
+      onClosed: (stats, reason) => {
+        callbacks.onClosed({ bytesToEndpoint: stats.bytesToSocket, bytesFromEndpoint: stats.bytesFromSocket }, reason);
+        resolve();
+      },
     });
-    ws.on('error', (err) => {
-      if (opened) return; // 'close' follows
-      tcp.destroy();
-      callbacks.onFailed(`rendezvous failed: ${err.message}`);
-      resolve();
-    });
-    ws.on('open', () => {
-      opened = true;
-      callbacks.onOpen(() => {
-        ws.terminate();
-        tcp.destroy();
-      });
-      pipeSocketAndWebSocket(ws, tcp, {
-        onBytes: (toSocket, fromSocket) => callbacks.onBytes(toSocket, fromSocket),
-        onClosed: (stats, reason) => {
-          callbacks.onClosed({ bytesToEndpoint: stats.bytesToSocket, bytesFromEndpoint: stats.bytesFromSocket }, reason);
-          resolve();
-        },
-      });
-    });
+    callbacks.onOpen(abort);
+    tcp.resume();
   });
 }
-

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import type WebSocket from 'ws';
 import type { ConnectionString } from './connection-string.js';
 import { RelayHandshakeError } from './errors.js';
-import { pipeSocketAndWebSocket } from './pipe.js';
-import { openSender } from './sender.js';
+import { pipeTunnel } from './data-pipe.js';
+import { openDataSocket } from './data-socket.js';
+import { senderUrl } from './sender.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
 import type { TransportOptions } from './transport.js';
 
@@ -28,7 +28,7 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
   private server: net.Server | undefined;
   private readonly tokens: TokenProvider;
   private readonly sockets = new Set<net.Socket>();
-  private readonly relaySockets = new Set<WebSocket>();
+  private readonly relaySockets = new Set<net.Socket>();
   active = 0;
   total = 0;
   failed = 0;
@@ -56,7 +56,7 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
   /** Stops at once: local sockets and their relay WebSockets are cut, not drained. */
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    for (const ws of this.relaySockets) ws.terminate();
+    for (const relay of this.relaySockets) relay.destroy();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -66,17 +66,18 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     socket.setNoDelay(true);
-    openSender(this.cs, { ...this.options.transport, tokens: this.tokens }).then(
-      (ws) => {
+    const token = this.tokens.getToken(this.cs.entityPath);
+    openDataSocket(senderUrl(this.cs), { headers: { ServiceBusAuthorization: token }, transport: this.options.transport }).then(
+      ({ socket: relay, head }) => {
         if (socket.destroyed) {
-          ws.terminate();
+          relay.destroy();
           return;
         }
         this.active++;
         this.total++;
-        this.relaySockets.add(ws);
-        ws.once('close', () => this.relaySockets.delete(ws));
-        pipeSocketAndWebSocket(ws, socket, {
+        this.relaySockets.add(relay);
+        relay.once('close', () => this.relaySockets.delete(relay));
+        pipeTunnel(relay, head, socket, {
           onBytes: () => undefined,
           onClosed: (stats, reason) => {
             this.active--;

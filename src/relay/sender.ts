@@ -3,7 +3,6 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { type ConnectionString, relayOrigin } from './connection-string.js';
 import { RelayError, RelayHandshakeError } from './errors.js';
-import { dataMask } from './pipe.js';
 import { networkError } from './runtime-info.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
@@ -44,7 +43,6 @@ export function openSender(cs: ConnectionString, options: SenderOptions = {}): P
     const ws = new WebSocket(url, options.protocols ?? [], {
       headers,
       perMessageDeflate: false,
-      generateMask: dataMask,
       handshakeTimeout: options.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       ...tlsOptions(options, isSecureUrl(url)),
     });

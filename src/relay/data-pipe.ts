@@ -1,0 +1,228 @@
+import { randomFillSync } from 'node:crypto';
+import type { Socket } from 'node:net';
+import {
+  FrameParser,
+  MAX_CONTROL_PAYLOAD,
+  OP_BINARY,
+  OP_CLOSE,
+  OP_CONTINUATION,
+  OP_PING,
+  OP_TEXT,
+  closePayload,
+  encodeHeader,
+  parseClosePayload,
+  unmaskAt,
+} from './frames.js';
+
+/**
+ * Moves bytes between a TCP socket and a tunnel WebSocket (already past its handshake), framing
+ * and parsing on the raw socket. Used by the agent (endpoint side) and `hcm connect` (app side).
+ * Each TCP read becomes one binary message; every data frame's payload is written to TCP as it
+ * arrives, so nothing is assembled or copied in between.
+ *
+ * Backpressure: a slow TCP peer pauses reading from the relay; a slow relay pauses reading from
+ * TCP. Each side queues at most what one read delivered before it pauses.
+ *
+ * Ending: WebSocket has no half-close, so a TCP FIN cannot be passed on as such. When the TCP
+ * peer shuts down its sending side, what it sent is flushed and a Close (1000) goes to the relay,
+ * which ends the tunnel both ways. A FIN cannot be told apart from a full close, and keeping
+ * tunnels open after one would leak them for every client that simply closed (Redis servers, for
+ * one, never close idle connections). The cost: a client that half-closes and then waits for the
+ * answer (`nc -N`) does not get it. When the relay side closes, the TCP peer gets a FIN after
+ * every byte already received.
+ */
+
+export interface PipeStats {
+  bytesToSocket: number;
+  bytesFromSocket: number;
+}
+
+export interface PipeCallbacks {
+  onBytes(toSocket: number, fromSocket: number): void;
+  onClosed(stats: PipeStats, reason: string): void;
+}
+
+/**
+ * Masking key for our frames. RFC 6455 masking protects cleartext intermediaries from
+ * attacker-chosen bytes; tunnel sockets only run over TLS (wss) or on loopback (the emulator),
+ * where no intermediary reads frames, so an all-zero key (the mask bit is still set) leaves the
+ * payload untouched. HCM_RANDOM_MASK=1 restores random keys (masking each chunk in place).
+ */
+const RANDOM_MASK = process.env.HCM_RANDOM_MASK === '1';
+const ZERO_MASK = Buffer.alloc(4);
+
+/** Linger after our side is done before cutting a peer that does not close. */
+const CLOSE_LINGER_MS = 5_000;
+
+export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: PipeCallbacks): () => void {
+  const stats: PipeStats = { bytesToSocket: 0, bytesFromSocket: 0 };
+  let closeSent = false;
+  let closeReceived = false;
+  let reason = '';
+  let finished = false;
+  let relayPausedForTcp = false;
+  let tcpPausedForRelay = false;
+  let lingerTimer: NodeJS.Timeout | undefined;
+  let control: Buffer[] = [];
+  let relayClosed = false;
+  let tcpClosed = false;
+
+  const finish = () => {
+    if (finished || !relayClosed || !tcpClosed) return;
+    finished = true;
+    clearTimeout(lingerTimer);
+    callbacks.onClosed(stats, reason || 'closed');
+  };
+
+  const linger = () => {
+    lingerTimer ??= setTimeout(() => {
+      relay.destroy();
+      tcp.destroy();
+    }, CLOSE_LINGER_MS);
+    lingerTimer.unref();
+  };
+
+  const sendFrame = (b0: number, payload: Buffer): boolean => {
+    if (relay.destroyed || !relay.writable) return true;
+    let key = ZERO_MASK;
+    if (RANDOM_MASK) {
+      key = randomFillSync(Buffer.allocUnsafe(4));
+      unmaskAt(payload, key, 0); // XOR is its own inverse: this masks in place
+    }
+    relay.cork();
+    relay.write(encodeHeader(b0, payload.length, key));
+    const ok = relay.write(payload);
+    relay.uncork();
+    return ok;
+  };
+
+  const sendClose = (code: number, why: string) => {
+    if (closeSent) return;
+    closeSent = true;
+    sendFrame(0x80 | OP_CLOSE, closePayload(code, why));
+    if (closeReceived) relay.end();
+    linger();
+  };
+
+  // relay -> TCP
+  const parser = new FrameParser(
+    { expectMasked: false, unmask: true },
+    {
+      onHeader: (h) => {
+        if (h.opcode >= OP_CLOSE) control = [];
+      },
+      onPayload: (bytes, h) => {
+        // Continuation frames (opcode 0) carry data too; control frames may sit between them.
+        if (h.opcode === OP_BINARY || h.opcode === OP_TEXT || h.opcode === OP_CONTINUATION) {
+          if (tcp.destroyed || closeReceived) return; // nothing more can be delivered
+          stats.bytesToSocket += bytes.length;
+          callbacks.onBytes(bytes.length, 0);
+          if (!tcp.write(bytes) && !relayPausedForTcp) {
+            relayPausedForTcp = true;
+            relay.pause();
+          }
+        } else if (control.reduce((n, b) => n + b.length, 0) + bytes.length <= MAX_CONTROL_PAYLOAD) {
+          control.push(Buffer.from(bytes));
+        }
+      },
+      onFrameEnd: (h) => {
+        if (h.opcode === OP_PING) {
+          sendFrame(0x80 | 0xa, Buffer.concat(control));
+        } else if (h.opcode === OP_CLOSE) {
+          closeReceived = true;
+          const { code, reason: text } = parseClosePayload(Buffer.concat(control));
+          reason ||= code === 1000 || code === 1005 ? 'the other side closed the connection' : `the relay closed the connection (${code}${text ? `: ${text}` : ''})`;
+          if (closeSent) relay.end();
+          else sendClose(code === 1005 ? 1000 : code, '');
+          endTcp();
+        }
+      },
+      onError: (why) => {
+        reason ||= `protocol error from the relay: ${why}`;
+        sendClose(1002, why);
+        endTcp();
+      },
+    },
+  );
+
+  const endTcp = () => {
+    if (relayPausedForTcp) {
+      relayPausedForTcp = false;
+      relay.resume();
+    }
+    if (!tcp.destroyed) tcp.end();
+    linger();
+  };
+
+  relay.on('data', (chunk: Buffer) => {
+    // One read can end one frame and start the next: cork so both parts leave in one write.
+    tcp.cork();
+    parser.push(chunk);
+    tcp.uncork();
+  });
+  tcp.on('drain', () => {
+    if (relayPausedForTcp) {
+      relayPausedForTcp = false;
+      relay.resume();
+    }
+  });
+  relay.on('end', () => {
+    // The relay went away without finishing the close handshake.
+    reason ||= closeReceived ? 'closed' : 'the connection to the relay dropped (1006)';
+    endTcp();
+    relay.end();
+  });
+  relay.on('error', (err) => {
+    reason ||= `relay connection error: ${err.message}`;
+  });
+  relay.on('close', () => {
+    relayClosed = true;
+    if (!tcp.destroyed && !closeReceived) tcp.end();
+    linger();
+    finish();
+  });
+
+  // TCP -> relay
+  tcp.on('data', (chunk: Buffer) => {
+    if (closeSent) return;
+    stats.bytesFromSocket += chunk.length;
+    callbacks.onBytes(0, chunk.length);
+    if (!sendFrame(0x80 | OP_BINARY, chunk) && !tcpPausedForRelay) {
+      tcpPausedForRelay = true;
+      tcp.pause();
+    }
+  });
+  relay.on('drain', () => {
+    if (tcpPausedForRelay) {
+      tcpPausedForRelay = false;
+      tcp.resume();
+    }
+  });
+  tcp.on('end', () => {
+    reason ||= 'the TCP peer closed the connection';
+    sendClose(1000, '');
+  });
+  tcp.on('error', (err) => {
+    reason ||= `TCP connection error: ${err.message}`;
+  });
+  tcp.on('close', () => {
+    tcpClosed = true;
+    // Reading from the relay may be paused for backpressure; resume so its Close is seen.
+    if (relayPausedForTcp) {
+      relayPausedForTcp = false;
+      relay.resume();
+    }
+    sendClose(1000, '');
+    finish();
+  });
+
+  if (head.length) parser.push(head);
+  // Either side may already be gone (e.g. the endpoint reset while the rendezvous opened).
+  if (tcp.destroyed) tcp.emit('close', false);
+  if (relay.destroyed) relay.emit('close', false);
+  return () => {
+    reason ||= 'aborted';
+    relay.destroy();
+    tcp.destroy();
+  };
+}

@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from 'node:crypto';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { RelayError, type RelayHandshakeError } from './errors.js';
+import { networkError } from './runtime-info.js';
+import { readHandshakeFailure } from './sender.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
+
+/**
+ * The WebSocket handshake of a tunnel socket (a sender connection or a rendezvous), done with a
+ * plain HTTP upgrade so the tunnel can then move bytes on the raw socket (data-pipe.ts) without
+ * a general-purpose WebSocket object per connection.
+ */
+
+export interface DataSocket {
+  socket: Socket;
+  /** Bytes that arrived with the 101 response (the start of the first frames). */
+  head: Buffer;
+  protocol: string | undefined;
+}
+
+export interface DataSocketOptions {
+  headers?: Record<string, string>;
+  protocols?: string[];
+  transport?: TransportOptions;
+}
+
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/**
+ * Opens `url` (used exactly as given: re-serialising could change what the relay signed).
+ * Rejects with RelayHandshakeError carrying the relay's status and text when it refuses.
+ */
+export function openDataSocket(url: string, options: DataSocketOptions = {}): Promise<DataSocket> {
+  const secure = isSecureUrl(url);
+  const key = randomBytes(16).toString('base64');
+  const headers: Record<string, string> = {
+    ...options.headers,
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': key,
+  };
+  if (options.protocols?.length) headers['Sec-WebSocket-Protocol'] = options.protocols.join(', ');
+  const connect = tlsOptions(options.transport, secure);
+  const timeout = options.transport?.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  // ws:// and wss:// are http:// and https:// for the upgrade request.
+  const httpUrl = url.replace(/^ws/i, 'http');
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    };
+    const req = (secure ? https : http).request(httpUrl, {
+      headers,
+      agent: connect.agent ?? false,
+      createConnection: connect.createConnection as never,
+      secureContext: connect.secureContext,
+      timeout,
+    } as https.RequestOptions);
+    req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      const expected = createHash('sha1').update(key + WS_GUID).digest('base64');
+      const protocol = res.headers['sec-websocket-protocol'];
+      const problem =
+        res.headers['sec-websocket-accept'] !== expected
+          ? 'invalid Sec-WebSocket-Accept'
+          : protocol && !options.protocols?.includes(protocol)
+            ? `unexpected sub-protocol ${protocol}`
+            : res.headers['sec-websocket-extensions']
+              ? 'the relay negotiated an extension that was not offered'
+              : undefined;
+      if (problem) {
+        socket.destroy();
+        fail(new RelayError('E_PROTOCOL', `WebSocket handshake with the relay failed: ${problem}`));
+        return;
+      }
+      settled = true;
+      socket.setTimeout(0);
+      socket.setNoDelay(true);
+      resolve({ socket, head, protocol: typeof protocol === 'string' ? protocol : undefined });
+    });
+    req.on('response', (res: IncomingMessage) => {
+      void readHandshakeFailure(res).then((err: RelayHandshakeError) => fail(err));
+    });
+    req.on('timeout', () => req.destroy(new RelayError('E_TIMEOUT', `relay handshake timed out after ${Math.round(timeout / 1000)} s`)));
+    req.on('error', (err) => fail(err instanceof RelayError ? err : networkError(url, err)));
+    req.end();
+  });
+}
