@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { type EmulatorConfig, demoEmulatorConfig, loadEmulatorConfig } from '../../emulator/config.js';
-import { RelayEmulator } from '../../emulator/server.js';
 import { hcmPaths } from '../../core/paths.js';
 import { CliError, EXIT_USAGE } from '../exit.js';
 import { parseIntOption } from '../options.js';
@@ -33,6 +32,9 @@ export function registerEmulator(program: Command): void {
         throw new CliError((err as Error).message, EXIT_USAGE);
       }
       const log = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
+      // Loaded here, not at the top: certificate generation pulls in a large X.509 stack that
+      // no other command needs, and every `hcm` invocation would pay for loading it.
+      const { RelayEmulator } = await import('../../emulator/server.js');
       const emulator = new RelayEmulator({
         port: parseIntOption(opts.port, '--port', 0, 65535),
         host: opts.host as string,
