@@ -1,3 +1,4 @@
+import dns from 'node:dns';
 import type { Agent } from 'node:http';
 import type net from 'node:net';
 import { type Socket, isIP } from 'node:net';
@@ -16,9 +17,10 @@ export interface TransportOptions {
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 
-interface ConnectOptions {
+export interface ConnectOptions {
   secureContext?: SecureContext;
   agent?: Agent;
+  lookup?: typeof dns.lookup;
   /** Typed as `ws` wants it; it is only ever called with TLS connection options. */
   createConnection?: typeof net.createConnection;
 }
@@ -64,7 +66,7 @@ function contextId(context: SecureContext | undefined): number {
   return id;
 }
 
-function resumingConnect(options: ConnectionOptions): Socket {
+export function resumingConnect(options: ConnectionOptions): Socket {
   // SNI as ws itself would send it (the relay's front ends need it); none for IP addresses.
   const servername = options.servername || (options.host && !isIP(options.host) ? options.host : undefined);
   const key = `${servername ?? options.host}:${options.port}:${contextId(options.secureContext)}`;
@@ -78,11 +80,36 @@ function resumingConnect(options: ConnectionOptions): Socket {
 }
 
 /**
+ * Every tunnel connects to the relay by name, and Node asks the resolver each time (in its thread
+ * pool). Answers are kept for a short while; failures are not kept.
+ */
+const DNS_TTL_MS = 30_000;
+const dnsCache = new Map<string, { at: number; address: unknown; family: number | undefined }>();
+
+export const cachedLookup = ((hostname: string, options: dns.LookupOptions | number | ((...a: unknown[]) => void), callback?: (...a: unknown[]) => void) => {
+  const cb = (typeof options === 'function' ? options : callback) as (err: Error | null, address?: unknown, family?: number) => void;
+  const opts = typeof options === 'object' ? options : typeof options === 'number' ? { family: options } : {};
+  const key = `${hostname}|${opts.family ?? 0}|${opts.all ? 1 : 0}|${opts.hints ?? 0}`;
+  const hit = dnsCache.get(key);
+  if (hit && Date.now() - hit.at < DNS_TTL_MS) {
+    process.nextTick(cb, null, hit.address, hit.family);
+    return;
+  }
+  dns.lookup(hostname, opts as dns.LookupAllOptions, (err, address, family?: number) => {
+    if (!err) {
+      if (dnsCache.size > 256) dnsCache.clear();
+      dnsCache.set(key, { at: Date.now(), address, family });
+    }
+    cb(err, address, family);
+  });
+}) as unknown as typeof dns.lookup;
+
+/**
  * Options for `ws` and `https` clients: trust, proxy, and (for TLS without a proxy) session reuse.
  * `secure` is whether the URL is wss:/https: — plain ws:// must keep its plain connection.
  */
 export function tlsOptions(transport: TransportOptions | undefined, secure: boolean): ConnectOptions {
-  const out: ConnectOptions = {};
+  const out: ConnectOptions = { lookup: cachedLookup };
   const secureContext = secureContextFor(transport);
   if (secureContext) out.secureContext = secureContext;
   if (transport?.agent) out.agent = transport.agent;
