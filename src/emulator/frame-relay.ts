@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { HIGH_WATER_BYTES } from '../relay/data-pipe.js';
 import { FrameParser, OP_CLOSE, encodeHeader, serverCloseFrame } from '../relay/frames.js';
 
 /**
@@ -77,7 +78,8 @@ export function relayFrames(a: Socket, b: Socket, headA: Buffer, headB: Buffer, 
       parser.push(chunk);
       // uncork on the next tick lets several small frames from one read leave in one write.
       process.nextTick(() => dst.uncork());
-      if (dst.writableNeedDrain) src.pause();
+      // Pause on a byte count, not write()'s 16 KiB "full" signal, which would stop every read.
+      if (dst.writableLength > HIGH_WATER_BYTES) src.pause();
     });
     dst.on('drain', () => src.resume());
     const gone = () => {

@@ -21,7 +21,7 @@ import {
  * arrives, so nothing is assembled or copied in between.
  *
  * Backpressure: a slow TCP peer pauses reading from the relay; a slow relay pauses reading from
- * TCP. Each side queues at most what one read delivered before it pauses.
+ * TCP. Each side queues about HIGH_WATER_BYTES (plus one read) before it pauses.
  *
  * Ending: WebSocket has no half-close, so a TCP FIN cannot be passed on as such. When the TCP
  * peer shuts down its sending side, what it sent is flushed and a Close (1000) goes to the relay,
@@ -50,6 +50,12 @@ export interface PipeCallbacks {
  */
 const RANDOM_MASK = process.env.HCM_RANDOM_MASK === '1';
 const ZERO_MASK = Buffer.alloc(4);
+
+/**
+ * Queued bytes on a socket before reading from the other side pauses. Node's write() reports
+ * "full" past 16 KiB, less than one read; pausing on that would stop and start after every chunk.
+ */
+export const HIGH_WATER_BYTES = 1024 * 1024;
 
 /** Linger after our side is done before cutting a peer that does not close. */
 const CLOSE_LINGER_MS = 5_000;
@@ -82,6 +88,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     lingerTimer.unref();
   };
 
+  /** Writes one frame; false when the relay socket holds more than HIGH_WATER_BYTES. */
   const sendFrame = (b0: number, payload: Buffer): boolean => {
     if (relay.destroyed || !relay.writable) return true;
     let key = ZERO_MASK;
@@ -91,9 +98,9 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     }
     relay.cork();
     relay.write(encodeHeader(b0, payload.length, key));
-    const ok = relay.write(payload);
+    relay.write(payload);
     relay.uncork();
-    return ok;
+    return relay.writableLength <= HIGH_WATER_BYTES;
   };
 
   const sendClose = (code: number, why: string) => {
@@ -117,7 +124,8 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
           if (tcp.destroyed || closeReceived) return; // nothing more can be delivered
           stats.bytesToSocket += bytes.length;
           callbacks.onBytes(bytes.length, 0);
-          if (!tcp.write(bytes) && !relayPausedForTcp) {
+          tcp.write(bytes);
+          if (tcp.writableLength > HIGH_WATER_BYTES && !relayPausedForTcp) {
             relayPausedForTcp = true;
             relay.pause();
           }
@@ -217,6 +225,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
   });
 
   if (head.length) parser.push(head);
+  relay.resume(); // paused since the handshake, so no frame arrived before this reader
   // Either side may already be gone (e.g. the endpoint reset while the rendezvous opened).
   if (tcp.destroyed) tcp.emit('close', false);
   if (relay.destroyed) relay.emit('close', false);

@@ -93,6 +93,7 @@ export function openDataSocket(url: string, options: DataSocketOptions = {}): Pr
         return;
       }
       settled = true;
+      socket.pause(); // the caller's reader resumes it
       socket.setTimeout(0);
       socket.setNoDelay(true);
       resolve({ socket, head, protocol: typeof protocol === 'string' ? protocol : undefined });

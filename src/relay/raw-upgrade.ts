@@ -81,6 +81,8 @@ export function rawUpgrade(url: string, headers: Record<string, string>, connect
       if (code === 101) {
         settled = true;
         clearTimeout(timer);
+        // Hold further bytes in the socket until the caller attaches its reader (it resumes).
+        socket.pause();
         socket.removeAllListeners('error');
         socket.removeAllListeners('close');
         resolve({ socket, head: rest, headers: parsed });
