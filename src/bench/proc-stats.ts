@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
  */
 
 let clockTicks: number | undefined;
-function ticksPerSecond(): number {
+export function ticksPerSecond(): number {
   if (clockTicks === undefined) {
     try {
       clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -49,11 +49,15 @@ function childrenOf(pid: number): number[] {
   return found;
 }
 
-/** CPU seconds (user + system) used so far by the process and, optionally, its descendants. */
-export function cpuSeconds(pid: number, withChildren = false): number {
+/**
+ * CPU seconds (user + system) used so far by the process and, optionally, its descendants;
+ * `reaped` adds only the children already reaped (cutime/cstime), for callers walking the tree.
+ */
+export function cpuSeconds(pid: number, withChildren = false, reaped = false): number {
   const stat = readStat(pid);
   if (!stat) throw new Error(`process ${pid} is gone`);
   let ticks = stat.utime + stat.stime;
+  if (reaped && !withChildren) ticks += stat.cutime + stat.cstime;
   if (withChildren) {
     ticks += stat.cutime + stat.cstime;
     for (const child of childrenOf(pid)) ticks += Math.round(cpuSeconds(child, true) * ticksPerSecond());

@@ -41,6 +41,8 @@ export interface BenchResult {
   git: GitInfo;
   machine: MachineInfo;
   load: { start: number[]; end: number[] };
+  /** Per phase: cores used by other work on the machine meanwhile (see foreign-load.ts). */
+  foreignLoad: Array<{ phase: string; seconds: number; foreignCores: number }>;
   options: BenchOptions;
   throughput: ThroughputRow[];
   cost: CostRow[];

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cleanupAll, installCleanupHandlers, stopProcess } from './cleanup.js';
 import { buildCommit } from './build-commit.js';
+import { ForeignLoadMeter } from './foreign-load.js';
 import { canRaiseFdLimit, fdHardLimit, gitInfo, loadAverage, machineInfo } from './machine.js';
 import { type BenchOptions, USAGE, UsageError, parseOptions } from './options.js';
 import { REPO_ROOT, RESULTS_DIR, useCli } from './paths.js';
@@ -32,8 +33,10 @@ const PLAIN_CASES: ThroughputCase[] = [
 
 /** One phase failing (a tool crashing, a timeout) is recorded and the others still run. */
 async function phase(result: BenchResult, name: string, body: () => Promise<void>): Promise<void> {
+  const meter = new ForeignLoadMeter();
   try {
     await body();
+    if (name !== 'servers') result.foreignLoad.push({ phase: name, ...meter.stop() });
   } catch (err) {
     const message = (err as Error).stack ?? String(err);
     log(`${name} failed: ${message}`);
@@ -130,6 +133,7 @@ async function main(): Promise<number> {
     git: o.commit ? { commit: o.commit, branch: o.cli ? `(build at ${o.cli})` : '(built from the commit)', dirtySrc: [] } : gitInfo(REPO_ROOT),
     machine: machineInfo(),
     load: { start: loadAverage(), end: [] },
+    foreignLoad: [],
     options: o,
     throughput: [],
     cost: [],

@@ -22,16 +22,20 @@ export function formatReport(r: BenchResult): string {
   out.push(`commit ${r.git.commit.slice(0, 12)} on ${r.git.branch}${dirty}`);
   out.push(`${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.kernel}, node ${r.machine.node}`);
   out.push(`load average (1/5/15 min) at start ${r.load.start.join(' ')}, at end ${r.load.end.join(' ')}`);
+  if (r.foreignLoad?.length) {
+    out.push(`other work on the machine (cores, of ${r.machine.cores}): ${r.foreignLoad.map((l) => `${l.phase} ${l.foreignCores.toFixed(2)}`).join(', ')}`);
+  }
 
   if (r.throughput.length) {
     out.push(
       '',
       render(
-        'Throughput, iperf3 (MB/s); reference: socat chain of three hops',
-        ['case', 'tunnel', 'socat', 'direct', 'tunnel/socat', 'tunnel/direct', 'goal', ''],
+        'Throughput, iperf3 (MB/s); reference: socat chain of three hops; last column: cores used by other work during each run',
+        ['case', 'tunnel', 'socat', 'direct', 'tunnel/socat', 'tunnel/direct', 'goal', '', 'other load t/s/d'],
         r.throughput.map((t) => {
           const goal = r.goals.find((g) => g.name.startsWith(`${t.name}:`));
-          return [t.name, mbps(t.tunnel.bytesPerSecond), mbps(t.socat.bytesPerSecond), mbps(t.direct.bytesPerSecond), pct(t.tunnelVsSocat), pct(t.tunnelVsDirect), goal ? `>= ${pct(goal.target)}` : '(info)', goal ? (goal.met ? 'met' : 'NOT MET') : ''];
+          const load = [t.tunnel, t.socat, t.direct].map((x) => f(x.foreignCores, 1)).join('/');
+          return [t.name, mbps(t.tunnel.bytesPerSecond), mbps(t.socat.bytesPerSecond), mbps(t.direct.bytesPerSecond), pct(t.tunnelVsSocat), pct(t.tunnelVsDirect), goal ? `>= ${pct(goal.target)}` : '(info)', goal ? (goal.met ? 'met' : 'NOT MET') : '', load];
         }),
       ),
     );

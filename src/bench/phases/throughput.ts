@@ -1,3 +1,4 @@
+import { ForeignLoadMeter } from '../foreign-load.js';
 import { type IperfResult, runIperf } from '../iperf.js';
 import { cpuSeconds } from '../proc-stats.js';
 import { log } from '../progress.js';
@@ -23,6 +24,8 @@ export interface MeasuredRun extends IperfResult {
   cpuSeconds?: number;
   /** CPU seconds of the path's other processes during the run (where the rest of the time goes). */
   otherCpuSeconds?: Record<string, number>;
+  /** Cores used by other work on the machine during this run (how disturbed it was). */
+  foreignCores?: number;
 }
 
 export interface ThroughputRow {
@@ -49,7 +52,9 @@ export async function measured(path: Path, run: () => Promise<IperfResult>): Pro
   const others = Object.entries(path.others ?? {});
   const before = path.pid ? cpuSeconds(path.pid, path.withChildren) : 0;
   const othersBefore = others.map(([, pid]) => cpuSeconds(pid));
-  const result = await run();
+  const meter = new ForeignLoadMeter();
+  const result: MeasuredRun = await run();
+  result.foreignCores = meter.stop().foreignCores;
   if (!path.pid) return result;
   // socat's forked child is reaped a moment after the connection ends; its time then moves to cutime.
   if (path.withChildren) await new Promise((r) => setTimeout(r, 200));
