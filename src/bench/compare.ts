@@ -50,6 +50,8 @@ const FIGURES: Array<[string, Pick, number]> = [
   ['idle: agent CPU % of a core', (r) => (r.idle ? r.idle.agentIdleCpuShare * 100 : undefined), 2],
   ['slow consumer: agent growth MiB', (r) => (r.slow ? r.slow.agentGrowthBytes / MiB : undefined), 1],
   ['goals met', (r) => r.goals.filter((g) => g.met).length, 0],
+  ['other work during throughput, cores', (r) => r.foreignLoad?.find((l) => l.phase === 'throughput')?.foreignCores, 2],
+  ['other work, whole run, cores (max phase)', (r) => (r.foreignLoad?.length ? Math.max(...r.foreignLoad.map((l) => l.foreignCores)) : undefined), 2],
   ['load avg 1 min, start', (r) => r.load.start[0], 2],
   ['load avg 1 min, end', (r) => r.load.end[0], 2],
 ];
