@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { AcceptCommand } from './control-channel.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { pipeTunnel } from './data-pipe.js';
+import { connectPooled } from './pooled-reads.js';
 import { openDataSocket } from './data-socket.js';
 import type { RelayHandshakeError } from './errors.js';
 import type { TransportOptions } from './transport.js';
@@ -47,7 +48,7 @@ export class EndpointConnectError extends Error {
 export function connectEndpoint(endpoint: Endpoint, timeoutMs: number): Promise<net.Socket> {
   const where = formatEndpoint(endpoint);
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true });
+    const socket = connectPooled({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new EndpointConnectError(`endpoint ${where} did not answer within ${Math.round(timeoutMs / 1000)} s (connect timeout)`));

@@ -13,6 +13,7 @@ import {
   parseClosePayload,
   unmaskAt,
 } from './frames.js';
+import { releaseChunk } from './pooled-reads.js';
 
 /**
  * Moves bytes between a TCP socket and a tunnel WebSocket (already past its handshake), framing
@@ -89,8 +90,11 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
   };
 
   /** Writes one frame; false when the relay socket holds more than HIGH_WATER_BYTES. */
-  const sendFrame = (b0: number, payload: Buffer): boolean => {
-    if (relay.destroyed || !relay.writable) return true;
+  const sendFrame = (b0: number, payload: Buffer, written?: () => void): boolean => {
+    if (relay.destroyed || !relay.writable) {
+      written?.();
+      return true;
+    }
     let key = ZERO_MASK;
     if (RANDOM_MASK) {
       key = randomFillSync(Buffer.allocUnsafe(4));
@@ -98,7 +102,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     }
     relay.cork();
     relay.write(encodeHeader(b0, payload.length, key));
-    relay.write(payload);
+    relay.write(payload, written);
     relay.uncork();
     return relay.writableLength <= HIGH_WATER_BYTES;
   };
@@ -124,7 +128,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
           if (tcp.destroyed || closeReceived) return; // nothing more can be delivered
           stats.bytesToSocket += bytes.length;
           callbacks.onBytes(bytes.length, 0);
-          tcp.write(bytes);
+          writeSlice(bytes);
           if (tcp.writableLength > HIGH_WATER_BYTES && !relayPausedForTcp) {
             relayPausedForTcp = true;
             relay.pause();
@@ -162,11 +166,23 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     linger();
   };
 
+  // A pooled chunk (pooled-reads.ts) goes back to its pool once every write of a slice of it is
+  // done. The count starts at 1 for the parse itself, so it cannot reach 0 half way through.
+  let writeSlice: (bytes: Buffer) => void = (bytes) => tcp.write(bytes);
   relay.on('data', (chunk: Buffer) => {
+    let outstanding = 1;
+    const written = () => {
+      if (--outstanding === 0) releaseChunk(chunk);
+    };
+    writeSlice = (bytes) => {
+      outstanding++;
+      tcp.write(bytes, written);
+    };
     // One read can end one frame and start the next: cork so both parts leave in one write.
     tcp.cork();
     parser.push(chunk);
     tcp.uncork();
+    written();
   });
   tcp.on('drain', () => {
     if (relayPausedForTcp) {
@@ -195,7 +211,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     if (closeSent) return;
     stats.bytesFromSocket += chunk.length;
     callbacks.onBytes(0, chunk.length);
-    if (!sendFrame(0x80 | OP_BINARY, chunk) && !tcpPausedForRelay) {
+    if (!sendFrame(0x80 | OP_BINARY, chunk, () => releaseChunk(chunk)) && !tcpPausedForRelay) {
       tcpPausedForRelay = true;
       tcp.pause();
     }

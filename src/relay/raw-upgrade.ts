@@ -1,4 +1,5 @@
-import net, { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectPooled } from './pooled-reads.js';
 import { RelayError, RelayHandshakeError } from './errors.js';
 import { networkError } from './runtime-info.js';
 import { type ConnectOptions, resumingConnect } from './transport.js';
@@ -46,7 +47,7 @@ export function rawUpgrade(url: string, headers: Record<string, string>, connect
   return new Promise((resolve, reject) => {
     const socket: Socket = secure
       ? resumingConnect({ host, port, secureContext: connect.secureContext, lookup: connect.lookup })
-      : net.connect({ host, port, lookup: connect.lookup });
+      : connectPooled({ host, port, lookup: connect.lookup });
     let settled = false;
     let buffered: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => fail(new RelayError('E_TIMEOUT', `relay handshake timed out after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);

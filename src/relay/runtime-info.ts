@@ -143,7 +143,9 @@ export function httpGet(url: string, headers: Record<string, string>, transport?
 }
 
 export function networkError(url: string, err: unknown): RelayError {
-  const e = err as NodeJS.ErrnoException;
+  // Connecting to a name with IPv4 and IPv6 addresses fails with an AggregateError of both.
+  const first = err instanceof AggregateError ? (err.errors[0] as NodeJS.ErrnoException | undefined) : undefined;
+  const e = (first ?? err) as NodeJS.ErrnoException;
   const host = new URL(url).host;
   const what =
     e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
