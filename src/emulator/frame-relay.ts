@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { HIGH_WATER_BYTES } from '../relay/data-pipe.js';
 import { FrameParser, OP_CLOSE, encodeHeader, serverCloseFrame } from '../relay/frames.js';
+import { releaseChunk } from '../relay/pooled-reads.js';
 
 /**
  * Relays WebSocket frames between two client sockets (sender and listener rendezvous), the way
@@ -60,7 +61,7 @@ export function relayFrames(a: Socket, b: Socket, headA: Buffer, headB: Buffer, 
       {
         onHeader: (h) => dst.write(encodeHeader(h.b0, h.length)),
         onPayload: (bytes) => {
-          dst.write(bytes);
+          writeSlice(bytes);
           if (side === 'a') stats.bytesAtoB += bytes.length;
           else stats.bytesBtoA += bytes.length;
         },
@@ -72,10 +73,22 @@ export function relayFrames(a: Socket, b: Socket, headA: Buffer, headB: Buffer, 
         onError: (reason) => failProtocol(1002, reason),
       },
     );
+    // A pooled chunk goes back to its pool once every write of a slice of it is done; the count
+    // starts at 1 for the parse itself.
+    let writeSlice: (bytes: Buffer) => void = (bytes) => dst.write(bytes);
     src.on('data', (chunk: Buffer) => {
       if (finished) return;
+      let outstanding = 1;
+      const written = () => {
+        if (--outstanding === 0) releaseChunk(chunk);
+      };
+      writeSlice = (bytes) => {
+        outstanding++;
+        dst.write(bytes, written);
+      };
       dst.cork();
       parser.push(chunk);
+      written();
       // uncork on the next tick lets several small frames from one read leave in one write.
       process.nextTick(() => dst.uncork());
       // Pause on a byte count, not write()'s 16 KiB "full" signal, which would stop every read.
@@ -104,6 +117,8 @@ export function relayFrames(a: Socket, b: Socket, headA: Buffer, headB: Buffer, 
   b.setNoDelay(true);
   wire(a, b, 'a', headA);
   wire(b, a, 'b', headB);
+  a.resume(); // sockets handed over paused (pooled-reads.ts adoptPooled)
+  b.resume();
   return stats;
 }
 

@@ -17,6 +17,7 @@ import {
   namespaceOf,
 } from './config.js';
 import { serverCloseFrame } from '../relay/frames.js';
+import { adoptPooled } from '../relay/pooled-reads.js';
 import { relayFrames } from './frame-relay.js';
 import { offeredProtocols, upgradeProblem, writeHttpError, writeSwitchingProtocols } from './handshake.js';
 
@@ -464,9 +465,12 @@ export class RelayEmulator {
     const senderOffered = offeredProtocols(r.req);
     writeSwitchingProtocols(socket, req, listenerProtocol);
     writeSwitchingProtocols(r.socket, r.req, listenerProtocol && senderOffered.includes(listenerProtocol) ? listenerProtocol : undefined);
-    const pair: [Socket, Socket] = [r.socket, socket];
+    // Plain sockets move to pooled reads (the relay is in the path of every benchmark byte).
+    const senderSide = adoptPooled(r.socket);
+    const listenerSide = adoptPooled(socket);
+    const pair: [Socket, Socket] = [senderSide, listenerSide];
     this.relays.add(pair);
-    relayFrames(r.socket, socket, r.head, head, () => {
+    relayFrames(senderSide, listenerSide, r.head, head, () => {
       this.relays.delete(pair);
     });
   }

@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { ConnectionString } from './connection-string.js';
 import { RelayHandshakeError } from './errors.js';
 import { pipeTunnel } from './data-pipe.js';
+import { adoptPooled } from './pooled-reads.js';
 import { openDataSocket } from './data-socket.js';
 import { senderUrl } from './sender.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
@@ -60,7 +61,8 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  private onConnection(socket: net.Socket): void {
+  private onConnection(accepted: net.Socket): void {
+    const socket = adoptPooled(accepted);
     // Paused until the relay pairs us with a listener: what the client sends waits in the kernel.
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));

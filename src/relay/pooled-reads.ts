@@ -64,3 +64,49 @@ export function connectPooled(options: net.NetConnectOpts): net.Socket {
   } as net.NetConnectOpts);
   return socket;
 }
+
+interface SocketInternals {
+  _handle: { readStop?: () => number } | null;
+}
+
+/**
+ * Moves an accepted plain TCP socket (from net.Server or an HTTP upgrade) to pooled reads. Node
+ * offers `onread` only when it creates the socket, so the handle is taken over by a new Socket
+ * that has it; the new socket starts paused. TLS sockets and anything unexpected are returned
+ * as they are (pooling is an optimisation, never a requirement).
+ */
+export function adoptPooled(socket: net.Socket): net.Socket {
+  const internals = socket as unknown as SocketInternals;
+  const handle = internals._handle;
+  if (!handle || 'encrypted' in socket || socket.destroyed || socket.readableLength > 0) {
+    return socket;
+  }
+  try {
+    handle.readStop?.();
+    let adopted: net.Socket | undefined;
+    adopted = new net.Socket({
+      handle,
+      allowHalfOpen: true,
+      pauseOnCreate: true,
+      onread: {
+        buffer: scratch,
+        callback: (n: number) => {
+          adopted!.emit('data', copyOut(n));
+          return true;
+        },
+      },
+    } as unknown as net.SocketConstructorOpts);
+    internals._handle = null; // the handle now belongs to `adopted`
+    // The old wrapper stays the one its server counts and tracks: it closes when the new one
+    // does, and destroying it (e.g. on shutdown) destroys the new one.
+    const destroyOld = socket.destroy.bind(socket);
+    socket.destroy = (err?: Error) => {
+      adopted!.destroy(err);
+      return destroyOld(err);
+    };
+    adopted.once('close', () => destroyOld());
+    return adopted;
+  } catch {
+    return socket;
+  }
+}

@@ -27,13 +27,15 @@ interface StreamSummary {
   sha256: string;
 }
 
-let emu: EmulatorProcess;
+// Both transports: TLS, and plain ws, where the relay reads through pooled buffers (pooled-reads.ts).
+const emulators: Record<'tls' | 'plain', EmulatorProcess | undefined> = { tls: undefined, plain: undefined };
 
 beforeAll(async () => {
-  emu = await startEmulator({ config: testConfig([{ name: 'hc-bulk', endpoint: 'localhost:1' }]) });
+  const config = testConfig([{ name: 'hc-bulk', endpoint: 'localhost:1' }]);
+  [emulators.tls, emulators.plain] = await Promise.all([startEmulator({ config }), startEmulator({ config, plain: true })]);
 });
 afterAll(async () => {
-  await emu?.stop();
+  await Promise.all([emulators.tls?.stop(), emulators.plain?.stop()]);
 });
 
 /** Deterministic message sizes: the edge sizes, then log-uniform between 1 byte and 1 MiB (mulberry32). */
@@ -114,7 +116,8 @@ function drain(ws: WebSocket): Promise<StreamSummary & { textMessages: number }>
   });
 }
 
-it('relays 256 MiB each way at the same time with every byte and message boundary intact', { timeout: 300_000 }, async () => {
+it.each(['tls', 'plain'] as const)('relays 256 MiB each way at the same time with every byte and message boundary intact (%s)', { timeout: 300_000 }, async (transport) => {
+  const emu = emulators[transport]!;
   const hc = emu.hybridConnections['hc-bulk']!;
   const control = await openControl(hc.listen, emu.caPem);
   const { sender, rendezvous } = await connectPair(control, hc.send, emu.caPem);
