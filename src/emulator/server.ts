@@ -92,6 +92,7 @@ export class RelayEmulator {
   private readonly listeners = new Map<string, Set<ListenerConnection>>();
   private readonly rendezvous = new Map<string, Rendezvous>();
   private readonly openSockets = new Set<Socket>();
+  private readonly acceptedTokens = new Map<string, number>();
   private caPath: string | null = null;
   private readonly relays = new Set<[Socket, Socket]>();
 
@@ -183,6 +184,7 @@ export class RelayEmulator {
 
   /** Applies a new configuration; deleted Hybrid Connections lose their listeners with 1001. */
   reload(next: EmulatorConfig): void {
+    this.acceptedTokens.clear(); // keys may have been rotated
     keepGeneratedKeys(next, this.config);
     for (const ns of next.namespaces) {
       for (const [key, hc] of ns.hybridConnections) {
@@ -277,6 +279,11 @@ export class RelayEmulator {
   /** undefined when authorized, otherwise the HTTP status and text to answer with. */
   private authorize(req: IncomingMessage, token: string | null | undefined, hc: EmulatorHybridConnection, right: Right): [number, string] | undefined {
     if (!token) return [401, `MissingToken: The request does not contain a token. ${trackingId()}`];
+    // Senders reuse a token for many connections; a token already accepted for this entity and
+    // right is accepted again until it expires (the cache is dropped when the config changes).
+    const cacheKey = `${right}|${hc.name.toLowerCase()}|${hostOf(req)}|${token}`;
+    const cachedUntil = this.acceptedTokens.get(cacheKey);
+    if (cachedUntil !== undefined && cachedUntil + this.options.tokenGraceSeconds >= Date.now() / 1000) return undefined;
     const result = verifySasToken({
       token,
       host: hostOf(req),
@@ -285,7 +292,11 @@ export class RelayEmulator {
       rules: this.rulesFor(hc),
       graceSeconds: this.options.tokenGraceSeconds,
     });
-    if (result.ok) return undefined;
+    if (result.ok) {
+      if (this.acceptedTokens.size >= 1000) this.acceptedTokens.clear();
+      this.acceptedTokens.set(cacheKey, result.expiresAt);
+      return undefined;
+    }
     const status = result.reason === 'insufficient-rights' || result.reason === 'wrong-audience' ? 403 : 401;
     const prefix = status === 403 ? 'Unauthorized access' : 'InvalidSignature';
     return [status, `${prefix}: ${result.message}. ${trackingId()}`];

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { type ConnectionString, relayOrigin } from './connection-string.js';
 import { RelayError } from './errors.js';
 import { networkError } from './runtime-info.js';
+import { splitAddress } from './raw-upgrade.js';
 import { readHandshakeFailure } from './sender.js';
 import { tokenSecondsLeft } from './sas.js';
 import type { TokenProvider } from './token-provider.js';
@@ -175,15 +176,15 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     if (typeof raw !== 'object' || raw === null) return 'not an object';
     const a = raw as Record<string, unknown>;
     if (typeof a.address !== 'string' || a.address.length > MAX_ADDRESS_LENGTH) return 'address missing or too long';
-    let url: URL;
+    let parts: ReturnType<typeof splitAddress>;
     try {
-      url = new URL(a.address);
+      parts = splitAddress(a.address);
     } catch {
-      return 'address is not a URL';
+      return 'address is not a ws:// or wss:// URL';
     }
-    const expectedScheme = this.options.cs.useDevelopmentEmulator ? 'ws:' : 'wss:';
-    if (url.protocol !== expectedScheme) return `address scheme ${url.protocol} is not ${expectedScheme}`;
-    if (!isRelayHost(url.hostname.replace(/^\[|\]$/g, ''), this.options.cs.host)) return `address host ${url.hostname} is not part of the relay`;
+    const secure = !this.options.cs.useDevelopmentEmulator;
+    if (parts.secure !== secure) return `address scheme ${parts.secure ? 'wss' : 'ws'} is not ${secure ? 'wss' : 'ws'}`;
+    if (!isRelayHost(parts.host, this.options.cs.host)) return `address host ${parts.host} is not part of the relay`;
     const headers: Record<string, string> = {};
     if (typeof a.connectHeaders === 'object' && a.connectHeaders !== null) {
       for (const [k, v] of Object.entries(a.connectHeaders as Record<string, unknown>)) {

@@ -5,6 +5,7 @@ import { RelayHandshakeError } from './errors.js';
 import { pipeTunnel } from './data-pipe.js';
 import { adoptPooled } from './pooled-reads.js';
 import { openDataSocket } from './data-socket.js';
+import { tokenSecondsLeft } from './sas.js';
 import { senderUrl } from './sender.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
 import type { TransportOptions } from './transport.js';
@@ -61,6 +62,21 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /**
+   * One token for many connections, renewed at half its life: signing per connection costs CPU on
+   * both ends at high connection rates, and a token is valid for every sender connection anyway.
+   */
+  private cachedToken = { value: '', renewAt: 0 };
+  private senderToken(): string {
+    const now = Date.now();
+    if (now >= this.cachedToken.renewAt) {
+      const value = this.tokens.getToken(this.cs.entityPath);
+      const left = tokenSecondsLeft(value) ?? 0;
+      this.cachedToken = { value, renewAt: now + Math.max(0, left * 500) };
+    }
+    return this.cachedToken.value;
+  }
+
   private onConnection(accepted: net.Socket): void {
     const socket = adoptPooled(accepted);
     // Paused until the relay pairs us with a listener: what the client sends waits in the kernel.
@@ -68,7 +84,7 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     socket.setNoDelay(true);
-    const token = this.tokens.getToken(this.cs.entityPath);
+    const token = this.senderToken();
     openDataSocket(senderUrl(this.cs), { headers: { ServiceBusAuthorization: token }, transport: this.options.transport }).then(
       ({ socket: relay, head }) => {
         if (socket.destroyed) {
