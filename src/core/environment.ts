@@ -9,6 +9,7 @@ import type { TransportOptions } from '../relay/transport.js';
  *   HCM_KEEPALIVE_INTERVAL_MS   control-channel ping interval (default 25000)
  *   HCM_KEEPALIVE_TIMEOUT_MS    ping answer deadline (default 20000)
  *   HCM_CONNECT_TIMEOUT_MS      endpoint TCP connect timeout (default 15000)
+ *   HCM_SLOW_RETRY_MS           retry delay after 401/403/404 from the relay (default 120000)
  */
 export function transportFromEnv(env: NodeJS.ProcessEnv = process.env, caFile?: string): TransportOptions {
   const file = caFile ?? env.HCM_CA_FILE;
@@ -34,5 +35,6 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): ListenerTun
     keepAliveIntervalMs: intFromEnv(env, 'HCM_KEEPALIVE_INTERVAL_MS', 100, 30_000),
     keepAliveTimeoutMs: intFromEnv(env, 'HCM_KEEPALIVE_TIMEOUT_MS', 100, 60_000),
     connectTimeoutMs: intFromEnv(env, 'HCM_CONNECT_TIMEOUT_MS', 100, 300_000),
+    slowRetryMs: intFromEnv(env, 'HCM_SLOW_RETRY_MS', 100, 3_600_000),
   };
 }

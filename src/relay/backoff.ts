@@ -11,11 +11,12 @@ export class Backoff {
   constructor(
     private readonly steps: readonly number[] = RECONNECT_STEPS_MS,
     private readonly random: () => number = Math.random,
+    private readonly slowRetryMs: number = SLOW_RETRY_MS,
   ) {}
 
   /** Delay before the next attempt; each call moves one step further. */
   next(slow = false): number {
-    const base = slow ? SLOW_RETRY_MS : this.steps[Math.min(this.attempt, this.steps.length - 1)]!;
+    const base = slow ? this.slowRetryMs : this.steps[Math.min(this.attempt, this.steps.length - 1)]!;
     this.attempt++;
     if (base === 0) return 0;
     return Math.round(base * (0.8 + 0.4 * this.random()));

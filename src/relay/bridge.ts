@@ -51,7 +51,7 @@ export function connectEndpoint(endpoint: Endpoint, timeoutMs: number): Promise<
     const socket = connectPooled({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new EndpointConnectError(`endpoint ${where} did not answer within ${Math.round(timeoutMs / 1000)} s (connect timeout)`));
+      reject(new EndpointConnectError(`endpoint ${where} did not answer within ${timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`} (connect timeout)`));
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);

@@ -50,12 +50,12 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
     const piece = rawPiece.trim();
     if (!piece) continue;
     const eq = piece.indexOf('=');
-    if (eq < 0) fail(`connection string part "${describePiece(piece)}" has no "="; expected Name=Value`);
+    if (eq < 0) fail(`connection string part ${describePiece(piece)} has no "="; expected Name=Value`);
     const name = piece.slice(0, eq).trim();
     const value = piece.slice(eq + 1).trim();
     const key = name.toLowerCase() as KnownKey;
     if (!(key in KNOWN_KEYS)) {
-      fail(`unknown connection string key "${name}"; expected one of ${Object.values(KNOWN_KEYS).join(', ')}`);
+      fail(`unknown connection string key ${describePiece(name)}; expected one of ${Object.values(KNOWN_KEYS).join(', ')}`);
     }
     values.set(key, value); // the last duplicate wins, as in the Azure SDKs
   }
@@ -96,7 +96,7 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
   const emulatorText = values.get('usedevelopmentemulator');
   let useDevelopmentEmulator = false;
   if (emulatorText !== undefined) {
-    if (!/^(true|false)$/i.test(emulatorText)) fail(`UseDevelopmentEmulator must be true or false, not "${emulatorText}"`);
+    if (!/^(true|false)$/i.test(emulatorText)) fail(`UseDevelopmentEmulator must be true or false, not ${describePiece(emulatorText)}`);
     useDevelopmentEmulator = emulatorText.toLowerCase() === 'true';
   }
   if (useDevelopmentEmulator && !isLoopbackHost(host)) {
@@ -105,7 +105,7 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
 
   const operationTimeout = values.get('operationtimeout');
   if (operationTimeout !== undefined && !/^(\d+\.)?\d{1,2}:\d{2}:\d{2}(\.\d+)?$/.test(operationTimeout)) {
-    fail(`OperationTimeout "${operationTimeout}" is not a time span like 00:01:00`);
+    fail(`OperationTimeout ${describePiece(operationTimeout)} is not a time span like 00:01:00`);
   }
 
   return {
@@ -122,8 +122,14 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
 }
 
 /** Shows the start of a bad piece without leaking a key that may follow it. */
+/**
+ * Quotes a bad part back only when it looks like a misspelt name or word. Anything else may be
+ * (part of) a pasted key, e.g. "SharedAccessKey<key>" with its "=" lost: it is described by its
+ * length instead, so a key never reaches an error message, a log or a terminal.
+ */
 function describePiece(piece: string): string {
-  return piece.length > 24 ? `${piece.slice(0, 24)}…` : piece;
+  if (/^[A-Za-z][A-Za-z :.-]{0,39}$/.test(piece)) return `"${piece}"`;
+  return `(${piece.length} characters, not shown: it may hold a key)`;
 }
 
 function parseEndpointUri(text: string): { host: string; port: number | undefined } {

@@ -40,6 +40,8 @@ export interface ListenerTuning {
   keepAliveTimeoutMs?: number;
   connectTimeoutMs?: number;
   reconnectStepsMs?: readonly number[];
+  /** Retry delay after 401/403/404, which do not fix themselves quickly (default 120 s). */
+  slowRetryMs?: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -83,7 +85,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   ) {
     super();
     this.tokens = tokenProviderFor(cs, tuning.tokenTtlSeconds);
-    this.backoff = new Backoff(tuning.reconnectStepsMs ?? RECONNECT_STEPS_MS);
+    this.backoff = new Backoff(tuning.reconnectStepsMs ?? RECONNECT_STEPS_MS, Math.random, tuning.slowRetryMs);
   }
 
   snapshot(): ListenerSnapshot {

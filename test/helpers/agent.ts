@@ -61,7 +61,8 @@ export interface RunningProcess {
   exited: Promise<number | null>;
 }
 
-function startProcess(env: HcmEnv, args: string[]): RunningProcess {
+/** Any long-running `hcm` command as a child process (output is stdout and stderr together). */
+export function startHcm(env: HcmEnv, args: string[]): RunningProcess {
   const proc = spawn(process.execPath, [CLI, ...args], { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let output = '';
@@ -86,7 +87,7 @@ function startProcess(env: HcmEnv, args: string[]): RunningProcess {
 
 /** Starts `hcm run`; resolves once every configured connection is Connected (or `expect` says so). */
 export async function startAgent(env: HcmEnv, options: { args?: string[]; waitConnected?: number } = {}): Promise<RunningProcess> {
-  const agent = startProcess(env, ['run', ...(options.args ?? [])]);
+  const agent = startHcm(env, ['run', ...(options.args ?? [])]);
   await waitFor(() => agent.output().includes('agent started') || agent.proc.exitCode !== null, 20_000, 'agent start');
   if (agent.proc.exitCode !== null) throw new Error(`hcm run exited early:\n${agent.output()}`);
   if (options.waitConnected !== undefined) {
@@ -107,7 +108,7 @@ export interface Forwarder extends RunningProcess {
 
 /** Starts `hcm connect` on a free port; resolves with the port once it is listening. */
 export async function startForwarder(env: HcmEnv, sendConnectionString: string, extraArgs: string[] = []): Promise<Forwarder> {
-  const fwd = startProcess(env, ['connect', sendConnectionString, '--port', '0', ...extraArgs]);
+  const fwd = startHcm(env, ['connect', sendConnectionString, '--port', '0', ...extraArgs]);
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: fwd.proc.stdout! });
     rl.once('line', resolve);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 
 /** Plain TCP servers used as Hybrid Connection endpoints. */
@@ -56,4 +57,36 @@ export async function startTcpServer(onSocket: (s: net.Socket) => void, options:
     onSocket(s);
   });
   return wrap(server, await listen(server, options.port, options.host), sockets, counter);
+}
+
+/**
+ * A listening port that never completes a TCP handshake, like a host behind a firewall that drops
+ * packets: a child process listens with a backlog of 1 and then blocks its event loop, so it never
+ * accepts; once a few connections fill its accept queue the kernel drops every further SYN.
+ */
+export async function startUnansweringPort(): Promise<{ port: number; close(): Promise<void> }> {
+  const script = `
+    const net = require('node:net');
+    const server = net.createServer();
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+      process.stdout.write(server.address().port + '\\n', () => {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600000);
+      });
+    });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`unanswering listener exited (${code})`)));
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  });
+  // Fill the accept queue; these fillers stay pending or queued until the child is killed.
+  const fillers = Array.from({ length: 4 }, () => net.connect(port, '127.0.0.1').on('error', () => undefined));
+  await new Promise((r) => setTimeout(r, 300));
+  return {
+    port,
+    close: async () => {
+      for (const f of fillers) f.destroy();
+      child.kill('SIGKILL');
+    },
+  };
 }

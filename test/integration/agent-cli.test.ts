@@ -3,7 +3,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionDetails } from '../../src/shared/api.js';
-import { type HcmEnv, type RunningProcess, hcm, hcmEnv, listLive, startAgent, startForwarder } from '../helpers/agent.js';
+import { type HcmEnv, type RunningProcess, hcm, hcmEnv, listLive, startAgent, startForwarder, startHcm } from '../helpers/agent.js';
 import { type EmulatorProcess, KEYS, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 
@@ -121,7 +121,7 @@ describe('hcm without a running agent', () => {
     expect((await hcm(env, ['bogus'])).code).toBe(2);
     expect((await hcm(env, ['list', '--nope'])).code).toBe(2);
     expect((await hcm(env, ['connect', 'x'])).code).toBe(2);
-    for (const cmd of ['add', 'list', 'show', 'remove', 'restart', 'run', 'connect', 'test', 'logs', 'version', 'emulator']) {
+    for (const cmd of ['add', 'list', 'show', 'remove', 'restart', 'run', 'connect', 'test', 'logs', 'version', 'emulator', 'ui']) {
       const r = await hcm(env, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(/Usage: hcm/);
@@ -175,6 +175,7 @@ describe('hcm with a running agent', () => {
   });
 
   it('shows live status and counters, and carries traffic', async () => {
+    const before = Date.now();
     const fwd = await startForwarder(env, emu.hybridConnections['orders-db']!.send);
     expect(await echoOnce(fwd.port, 'ping through the tunnel')).toBe('ping through the tunnel');
     await fwd.stop();
@@ -185,6 +186,11 @@ describe('hcm with a running agent', () => {
     const show = JSON.parse((await hcm(env, ['show', 'orders-db', '--json'])).stdout) as ConnectionDetails;
     expect(show.listenerCount).toBe(1);
     expect(show.counters.bytesToEndpoint).toBe(23);
+    expect(show.counters.activeConnections).toBe(0);
+    expect(show.counters.failedConnections).toBe(0);
+    const last = Date.parse(show.counters.lastConnectionAt ?? '');
+    expect(last).toBeGreaterThanOrEqual(before - 1000);
+    expect(last).toBeLessThanOrEqual(Date.now());
   });
 
   it('guards its control socket and refuses a second agent on the same config', async () => {
@@ -219,6 +225,27 @@ describe('hcm with a running agent', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\[localhost\/orders-db\] status Connected/);
     expect(r.stdout).not.toContain(KEYS.listen);
+  });
+
+  it('follows the log live with -f until interrupted', async () => {
+    const follow = startHcm(env, ['logs', '-f', '-n', '1']);
+    await waitFor(() => follow.output().split('\n').filter(Boolean).length >= 1, 10_000, 'the last line');
+    expect((await hcm(env, ['restart', 'orders-db'])).code).toBe(0);
+    await waitFor(() => /\[localhost\/orders-db\] restart requested/.test(follow.output()), 10_000, 'a new line, live');
+    await waitFor(() => /\[localhost\/orders-db\] status Connected/.test(follow.output()), 10_000, 'and the next');
+    expect(await follow.stop('SIGINT')).toBe(0);
+    expect(follow.output()).not.toContain(KEYS.listen);
+  });
+
+  it('on SIGINT (Ctrl-C) stops like on SIGTERM, with exit code 0', async () => {
+    const other = hcmEnv(emu.ca);
+    expect((await hcm(other, ['add', listen('orders-db')])).code).toBe(0);
+    const second = await startAgent(other, { waitConnected: 1 });
+    agents.push(second);
+    await waitFor(async () => (await listeners('orders-db')) === 2, 10_000, 'two listeners');
+    expect(await second.stop('SIGINT')).toBe(0);
+    expect(second.output()).toMatch(/agent stopped/);
+    await waitFor(async () => (await listeners('orders-db')) === 1, 10_000, 'its listener gone');
   });
 
   it('on SIGTERM stops listening but lets an open connection finish', async () => {

@@ -179,6 +179,10 @@ describe('connect and rendezvous', () => {
     expect(noToken.status).toBe(401);
     const listenToken = await rejection(openSender(parseConnectionString(emu.hybridConnections['hc-main']!.listen), { ca: emu.caPem }));
     expect(listenToken).toMatchObject({ code: 'E_FORBIDDEN', status: 403 });
+    const wrongKey = await rejection(openSender(parseConnectionString(emu.hybridConnections['hc-main']!.send.replace(KEYS.send, 'd3Jvbmc=')), { ca: emu.caPem }));
+    expect(wrongKey).toBeInstanceOf(RelayHandshakeError);
+    expect(wrongKey).toMatchObject({ code: 'E_UNAUTHORIZED', status: 401 });
+    expect(wrongKey.description).toBeTruthy();
     listener.close();
 
     const open = await listen('hc-open');
@@ -209,6 +213,14 @@ describe('connect and rendezvous', () => {
     expect(rendezvous.protocol).toBe('proto-a');
     sender.close();
     rendezvous.close();
+
+    // The token may travel in the sb-hc-token query parameter instead; it is not passed on either.
+    const queryPromise = openSender(sendCs('hc-main'), { ca: emu.caPem, tokenIn: 'query' });
+    const accept2 = await listener.next();
+    expect(JSON.stringify(accept2)).not.toMatch(/sb-hc-token|SharedAccessSignature/);
+    const rendezvous2 = await acceptRendezvous(accept2.address);
+    (await queryPromise).close();
+    rendezvous2.close();
     listener.close();
   });
 

@@ -89,10 +89,10 @@ describe('the HCM UI in a browser', () => {
       await until(async () => message.test(await text(dialog())), `"${message.source}" for ${value}`);
       expect(await page.getByRole('button', { name: 'Add', exact: true }).getAttribute('aria-disabled')).toBe('true');
     }
-    // A key pasted on its own: the parser quotes it back, the dialog must not show it.
+    // A key pasted on its own: the error describes it without showing any of it.
     const loneKey = 'XKv4zZ0b5hd3q8d2mD6e7sVb1FzJQm0kS9cW5Yt3uQ0';
     await typeConnectionString(loneKey);
-    await until(async () => /Connection string part "••••…?" has no "="/.test(await text(dialog())), 'the quoted key to be hidden');
+    await until(async () => /Connection string part \(43 characters, not shown: it may hold a key\) has no "="/.test(await text(dialog())), 'the key described, not quoted');
     expect(await text(dialog())).not.toContain(loneKey.slice(0, 8));
   });
 
@@ -218,6 +218,16 @@ describe('the HCM UI in a browser', () => {
     expect((await text(row().getByTestId('status-error'))).trim()).not.toBe('');
     expect(await page.title()).toBe('0 of 1 connected — Hybrid Connection Manager');
     await screenshotBothThemes(page, 'connections-down');
+    // The details say what went wrong and when (to the second).
+    const reason = (await text(row().getByTestId('status-error'))).trim();
+    await page.getByRole('button', { name: 'orders, show details' }).click();
+    await details().waitFor();
+    const lastError = /Last error\n(.+) — (.+)/.exec(await text(details().getByTestId('essentials')));
+    expect(lastError?.[1]).toContain(reason.slice(0, 20));
+    expect(lastError?.[2]).toMatch(/\d{1,2}:\d{2}:\d{2}/);
+    expect(lastError?.[2]).toContain(String(new Date().getFullYear()));
+    await page.keyboard.press('Escape');
+    await details().waitFor({ state: 'detached' });
     emu = await startEmulator({ config, port, stateDir });
     await until(async () => (await row().locator('[data-status="Connected"]').count()) === 1, 'Connected again', 45_000);
   });

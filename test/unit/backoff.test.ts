@@ -14,5 +14,8 @@ describe('Backoff', () => {
   it('retries slowly when asked (entity gone, key refused)', () => {
     const b = new Backoff(undefined, () => 0.5);
     expect(b.next(true)).toBe(SLOW_RETRY_MS);
+    const tuned = new Backoff(undefined, () => 0, 5000);
+    expect([tuned.next(true), tuned.next(true)]).toEqual([4000, 4000]);
+    expect(tuned.next()).toBe(1600); // the fast steps moved on underneath: third step, 2 s − 20 %
   });
 });

@@ -74,11 +74,28 @@ describe('parseConnectionString', () => {
     expect(errorOf(() => parseConnectionString(text, { requireEntityPath: true })).message).toMatch(/no EntityPath/);
   });
 
-  it('never echoes the key in errors', () => {
-    const err = errorOf(() => parseConnectionString(`Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=${KEY};Unknown=1`));
-    expect(err.message).not.toContain(KEY);
-    const err2 = errorOf(() => parseConnectionString(`Endpoint=sb://x/;SharedAccessKey${KEY}`));
-    expect(err2.message).not.toContain(KEY);
+  it('never echoes the key, or a piece of it, in errors', () => {
+    // Each of these puts the key where a name or a value is expected; the messages may quote
+    // misspelt names but no run of 8 characters from the key.
+    const keyPieces = Array.from({ length: KEY.length - 7 }, (_, i) => KEY.slice(i, i + 8));
+    const valid = errorOf(() => parseConnectionString(`Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=${KEY};Unknown=1`)).message;
+    for (const piece of keyPieces) expect(valid).not.toContain(piece);
+    for (const text of [
+      `Endpoint=sb://x/;SharedAccessKey${KEY}`,
+      `Endpoint=sb://x/;SharedAccessKeyName=a;${KEY}`,
+      `Endpoint=sb://x/;SharedAccessKeyName=a;${KEY.slice(0, -1)}`,
+      `Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;UseDevelopmentEmulator=${KEY}`,
+      `Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;OperationTimeout=${KEY}`,
+    ]) {
+      const message = errorOf(() => parseConnectionString(text)).message;
+      expect(message).toMatch(/not shown: it may hold a key/);
+      for (const piece of keyPieces) expect(message).not.toContain(piece);
+    }
+  });
+
+  it('quotes a misspelt name back so the user can see what is wrong', () => {
+    expect(errorOf(() => parseConnectionString('Endpoint=sb://x/;SharedAccesKeyName=a')).message).toMatch(/unknown connection string key "SharedAccesKeyName"/);
+    expect(errorOf(() => parseConnectionString('Endpoint=sb://x/;EntityPath')).message).toMatch(/part "EntityPath" has no "="/);
   });
 
   it('accepts a SharedAccessSignature instead of name and key', () => {
