@@ -83,7 +83,11 @@ async function sharedPhases(o: BenchOptions, result: BenchResult): Promise<void>
     }
     if (wants('setup')) {
       await phase(result, 'setup', async () => {
-        result.setup = await runSetup({ direct: echo.port, socat: socat.echo.port, tunnel: tunnel.ports.echo! }, o.setupSequential, o.setupConcurrent, o.setupWorkers);
+        result.setup = await runSetup({ direct: echo.port, socat: socat.echo.port, tunnel: tunnel.ports.echo! }, o.setupSequential, o.setupConcurrent, o.setupWorkers, {
+          agent: tunnel.agent.pid,
+          forwarder: tunnel.forwarders.echo!.pid,
+          relay: tunnel.emulator.pid,
+        });
       });
     }
   } finally {

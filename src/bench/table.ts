@@ -92,6 +92,13 @@ export function formatReport(r: BenchResult): string {
           ['new connections/s', f(s.tunnel.perSecond, 0), f(s.socat.perSecond, 0), f(s.direct.perSecond, 0), times(s.tunnel.perSecond / s.socat.perSecond), ...goalCells(g('new connections per second'), '>= 1000/s')],
           ['concurrent p50 / p99 (ms)', `${f(s.tunnel.concurrentP50Ms, 1)} / ${f(s.tunnel.concurrentP99Ms, 1)}`, `${f(s.socat.concurrentP50Ms, 1)} / ${f(s.socat.concurrentP99Ms, 1)}`, `${f(s.direct.concurrentP50Ms, 1)} / ${f(s.direct.concurrentP99Ms, 1)}`, '', '(info)', ''],
           ['failed round trips', String(s.tunnel.failures), String(s.socat.failures), String(s.direct.failures), '', '', ''],
+          ...(s.tunnelCpuMsPerConnection
+            ? [
+                ['CPU ms per connection: agent', f(s.tunnelCpuMsPerConnection.agent, 3), '', '', '', '(info)', ''],
+                ['  forwarder / relay', `${f(s.tunnelCpuMsPerConnection.forwarder, 3)} / ${f(s.tunnelCpuMsPerConnection.relay, 3)}`, '', '', '', '(info)', ''],
+                ['  agent alone, conn/s per core', f(1000 / s.tunnelCpuMsPerConnection.agent, 0), '', '', '', '(info)', ''],
+              ]
+            : []),
         ],
       ),
     );

@@ -54,7 +54,9 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
 
     const emuArgs = [cliPath(), 'emulator', '--port', '0', '--state-dir', join(dir, 'emulator'), '--config', configFile];
     if (options.plain) emuArgs.push('--plain');
-    const emulator = spawnTracked(process.execPath, emuArgs, limit);
+    // HCM_BENCH_NODE_ARGS go to the tunnel's own processes only (e.g. --cpu-prof to profile them).
+    const nodeArgs = (process.env.HCM_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    const emulator = spawnTracked(process.execPath, [...nodeArgs, ...emuArgs], limit);
     started.push(emulator);
     const ready = JSON.parse(await emulator.waitForLine(/^\{/)) as ReadyLine;
 
@@ -64,7 +66,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
     // In parallel: the config store locks each read-modify-write, as the README promises.
     await Promise.all(Object.values(ready.hybridConnections).map((hc) => runToEnd(process.execPath, [cliPath(), 'add', hc.listen], { env, timeoutMs: 60_000 })));
 
-    const agent = spawnTracked(process.execPath, [cliPath(), 'run'], { env, ...limit });
+    const agent = spawnTracked(process.execPath, [...nodeArgs, cliPath(), 'run'], { env, ...limit });
     started.push(agent);
     await agent.waitForLine(/agent started/);
     await waitConnected(agent, env, Object.keys(options.endpoints).length);
@@ -73,7 +75,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
     const forwarders: Record<string, Spawned> = {};
     await Promise.all(
       Object.entries(ready.hybridConnections).map(async ([name, hc]) => {
-        const fwd = spawnTracked(process.execPath, [cliPath(), 'connect', hc.send, '--port', '0'], { env, ...limit });
+        const fwd = spawnTracked(process.execPath, [...nodeArgs, cliPath(), 'connect', hc.send, '--port', '0'], { env, ...limit });
         started.push(fwd);
         const line = await fwd.waitForLine(/^forwarding /);
         const port = Number(/:(\d+) ->/.exec(line)?.[1]);

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { HIGH_WATER_BYTES } from '../relay/data-pipe.js';
+import { HIGH_WATER_BYTES, endOnce } from '../relay/data-pipe.js';
 import { FrameParser, OP_CLOSE, encodeHeader, serverCloseFrame } from '../relay/frames.js';
 import { releaseChunk } from '../relay/pooled-reads.js';
 
@@ -40,8 +40,8 @@ export function relayFrames(a: Socket, b: Socket, headA: Buffer, headB: Buffer, 
 
   const endBoth = () => {
     // Flush what is queued, then close; destroy later if a peer never reads.
-    a.end();
-    b.end();
+    endOnce(a);
+    endOnce(b);
     lingerTimer ??= setTimeout(finish, CLOSE_LINGER_MS);
     lingerTimer.unref();
   };

@@ -61,6 +61,14 @@ export const HIGH_WATER_BYTES = 1024 * 1024;
 /** Linger after our side is done before cutting a peer that does not close. */
 const CLOSE_LINGER_MS = 5_000;
 
+/**
+ * Ends a socket unless it is already ending or gone. A second end() is harmless but builds an
+ * error object with a stack trace, which showed in connection-setup profiles.
+ */
+export function endOnce(socket: Socket): void {
+  if (!socket.writableEnded && !socket.destroyed) socket.end();
+}
+
 export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: PipeCallbacks): () => void {
   const stats: PipeStats = { bytesToSocket: 0, bytesFromSocket: 0 };
   let closeSent = false;
@@ -111,7 +119,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     if (closeSent) return;
     closeSent = true;
     sendFrame(0x80 | OP_CLOSE, closePayload(code, why));
-    if (closeReceived) relay.end();
+    if (closeReceived) endOnce(relay);
     linger();
   };
 
@@ -144,7 +152,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
           closeReceived = true;
           const { code, reason: text } = parseClosePayload(Buffer.concat(control));
           reason ||= code === 1000 || code === 1005 ? 'the other side closed the connection' : `the relay closed the connection (${code}${text ? `: ${text}` : ''})`;
-          if (closeSent) relay.end();
+          if (closeSent) endOnce(relay);
           else sendClose(code === 1005 ? 1000 : code, '');
           endTcp();
         }
@@ -162,13 +170,18 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
       relayPausedForTcp = false;
       relay.resume();
     }
-    if (!tcp.destroyed) tcp.end();
+    endOnce(tcp);
     linger();
   };
 
   // A pooled chunk (pooled-reads.ts) goes back to its pool once every write of a slice of it is
   // done. The count starts at 1 for the parse itself, so it cannot reach 0 half way through.
   let writeSlice: (bytes: Buffer) => void = (bytes) => tcp.write(bytes);
+  let batching = false;
+  const endBatch = () => {
+    batching = false;
+    tcp.uncork();
+  };
   relay.on('data', (chunk: Buffer) => {
     let outstanding = 1;
     const written = () => {
@@ -178,10 +191,14 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
       outstanding++;
       tcp.write(bytes, written);
     };
-    // One read can end one frame and start the next: cork so both parts leave in one write.
-    tcp.cork();
+    // Cork until the next tick: one read can end a frame and start the next, and a TLS socket
+    // emits one 16 KiB record per 'data' event, several per read. All of it leaves in one write.
+    if (!batching) {
+      batching = true;
+      tcp.cork();
+      setImmediate(endBatch);
+    }
     parser.push(chunk);
-    tcp.uncork();
     written();
   });
   tcp.on('drain', () => {
@@ -194,14 +211,14 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     // The relay went away without finishing the close handshake.
     reason ||= closeReceived ? 'closed' : 'the connection to the relay dropped (1006)';
     endTcp();
-    relay.end();
+    endOnce(relay);
   });
   relay.on('error', (err) => {
     reason ||= `relay connection error: ${err.message}`;
   });
   relay.on('close', () => {
     relayClosed = true;
-    if (!tcp.destroyed && !closeReceived) tcp.end();
+    if (!closeReceived) endOnce(tcp);
     linger();
     finish();
   });

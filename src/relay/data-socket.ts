@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -29,13 +29,28 @@ export interface DataSocketOptions {
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
+// Sec-WebSocket-Key nonces come from a block of random bytes filled 256 keys at a time: one call
+// into the CSPRNG per key showed in connection-setup profiles.
+const KEY_BYTES = 16;
+const nonces = Buffer.alloc(KEY_BYTES * 256);
+let nonceOffset = nonces.length;
+
+function handshakeKey(): string {
+  if (nonceOffset === nonces.length) {
+    randomFillSync(nonces);
+    nonceOffset = 0;
+  }
+  nonceOffset += KEY_BYTES;
+  return nonces.toString('base64', nonceOffset - KEY_BYTES, nonceOffset);
+}
+
 /**
  * Opens `url` (used exactly as given: re-serialising could change what the relay signed).
  * Rejects with RelayHandshakeError carrying the relay's status and text when it refuses.
  */
 export function openDataSocket(url: string, options: DataSocketOptions = {}): Promise<DataSocket> {
   const secure = isSecureUrl(url);
-  const key = randomBytes(16).toString('base64');
+  const key = handshakeKey();
   const headers: Record<string, string> = {
     ...options.headers,
     Connection: 'Upgrade',

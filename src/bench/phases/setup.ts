@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { log } from '../progress.js';
+import { cpuSeconds } from '../proc-stats.js';
 import { percentile } from '../stats.js';
 
 /**
@@ -27,7 +28,21 @@ export interface SetupRow {
   direct: SetupFigures;
   socat: SetupFigures;
   tunnel: SetupFigures;
+  /**
+   * CPU milliseconds per new tunneled connection in each process of the tunnel (all round trips
+   * of the tunnel path, warm-up included). The agent's figure sizes a deployment: in production
+   * the other two are Azure's and App Service's.
+   */
+  tunnelCpuMsPerConnection?: { agent: number; forwarder: number; relay: number };
 }
+
+export interface TunnelPids {
+  agent: number;
+  forwarder: number;
+  relay: number;
+}
+
+const WARM_UP = 20;
 
 function roundTrip(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -64,7 +79,7 @@ async function measurePath(port: number, sequential: number, concurrent: number,
       failures++;
     }
   };
-  for (let i = 0; i < 20; i++) await attempt([]); // warm-up: JIT, first token, pools
+  for (let i = 0; i < WARM_UP; i++) await attempt([]); // JIT, first token, pools
   const seq: number[] = [];
   for (let i = 0; i < sequential; i++) await attempt(seq);
   const conc: number[] = [];
@@ -89,10 +104,17 @@ async function measurePath(port: number, sequential: number, concurrent: number,
   };
 }
 
-export async function runSetup(ports: { direct: number; socat: number; tunnel: number }, sequential: number, concurrent: number, workers: number): Promise<SetupRow> {
+export async function runSetup(ports: { direct: number; socat: number; tunnel: number }, sequential: number, concurrent: number, workers: number, pids?: TunnelPids): Promise<SetupRow> {
   log(`connection setup: ${sequential} sequential + ${concurrent} with ${workers} workers, per path`);
   const direct = await measurePath(ports.direct, sequential, concurrent, workers);
   const socat = await measurePath(ports.socat, sequential, concurrent, workers);
+  const cpuBefore = pids && { agent: cpuSeconds(pids.agent), forwarder: cpuSeconds(pids.forwarder), relay: cpuSeconds(pids.relay) };
   const tunnel = await measurePath(ports.tunnel, sequential, concurrent, workers);
-  return { direct, socat, tunnel };
+  const row: SetupRow = { direct, socat, tunnel };
+  if (pids && cpuBefore) {
+    const connections = WARM_UP + sequential + concurrent;
+    const msPer = (pid: number, before: number) => ((cpuSeconds(pid) - before) * 1000) / connections;
+    row.tunnelCpuMsPerConnection = { agent: msPer(pids.agent, cpuBefore.agent), forwarder: msPer(pids.forwarder, cpuBefore.forwarder), relay: msPer(pids.relay, cpuBefore.relay) };
+  }
+  return row;
 }
