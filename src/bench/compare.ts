@@ -45,6 +45,7 @@ const FIGURES: Array<[string, Pick, number]> = [
   ['setup p99 ms, tunnel', (r) => r.setup?.tunnel.p99Ms, 2],
   ['new connections/s, tunnel', (r) => r.setup?.tunnel.perSecond, 0],
   ['  socat', (r) => r.setup?.socat.perSecond, 0],
+  ['agent CPU ms per new connection', (r) => r.setup?.tunnelCpuMsPerConnection?.agent, 3],
   ['idle: agent KiB per connection', (r) => (r.idle ? r.idle.agentBytesPerConnection / 1024 : undefined), 1],
   ['idle: connections held', (r) => r.idle?.held, 0],
   ['idle: agent CPU % of a core', (r) => (r.idle ? r.idle.agentIdleCpuShare * 100 : undefined), 2],
