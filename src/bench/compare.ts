@@ -9,7 +9,7 @@ import { MB, MiB } from './stats.js';
 
 type Pick = (r: BenchResult) => number | undefined;
 
-const tp = (name: string, path: 'tunnel' | 'socat'): Pick => (r) => {
+const tp = (name: string, path: 'tunnel' | 'socat' | 'direct'): Pick => (r) => {
   const row = r.throughput.find((t) => t.name === name);
   return row ? row[path].bytesPerSecond / MB : undefined;
 };
@@ -21,6 +21,7 @@ const FIGURES: Array<[string, Pick, number]> = [
   ['1 stream client->server, tunnel MB/s', tp('1 stream client->server', 'tunnel'), 0],
   ['  socat MB/s', tp('1 stream client->server', 'socat'), 0],
   ['  tunnel/socat', tpRatio('1 stream client->server'), 2],
+  ['  direct MB/s (how fast the machine was)', tp('1 stream client->server', 'direct'), 0],
   ['1 stream server->client, tunnel MB/s', tp('1 stream server->client', 'tunnel'), 0],
   ['  socat MB/s', tp('1 stream server->client', 'socat'), 0],
   ['  tunnel/socat', tpRatio('1 stream server->client'), 2],
