@@ -87,7 +87,7 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
   if (entityPath !== undefined) {
     entityPath = entityPath.replace(/^\/+|\/+$/g, '');
     if (!entityPath) fail('EntityPath is empty');
-    if (!/^[A-Za-z0-9._\-/]+$/.test(entityPath)) fail(`EntityPath "${entityPath}" has characters a Hybrid Connection name cannot have`);
+    if (!/^[A-Za-z0-9._\-/]+$/.test(entityPath)) fail(`EntityPath ${quoteValue(entityPath)} has characters a Hybrid Connection name cannot have`);
   }
   if (options.requireEntityPath && !entityPath) {
     fail('connection string has no EntityPath; use the Hybrid Connection\'s own connection string (it ends with EntityPath=<name>)');
@@ -121,7 +121,6 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
   };
 }
 
-/** Shows the start of a bad piece without leaking a key that may follow it. */
 /**
  * Quotes a bad part back only when it looks like a misspelt name or word. Anything else may be
  * (part of) a pasted key, e.g. "SharedAccessKey<key>" with its "=" lost: it is described by its
@@ -129,7 +128,18 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
  */
 function describePiece(piece: string): string {
   if (/^[A-Za-z][A-Za-z :.-]{0,39}$/.test(piece)) return `"${piece}"`;
-  return `(${piece.length} characters, not shown: it may hold a key)`;
+  return notShown(piece);
+}
+
+const notShown = (text: string) => `(${text.length} characters, not shown: it may hold a key)`;
+
+/**
+ * Quotes a bad value (an endpoint, an entity path) unless part of it could be a key: a long run
+ * of base64 with a digit or + or / in it, or a SharedAccess… name glued on by a lost ";".
+ */
+function quoteValue(text: string): string {
+  const keyLike = (text.match(/[A-Za-z0-9+/]{16,}/g) ?? []).some((run) => /[0-9+/]/.test(run));
+  return keyLike || /sharedaccess|sig=/i.test(text) ? notShown(text) : `"${text}"`;
 }
 
 function parseEndpointUri(text: string): { host: string; port: number | undefined } {
@@ -137,13 +147,14 @@ function parseEndpointUri(text: string): { host: string; port: number | undefine
   try {
     url = new URL(text);
   } catch {
-    fail(`Endpoint "${text}" is not a URI; expected sb://<namespace>.servicebus.windows.net/`);
+    fail(`Endpoint ${quoteValue(text)} is not a URI; expected sb://<namespace>.servicebus.windows.net/`);
   }
-  if (url.protocol !== 'sb:') fail(`Endpoint "${text}" must use the sb:// scheme`);
-  if (!url.hostname) fail(`Endpoint "${text}" has no host`);
-  if (url.username || url.password) fail(`Endpoint "${text}" must not contain user information`);
+  if (url.protocol !== 'sb:') fail(`Endpoint ${quoteValue(text)} must use the sb:// scheme`);
+  if (!url.hostname) fail(`Endpoint ${quoteValue(text)} has no host`);
+  // User information is where a pasted key would sit: only the host is named.
+  if (url.username || url.password) fail(`Endpoint for host "${url.hostname}" must not contain user information (not shown: it may hold a key)`);
   if (url.pathname !== '' && url.pathname !== '/') {
-    fail(`Endpoint "${text}" must not have a path; put the Hybrid Connection name in EntityPath`);
+    fail(`Endpoint ${quoteValue(text)} must not have a path; put the Hybrid Connection name in EntityPath`);
   }
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   return { host, port: url.port ? Number(url.port) : undefined };

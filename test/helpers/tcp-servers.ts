@@ -62,7 +62,8 @@ export async function startTcpServer(onSocket: (s: net.Socket) => void, options:
 /**
  * A listening port that never completes a TCP handshake, like a host behind a firewall that drops
  * packets: a child process listens with a backlog of 1 and then blocks its event loop, so it never
- * accepts; once a few connections fill its accept queue the kernel drops every further SYN.
+ * accepts; once a few connections fill its accept queue Linux drops every further SYN (other
+ * kernels may refuse instead, which the connect-timeout test would report).
  */
 export async function startUnansweringPort(): Promise<{ port: number; close(): Promise<void> }> {
   const script = `
@@ -70,7 +71,12 @@ export async function startUnansweringPort(): Promise<{ port: number; close(): P
     const server = net.createServer();
     server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
       process.stdout.write(server.address().port + '\\n', () => {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600000);
+        // Blocked, but not forever: it leaves once the test process that started it is gone.
+        const cell = new Int32Array(new SharedArrayBuffer(4));
+        for (;;) {
+          Atomics.wait(cell, 0, 0, 1000);
+          try { process.kill(process.ppid, 0); } catch { process.exit(0); }
+        }
       });
     });`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

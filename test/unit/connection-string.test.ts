@@ -86,6 +86,11 @@ describe('parseConnectionString', () => {
       `Endpoint=sb://x/;SharedAccessKeyName=a;${KEY.slice(0, -1)}`,
       `Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;UseDevelopmentEmulator=${KEY}`,
       `Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;OperationTimeout=${KEY}`,
+      `Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=hc SharedAccessKey=${KEY}`,
+      `Endpoint=sb://a:${KEY}@ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b`,
+      `Endpoint=sb://ns.servicebus.windows.net/SharedAccessKey=${KEY};SharedAccessKeyName=a;SharedAccessKey=b`,
+      `Endpoint=sb://ns.servicebus.windows.net/${KEY};SharedAccessKeyName=a;SharedAccessKey=b`,
+      `Endpoint=${KEY};SharedAccessKeyName=a;SharedAccessKey=b`,
     ]) {
       const message = errorOf(() => parseConnectionString(text)).message;
       expect(message).toMatch(/not shown: it may hold a key/);
@@ -96,6 +101,8 @@ describe('parseConnectionString', () => {
   it('quotes a misspelt name back so the user can see what is wrong', () => {
     expect(errorOf(() => parseConnectionString('Endpoint=sb://x/;SharedAccesKeyName=a')).message).toMatch(/unknown connection string key "SharedAccesKeyName"/);
     expect(errorOf(() => parseConnectionString('Endpoint=sb://x/;EntityPath')).message).toMatch(/part "EntityPath" has no "="/);
+    expect(errorOf(() => parseConnectionString('Endpoint=https://ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b')).message).toMatch(/Endpoint "https:\/\/ns\.servicebus\.windows\.net\/" must use the sb:\/\/ scheme/);
+    expect(errorOf(() => parseConnectionString('Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=my hc')).message).toMatch(/EntityPath "my hc" has characters/);
   });
 
   it('accepts a SharedAccessSignature instead of name and key', () => {
