@@ -1,6 +1,6 @@
 import net from 'node:net';
 
-/** A loopback port that was free a moment ago (the OS picks it). */
+/** A loopback port that was free a moment ago (the OS picks it); the bench and the tests use it. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

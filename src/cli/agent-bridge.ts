@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { ControlClient } from '../core/control-socket.js';
 import { HCM_EVENTS, HCM_METHODS, type HcmBridge, type HcmEvent, type HcmEvents } from '../shared/api.js';
+import { EventListeners } from '../shared/event-listeners.js';
 
 export interface RunningAgent {
   bridge: HcmBridge;
@@ -17,8 +18,8 @@ export interface RunningAgent {
 export async function connectToRunningAgent(socketPath: string): Promise<RunningAgent | null> {
   const client = await ControlClient.connect(socketPath);
   if (!client) return null;
-  const listeners = new Map<HcmEvent, Set<(payload: unknown) => void>>();
-  await client.subscribe([...HCM_EVENTS], (event, payload) => listeners.get(event)?.forEach((l) => l(payload)));
+  const listeners = new EventListeners();
+  await client.subscribe([...HCM_EVENTS], (event, payload) => listeners.emit(event, payload));
   // A second, idle connection whose only job is to notice when the agent's end closes.
   const watch = net.connect(socketPath);
   const gone = new Promise<void>((resolve) => {
@@ -30,12 +31,7 @@ export async function connectToRunningAgent(socketPath: string): Promise<Running
   );
   const bridge = {
     ...methods,
-    on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void) {
-      let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
-      set.add(listener as (payload: unknown) => void);
-      return () => set.delete(listener as (payload: unknown) => void);
-    },
+    on: <E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void) => listeners.on(event, listener),
   } as unknown as HcmBridge;
   return {
     bridge,

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { HIGH_WATER_BYTES, endOnce } from '../relay/data-pipe.js';
 import { FrameParser, OP_CLOSE, encodeHeader, serverCloseFrame } from '../relay/frames.js';
-import { releaseChunk } from '../relay/pooled-reads.js';
+import { SliceWriter } from '../relay/slice-writer.js';
 
 /**
  * Relays WebSocket frames between two client sockets (sender and listener rendezvous), the way
@@ -55,13 +55,14 @@ export function relayFrames(a: Socket, b: Socket, headA: Buffer, headB: Buffer, 
   };
 
   const wire = (src: Socket, dst: Socket, side: Side, head: Buffer) => {
+    const toDst = new SliceWriter(dst);
     // Frames from a client are masked; re-sent to the other client, they must not be.
     const parser = new FrameParser(
       { expectMasked: true, unmask: true },
       {
         onHeader: (h) => dst.write(encodeHeader(h.b0, h.length)),
         onPayload: (bytes) => {
-          writeSlice(bytes);
+          toDst.write(bytes);
           if (side === 'a') stats.bytesAtoB += bytes.length;
           else stats.bytesBtoA += bytes.length;
         },
@@ -73,24 +74,9 @@ export function relayFrames(a: Socket, b: Socket, headA: Buffer, headB: Buffer, 
         onError: (reason) => failProtocol(1002, reason),
       },
     );
-    // A pooled chunk goes back to its pool once every write of a slice of it is done; the count
-    // starts at 1 for the parse itself.
-    let writeSlice: (bytes: Buffer) => void = (bytes) => dst.write(bytes);
     src.on('data', (chunk: Buffer) => {
       if (finished) return;
-      let outstanding = 1;
-      const written = () => {
-        if (--outstanding === 0) releaseChunk(chunk);
-      };
-      writeSlice = (bytes) => {
-        outstanding++;
-        dst.write(bytes, written);
-      };
-      dst.cork();
-      parser.push(chunk);
-      written();
-      // uncork on the next tick lets several small frames from one read leave in one write.
-      process.nextTick(() => dst.uncork());
+      toDst.forward(chunk, () => parser.push(chunk));
       // Pause on a byte count, not write()'s 16 KiB "full" signal, which would stop every read.
       if (dst.writableLength > HIGH_WATER_BYTES) src.pause();
     });

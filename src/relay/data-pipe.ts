@@ -14,6 +14,7 @@ import {
   unmaskAt,
 } from './frames.js';
 import { releaseChunk } from './pooled-reads.js';
+import { SliceWriter } from './slice-writer.js';
 
 /**
  * Moves bytes between a TCP socket and a tunnel WebSocket (already past its handshake), framing
@@ -124,6 +125,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
   };
 
   // relay -> TCP
+  const toTcp = new SliceWriter(tcp);
   const parser = new FrameParser(
     { expectMasked: false, unmask: true },
     {
@@ -136,7 +138,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
           if (tcp.destroyed || closeReceived) return; // nothing more can be delivered
           stats.bytesToSocket += bytes.length;
           callbacks.onBytes(bytes.length, 0);
-          writeSlice(bytes);
+          toTcp.write(bytes);
           if (tcp.writableLength > HIGH_WATER_BYTES && !relayPausedForTcp) {
             relayPausedForTcp = true;
             relay.pause();
@@ -174,35 +176,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     linger();
   };
 
-  // A pooled chunk (pooled-reads.ts) goes back to its pool once every write of a slice of it is
-  // done. The count starts at 1 for the parse itself, so it cannot reach 0 half way through.
-  let writeSlice: (bytes: Buffer) => void = (bytes) => tcp.write(bytes);
-  let batching = false;
-  const endBatch = () => {
-    batching = false;
-    tcp.uncork();
-  };
-  relay.on('data', (chunk: Buffer) => {
-    let outstanding = 1;
-    const written = () => {
-      if (--outstanding === 0) releaseChunk(chunk);
-    };
-    writeSlice = (bytes) => {
-      outstanding++;
-      tcp.write(bytes, written);
-    };
-    // Cork until the end of this read: one read can end a frame and start the next, and a TLS
-    // socket emits one 16 KiB record per 'data' event, several per read; all of it leaves in one
-    // write. (Corking until setImmediate, across several reads, measured no better for TLS and
-    // worse for plain sockets: megabytes queued before the first write.)
-    if (!batching) {
-      batching = true;
-      tcp.cork();
-      process.nextTick(endBatch);
-    }
-    parser.push(chunk);
-    written();
-  });
+  relay.on('data', (chunk: Buffer) => toTcp.forward(chunk, () => parser.push(chunk)));
   tcp.on('drain', () => {
     if (relayPausedForTcp) {
       relayPausedForTcp = false;

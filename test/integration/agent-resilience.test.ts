@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionSummary } from '../../src/shared/api.js';
-import { type HcmEnv, type RunningProcess, hcm, hcmEnv, listLive, startAgent, startForwarder } from '../helpers/agent.js';
+import { type Forwarder, type HcmEnv, type RunningProcess, hcm, hcmEnv, listLive, startAgent, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../src/bench/ports.js';
 import { type TcpServer, startEchoServer, startTcpServer, startUnansweringPort } from '../helpers/tcp-servers.js';
 
 /**
@@ -45,6 +45,33 @@ async function agentFor(emu: EmulatorProcess, hcs: string[], extraEnv: NodeJS.Pr
   const agent = await startAgent(env, { waitConnected: hcs.length });
   cleanups.push(() => agent.stop('SIGKILL'));
   return { env, agent };
+}
+
+/** A relay with one Hybrid Connection to `port`, an agent for it, and a forwarder: a whole tunnel. */
+async function tunnelTo(name: string, port: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ env: HcmEnv; fwd: Forwarder }> {
+  const emu = await startEmulator({ config: testConfig([{ name, endpoint: `127.0.0.1:${port}` }]) });
+  cleanups.push(() => emu.kill());
+  const { env } = await agentFor(emu, [name], extraEnv);
+  const fwd = await startForwarder(env, emu.hybridConnections[name]!.send);
+  cleanups.push(() => fwd.stop());
+  return { env, fwd };
+}
+
+const STALL_LIMIT = 512 * 1024 * 1024;
+
+/** Writes 64 KiB chunks until backpressure does not clear for a second; resolves with the bytes accepted. */
+async function writeUntilStalled(s: net.Socket, onWritten: (total: number) => void = () => undefined): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  let written = 0;
+  while (!s.destroyed && written <= STALL_LIMIT) {
+    if (!s.write(chunk)) {
+      const drained = await Promise.race([new Promise((r) => s.once('drain', () => r(true))), new Promise((r) => setTimeout(() => r(false), 1000))]);
+      if (!drained) break;
+    }
+    written += chunk.length;
+    onWritten(written);
+  }
+  return written;
 }
 
 async function statusOf(env: HcmEnv, name: string): Promise<ConnectionSummary> {
@@ -94,11 +121,7 @@ describe('unreachable endpoints', () => {
   it('gives up on an endpoint that never answers after the connect timeout, with a 502 that says so', async () => {
     const silent = await startUnansweringPort();
     cleanups.push(() => silent.close());
-    const emu = await startEmulator({ config: testConfig([{ name: 'silent', endpoint: `127.0.0.1:${silent.port}` }]) });
-    cleanups.push(() => emu.kill());
-    const { env } = await agentFor(emu, ['silent'], { HCM_CONNECT_TIMEOUT_MS: '1500' });
-    const fwd = await startForwarder(env, emu.hybridConnections.silent!.send);
-    cleanups.push(() => fwd.stop());
+    const { env, fwd } = await tunnelTo('silent', silent.port, { HCM_CONNECT_TIMEOUT_MS: '1500' });
     const r = await roundTrip(fwd.port, 'hello');
     expect(r.data).toBe('');
     // The agent waited for its timeout, not for the relay's 30 s rendezvous expiry.
@@ -226,11 +249,7 @@ describe('ending and backpressure', () => {
     const payload = 'x'.repeat(300_000);
     const server = await startTcpServer((s) => s.end(payload));
     cleanups.push(() => server.close());
-    const emu = await startEmulator({ config: testConfig([{ name: 'fin', endpoint: `127.0.0.1:${server.port}` }]) });
-    cleanups.push(() => emu.kill());
-    const { env } = await agentFor(emu, ['fin']);
-    const fwd = await startForwarder(env, emu.hybridConnections.fin!.send);
-    cleanups.push(() => fwd.stop());
+    const { env, fwd } = await tunnelTo('fin', server.port);
     const got = await new Promise<string>((resolve) => {
       const s = net.connect(fwd.port, '127.0.0.1');
       let data = '';
@@ -248,11 +267,7 @@ describe('ending and backpressure', () => {
       s.on('end', () => (sawEnd = true));
     });
     cleanups.push(() => server.close());
-    const emu = await startEmulator({ config: testConfig([{ name: 'sink', endpoint: `127.0.0.1:${server.port}` }]) });
-    cleanups.push(() => emu.kill());
-    const { env } = await agentFor(emu, ['sink']);
-    const fwd = await startForwarder(env, emu.hybridConnections.sink!.send);
-    cleanups.push(() => fwd.stop());
+    const { env, fwd } = await tunnelTo('sink', server.port);
     const s = net.connect(fwd.port, '127.0.0.1');
     s.end('y'.repeat(200_000));
     await waitFor(() => sawEnd, 20_000, 'EOF at the endpoint');
@@ -262,24 +277,10 @@ describe('ending and backpressure', () => {
   it('stops the sender when the endpoint does not read, instead of buffering without bound', async () => {
     const server = await startTcpServer((s) => s.pause()); // never reads
     cleanups.push(() => server.close());
-    const emu = await startEmulator({ config: testConfig([{ name: 'stalled', endpoint: `127.0.0.1:${server.port}` }]) });
-    cleanups.push(() => emu.kill());
-    const { env } = await agentFor(emu, ['stalled']);
-    const fwd = await startForwarder(env, emu.hybridConnections.stalled!.send);
-    cleanups.push(() => fwd.stop());
+    const { env, fwd } = await tunnelTo('stalled', server.port);
     const s = net.connect(fwd.port, '127.0.0.1');
     await new Promise((r) => s.once('connect', r));
-    const chunk = Buffer.alloc(64 * 1024, 1);
-    let written = 0;
-    // Write until the socket reports backpressure that does not clear for a second.
-    for (;;) {
-      if (!s.write(chunk)) {
-        const drained = await Promise.race([new Promise((r) => s.once('drain', () => r(true))), new Promise((r) => setTimeout(() => r(false), 1000))]);
-        if (!drained) break;
-      }
-      written += chunk.length;
-      if (written > 512 * 1024 * 1024) break;
-    }
+    const written = await writeUntilStalled(s);
     s.destroy();
     // Kernel buffers on four sockets plus bounded user-space queues: tens of MiB at most.
     expect(written).toBeLessThan(64 * 1024 * 1024);
@@ -292,26 +293,10 @@ describe('ending and backpressure', () => {
     const stalledOnce = new Promise<void>((resolve) => (stalled = resolve));
     // The endpoint floods: it writes until backpressure does not clear for a second.
     const server = await startTcpServer((s) => {
-      const chunk = Buffer.alloc(64 * 1024, 2);
-      const pump = async () => {
-        for (;;) {
-          if (s.destroyed) return;
-          if (!s.write(chunk)) {
-            const drained = await Promise.race([new Promise((r) => s.once('drain', () => r(true))), new Promise((r) => setTimeout(() => r(false), 1000))]);
-            if (!drained) return stalled();
-          }
-          written += chunk.length;
-          if (written > 512 * 1024 * 1024) return stalled();
-        }
-      };
-      void pump();
+      void writeUntilStalled(s, (total) => (written = total)).then(() => stalled());
     });
     cleanups.push(() => server.close());
-    const emu = await startEmulator({ config: testConfig([{ name: 'flood', endpoint: `127.0.0.1:${server.port}` }]) });
-    cleanups.push(() => emu.kill());
-    const { env } = await agentFor(emu, ['flood']);
-    const fwd = await startForwarder(env, emu.hybridConnections.flood!.send);
-    cleanups.push(() => fwd.stop());
+    const { env, fwd } = await tunnelTo('flood', server.port);
     const app = net.connect(fwd.port, '127.0.0.1');
     app.pause(); // the app never reads
     await stalledOnce;

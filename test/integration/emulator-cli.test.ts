@@ -22,6 +22,7 @@ import {
   testConfig,
   tokenFor,
 } from '../helpers/emulator.js';
+import { freePort } from '../../src/bench/ports.js';
 import { CLI } from '../helpers/paths.js';
 import { type ControlChannel, closeAndWait, connectPair as connectRelayPair, openControl as openControlChannel } from '../helpers/relay-clients.js';
 
@@ -130,15 +131,6 @@ async function errorOf(promise: Promise<unknown>): Promise<Error & { code?: stri
     return err as Error & { code?: string };
   }
   throw new Error('expected a failure');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 function isRunning(emu: EmulatorProcess): boolean {

@@ -15,6 +15,7 @@ import {
   type WireRequest,
   type WireResponse,
 } from '../../shared/api.js';
+import { EventListeners } from '../../shared/event-listeners.js';
 
 export type LinkState = 'connecting' | 'open' | 'lost';
 
@@ -46,7 +47,7 @@ export function createWebSocketBridge(url: string, makeSocket: (url: string) => 
   let closed = false;
   const pending = new Map<number, Pending>();
   const queued: WireRequest[] = [];
-  const eventListeners = new Map<HcmEvent, Set<(payload: never) => void>>();
+  const eventListeners = new EventListeners();
   const linkListeners = new Set<(state: LinkState) => void>();
 
   const setState = (next: LinkState) => {
@@ -89,7 +90,7 @@ export function createWebSocketBridge(url: string, makeSocket: (url: string) => 
       return;
     }
     if ('event' in message) {
-      for (const l of eventListeners.get(message.event) ?? []) (l as (p: unknown) => void)(message.payload);
+      eventListeners.emit(message.event, message.payload);
       return;
     }
     const p = pending.get(message.id);
@@ -113,12 +114,7 @@ export function createWebSocketBridge(url: string, makeSocket: (url: string) => 
 
   return {
     ...api,
-    on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void) {
-      let set = eventListeners.get(event);
-      if (!set) eventListeners.set(event, (set = new Set()));
-      set.add(listener as (payload: never) => void);
-      return () => set.delete(listener as (payload: never) => void);
-    },
+    on: <E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void) => eventListeners.on(event, listener),
     linkState: () => state,
     onLinkChange(listener) {
       linkListeners.add(listener);
