@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 /**
  * Errors with stable codes, so callers (CLI exit paths, UI, tests) branch on `code`
  * instead of parsing messages. Messages are written for admins and never contain secrets.
@@ -47,4 +49,16 @@ function codeForStatus(status: number, description: string): RelayErrorCode {
   if (status === 408 || status === 504) return 'E_TIMEOUT';
   if (status >= 500 && status !== 502 && status !== 503) return 'E_SERVICE';
   return 'E_REJECTED';
+}
+
+/**
+ * The relay puts its description (with a TrackingId) in the HTTP reason phrase. A missing or
+ * standard phrase ("Not Found" on a 404) says nothing, and then the response body is the text.
+ */
+export function isStandardReason(status: number, reason: string | undefined): boolean {
+  return !reason || reason.toLowerCase() === (STATUS_CODES[status] ?? '').toLowerCase();
+}
+
+export function refusalDescription(status: number, reason: string | undefined, body: string): string {
+  return isStandardReason(status, reason) ? body || reason || '' : reason!;
 }

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { connectPooled } from './pooled-reads.js';
-import { RelayError, RelayHandshakeError } from './errors.js';
+import { RelayError, RelayHandshakeError, isStandardReason, refusalDescription } from './errors.js';
 import { networkError } from './runtime-info.js';
 import { type ConnectOptions, resumingConnect } from './transport.js';
 
@@ -95,17 +95,16 @@ export function rawUpgrade(url: string, headers: Record<string, string>, connect
   });
 }
 
-/** The reason phrase carries the relay's description (with TrackingId); a short body is the fallback. */
+/** Reads the refusal's body only when the reason phrase does not describe it (errors.ts). */
 function readRefusal(socket: Socket, first: Buffer, headers: Record<string, string>, status: number, reason: string): Promise<RelayHandshakeError> {
-  const generic = /^(Bad Request|Unauthorized|Forbidden|Not Found|Gone|Internal Server Error|Service Unavailable|Gateway Timeout)$/i.test(reason);
-  if (reason && !generic) return Promise.resolve(new RelayHandshakeError(status, reason));
+  if (!isStandardReason(status, reason)) return Promise.resolve(new RelayHandshakeError(status, reason));
   const length = Number(headers['content-length'] ?? MAX_BODY);
   return new Promise((resolve) => {
     let body: Buffer = first;
     const done = () => {
       clearTimeout(timer);
       const text = body.subarray(0, Math.min(length, MAX_BODY)).toString('utf8').trim();
-      resolve(new RelayHandshakeError(status, text || reason));
+      resolve(new RelayHandshakeError(status, refusalDescription(status, reason, text)));
     };
     const timer = setTimeout(done, BODY_WAIT_MS);
     if (body.length >= Math.min(length, MAX_BODY)) return done();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { type ConnectionString, relayOrigin } from './connection-string.js';
-import { RelayError, RelayHandshakeError } from './errors.js';
+import { RelayError, RelayHandshakeError, refusalDescription } from './errors.js';
 import { networkError } from './runtime-info.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
@@ -68,15 +68,14 @@ export function openSender(cs: ConnectionString, options: SenderOptions = {}): P
   });
 }
 
-/** The reason phrase carries the description (with TrackingId); fall back to a short body. */
+/** A refused handshake through Node's HTTP client, described as the relay describes it (errors.ts). */
 export function readHandshakeFailure(res: IncomingMessage): Promise<RelayHandshakeError> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const done = () => {
       const body = Buffer.concat(chunks).toString('utf8').trim();
-      const description = res.statusMessage && res.statusMessage !== defaultReason(res.statusCode) ? res.statusMessage : body || res.statusMessage || '';
-      resolve(new RelayHandshakeError(res.statusCode ?? 0, description));
+      resolve(new RelayHandshakeError(res.statusCode ?? 0, refusalDescription(res.statusCode ?? 0, res.statusMessage, body)));
     };
     res.on('data', (c: Buffer) => {
       if (size < 4096) chunks.push(c);
@@ -86,8 +85,4 @@ export function readHandshakeFailure(res: IncomingMessage): Promise<RelayHandsha
     res.on('error', done);
     res.on('close', done);
   });
-}
-
-function defaultReason(status: number | undefined): string {
-  return { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' }[status ?? 0] ?? '';
 }
