@@ -167,22 +167,21 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     },
   );
 
-  const endTcp = () => {
+  const resumeRelay = () => {
     if (relayPausedForTcp) {
       relayPausedForTcp = false;
       relay.resume();
     }
+  };
+
+  const endTcp = () => {
+    resumeRelay();
     endOnce(tcp);
     linger();
   };
 
   relay.on('data', (chunk: Buffer) => toTcp.forward(chunk, () => parser.push(chunk)));
-  tcp.on('drain', () => {
-    if (relayPausedForTcp) {
-      relayPausedForTcp = false;
-      relay.resume();
-    }
-  });
+  tcp.on('drain', resumeRelay);
   relay.on('end', () => {
     // The relay went away without finishing the close handshake.
     reason ||= closeReceived ? 'closed' : 'the connection to the relay dropped (1006)';
@@ -225,10 +224,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
   tcp.on('close', () => {
     tcpClosed = true;
     // Reading from the relay may be paused for backpressure; resume so its Close is seen.
-    if (relayPausedForTcp) {
-      relayPausedForTcp = false;
-      relay.resume();
-    }
+    resumeRelay();
     sendClose(1000, '');
     finish();
   });
