@@ -1,5 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { cpuSeconds, ticksPerSecond } from './proc-stats.js';
+import { readFileSync } from 'node:fs';
+import { childrenByParent, cpuSeconds, ticksPerSecond } from './proc-stats.js';
 
 /**
  * How much CPU other work on the machine took while a figure was measured: all busy CPU time
@@ -17,20 +17,7 @@ function busySeconds(): number {
 
 /** CPU seconds of this process and every descendant, reaped ones included (one /proc scan). */
 function ownTreeSeconds(): number {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
+  const children = childrenByParent();
   let total = 0;
   const visit = (pid: number) => {
     try {

@@ -39,14 +39,22 @@ function readStat(pid: number): StatFields | undefined {
   return { ppid: Number(rest[1]), utime: Number(rest[11]), stime: Number(rest[12]), cutime: Number(rest[13]), cstime: Number(rest[14]) };
 }
 
-function childrenOf(pid: number): number[] {
-  const found: number[] = [];
+/** Every live process's children, by parent pid (one scan of /proc). */
+export function childrenByParent(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const stat = readStat(Number(name));
-    if (stat?.ppid === pid) found.push(Number(name));
+    if (!stat) continue;
+    const list = children.get(stat.ppid) ?? [];
+    list.push(Number(name));
+    children.set(stat.ppid, list);
   }
-  return found;
+  return children;
+}
+
+function childrenOf(pid: number): number[] {
+  return childrenByParent().get(pid) ?? [];
 }
 
 /**
