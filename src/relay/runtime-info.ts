@@ -142,20 +142,25 @@ export function httpGet(url: string, headers: Record<string, string>, transport?
   });
 }
 
+const NETWORK_FAILURES: Record<string, (host: string) => string> = {
+  ENOTFOUND: (host) => `cannot resolve ${host}`,
+  EAI_AGAIN: (host) => `cannot resolve ${host}`,
+  ECONNREFUSED: (host) => `connection to ${host} refused`,
+  ETIMEDOUT: (host) => `connection to ${host} timed out`,
+  ECONNRESET: (host) => `connection to ${host} was reset (the relay, or a proxy or firewall on the way, dropped it)`,
+  EPIPE: (host) => `connection to ${host} was reset (the relay, or a proxy or firewall on the way, dropped it)`,
+};
+
 export function networkError(url: string, err: unknown): RelayError {
   // Connecting to a name with IPv4 and IPv6 addresses fails with an AggregateError of both.
   const first = err instanceof AggregateError ? (err.errors[0] as NodeJS.ErrnoException | undefined) : undefined;
   const e = (first ?? err) as NodeJS.ErrnoException;
   const host = new URL(url).host;
-  const what =
-    e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
-      ? `cannot resolve ${host}`
-      : e.code === 'ECONNREFUSED'
-        ? `connection to ${host} refused`
-        : e.code === 'ETIMEDOUT'
-          ? `connection to ${host} timed out`
-          : /certificate|self.signed|CERT_/i.test(`${e.code} ${e.message}`)
-            ? `TLS certificate of ${host} is not trusted (${e.code ?? e.message}); for the emulator pass its CA file`
-            : `cannot reach ${host}: ${e.message}`;
+  const known = NETWORK_FAILURES[e.code ?? ''];
+  const what = known
+    ? known(host)
+    : /certificate|self.signed|CERT_/i.test(`${e.code} ${e.message}`)
+      ? `TLS certificate of ${host} is not trusted (${e.code ?? e.message}); for the emulator pass its CA file`
+      : `cannot reach ${host}: ${e.message}`;
   return new RelayError('E_NETWORK', what, { cause: err });
 }

@@ -143,7 +143,8 @@ describe('relay outages', () => {
     await emu.kill();
     await waitFor(async () => (await statusOf(env, 'echo')).status === 'NotConnected', 20_000, 'Not connected');
     const down = await statusOf(env, 'echo');
-    expect(down.lastError?.message).toMatch(/1006|refused|dropped/);
+    // Depending on the moment the relay died: a dropped channel, a refused or a reset reconnect.
+    expect(down.lastError?.message).toMatch(/1006|refused|dropped|was reset/);
     // Same port, same CA and keys: what a relay restart looks like to the agent.
     const again = await emulator({ port: emu.port, stateDir: emu.stateDir });
     await waitFor(async () => (await statusOf(env, 'echo')).status === 'Connected', 60_000, 'Connected again');

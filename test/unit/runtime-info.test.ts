@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endpointFromMetadata, parseRuntimeInfo } from '../../src/relay/runtime-info.js';
+import { endpointFromMetadata, networkError, parseRuntimeInfo } from '../../src/relay/runtime-info.js';
 import { emptyFeed, hybridConnectionEntry } from '../../src/emulator/atom.js';
 
 const hc = (userMetadata: string | undefined) => ({
@@ -50,5 +50,23 @@ describe('runtime info', () => {
     const result = endpointFromMetadata(metadata);
     expect(result.endpoint).toBeUndefined();
     expect(result.problem).toMatch(problem);
+  });
+});
+
+describe('network failures reaching the relay', () => {
+  const fail = (code: string, message = code) => networkError('wss://ns.servicebus.windows.net/$hc/x', Object.assign(new Error(message), { code })).message;
+
+  it('says what happened, per error code', () => {
+    expect(fail('ENOTFOUND')).toBe('cannot resolve ns.servicebus.windows.net');
+    expect(fail('ECONNREFUSED')).toBe('connection to ns.servicebus.windows.net refused');
+    expect(fail('ETIMEDOUT')).toBe('connection to ns.servicebus.windows.net timed out');
+    expect(fail('ECONNRESET', 'read ECONNRESET')).toMatch(/^connection to ns\.servicebus\.windows\.net was reset/);
+    expect(fail('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate')).toMatch(/certificate of ns\.servicebus\.windows\.net is not trusted/);
+    expect(fail('EHOSTUNREACH', 'connect EHOSTUNREACH')).toBe('cannot reach ns.servicebus.windows.net: connect EHOSTUNREACH');
+  });
+
+  it('reports the first address of a dual-stack failure', () => {
+    const both = new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), Object.assign(new Error('y'), { code: 'ECONNREFUSED' })]);
+    expect(networkError('ws://localhost:9/', both).message).toBe('connection to localhost:9 refused');
   });
 });
