@@ -20,11 +20,17 @@ export function buildCommit(commit: string): { cli: string; commit: string } {
   }
   const dir = mkdtempSync(join(tmpdir(), 'hcm-bench-build-'));
   trackDir(dir);
-  execFileSync('bash', ['-c', 'git archive "$1" src tsconfig.json package.json | tar -x -C "$2"', 'bash', sha, dir], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('bash', ['-c', 'git archive "$1" src tsconfig.json package.json | tar -x -C "$2"', 'bash', sha, dir], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   // Same dependencies as the work tree: the bench compares our code, not dependency versions.
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   try {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     const out = (err as { stdout?: Buffer }).stdout?.toString() ?? '';
     throw new Error(`building ${sha.slice(0, 12)} failed:\n${out.slice(0, 3000)}`);

@@ -9,13 +9,20 @@ import { MB, MiB } from './stats.js';
 
 type Pick = (r: BenchResult) => number | undefined;
 
-const tp = (name: string, path: 'tunnel' | 'socat' | 'direct'): Pick => (r) => {
-  const row = r.throughput.find((t) => t.name === name);
-  return row ? row[path].bytesPerSecond / MB : undefined;
-};
-const tpRatio = (name: string): Pick => (r) => r.throughput.find((t) => t.name === name)?.tunnelVsSocat;
-const lat = (clients: number, test: string, which: 'p50Ms' | 'p99Ms', path: 'tunnel' | 'direct'): Pick => (r) =>
-  r.latency.find((l) => l.clients === clients && l.test === test)?.[path][which];
+const tp =
+  (name: string, path: 'tunnel' | 'socat' | 'direct'): Pick =>
+  (r) => {
+    const row = r.throughput.find((t) => t.name === name);
+    return row ? row[path].bytesPerSecond / MB : undefined;
+  };
+const tpRatio =
+  (name: string): Pick =>
+  (r) =>
+    r.throughput.find((t) => t.name === name)?.tunnelVsSocat;
+const lat =
+  (clients: number, test: string, which: 'p50Ms' | 'p99Ms', path: 'tunnel' | 'direct'): Pick =>
+  (r) =>
+    r.latency.find((l) => l.clients === clients && l.test === test)?.[path][which];
 
 const FIGURES: Array<[string, Pick, number]> = [
   ['1 stream client->server, tunnel MB/s', tp('1 stream client->server', 'tunnel'), 0],
@@ -53,7 +60,11 @@ const FIGURES: Array<[string, Pick, number]> = [
   ['slow consumer: agent growth MiB', (r) => (r.slow ? r.slow.agentGrowthBytes / MiB : undefined), 1],
   ['goals met', (r) => r.goals.filter((g) => g.met).length, 0],
   ['other work during throughput, cores', (r) => r.foreignLoad?.find((l) => l.phase === 'throughput')?.foreignCores, 2],
-  ['other work, whole run, cores (max phase)', (r) => (r.foreignLoad?.length ? Math.max(...r.foreignLoad.map((l) => l.foreignCores)) : undefined), 2],
+  [
+    'other work, whole run, cores (max phase)',
+    (r) => (r.foreignLoad?.length ? Math.max(...r.foreignLoad.map((l) => l.foreignCores)) : undefined),
+    2,
+  ],
   ['load avg 1 min, start', (r) => r.load.start[0], 2],
   ['load avg 1 min, end', (r) => r.load.end[0], 2],
 ];
@@ -65,9 +76,12 @@ if (files.length === 0) {
 }
 const results = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchResult);
 const head = ['figure', ...results.map((r) => `${r.git.commit.slice(0, 7)} ${r.mode} ${r.startedAt.slice(11, 16)}`)];
-const rows = FIGURES.map(([label, pick, digits]) => [label, ...results.map((r) => {
-  const v = pick(r);
-  return v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
-})]);
+const rows = FIGURES.map(([label, pick, digits]) => [
+  label,
+  ...results.map((r) => {
+    const v = pick(r);
+    return v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
+  }),
+]);
 process.stdout.write(`| ${head.join(' | ')} |\n|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|\n`);
 for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);

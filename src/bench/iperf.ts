@@ -30,7 +30,19 @@ export async function runIperf(o: IperfOptions): Promise<IperfResult> {
 }
 
 async function runIperfOnce(o: IperfOptions): Promise<IperfResult> {
-  const args = ['-c', '127.0.0.1', '-p', String(o.port), '-P', String(o.streams), '-t', String(o.seconds), '-J', '--connect-timeout', '10000'];
+  const args = [
+    '-c',
+    '127.0.0.1',
+    '-p',
+    String(o.port),
+    '-P',
+    String(o.streams),
+    '-t',
+    String(o.seconds),
+    '-J',
+    '--connect-timeout',
+    '10000',
+  ];
   if (o.reverse) args.push('-R');
   // iperf3 -J reports its own errors inside the JSON on stdout, with a non-zero exit.
   const text = await runToEnd('iperf3', args, { timeoutMs: (o.seconds + 30) * 1000, allowFailure: true });

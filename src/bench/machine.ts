@@ -56,7 +56,9 @@ export interface GitInfo {
 export function gitInfo(cwd: string): GitInfo {
   const git = (...args: string[]) => {
     try {
-      return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trimEnd();
+      return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trimEnd();
     } catch {
       return '';
     }

@@ -64,9 +64,19 @@ export function costRows(throughput: ThroughputRow[]): CostRow[] {
     const other = (key: string) => {
       const runs = rows.filter((r) => r.tunnel.otherCpuSeconds?.[key] !== undefined);
       if (runs.length !== rows.length) return {};
-      return { [`${key}CpuSecondsPerGiB`]: runs.reduce((s, r) => s + r.tunnel.otherCpuSeconds![key]!, 0) / (runs.reduce((s, r) => s + r.tunnel.bytes, 0) / GiB) };
+      return {
+        [`${key}CpuSecondsPerGiB`]:
+          runs.reduce((s, r) => s + r.tunnel.otherCpuSeconds![key]!, 0) / (runs.reduce((s, r) => s + r.tunnel.bytes, 0) / GiB),
+      };
     };
-    return { name, agentCpuSecondsPerGiB: agent, socatCpuSecondsPerGiB: socat, agentVsSocat: ratio(agent, socat), ...other('forwarder'), ...other('relay') };
+    return {
+      name,
+      agentCpuSecondsPerGiB: agent,
+      socatCpuSecondsPerGiB: socat,
+      agentVsSocat: ratio(agent, socat),
+      ...other('forwarder'),
+      ...other('relay'),
+    };
   };
   const rows = plain.map((r) => row(r.name, [r]));
   if (plain.length > 1) rows.push(row('all plain runs', plain));
@@ -81,7 +91,15 @@ export function costRows(throughput: ThroughputRow[]): CostRow[] {
 export function evaluateGoals(r: Pick<BenchResult, 'throughput' | 'cost' | 'setup' | 'idle' | 'slow' | 'mode'>): Goal[] {
   const goals: Goal[] = [];
   const add = (name: string, value: number, kind: 'min' | 'max', target: number, unit: string, note?: string) =>
-    goals.push({ name, value, target, kind, unit, met: Number.isFinite(value) && (kind === 'min' ? value >= target : value <= target), ...(note ? { note } : {}) });
+    goals.push({
+      name,
+      value,
+      target,
+      kind,
+      unit,
+      met: Number.isFinite(value) && (kind === 'min' ? value >= target : value <= target),
+      ...(note ? { note } : {}),
+    });
   for (const t of r.throughput.filter((t) => t.transport === 'plain')) {
     const target = t.streams === 1 ? 0.5 : 0.6;
     add(`${t.name}: tunnel / socat`, t.tunnelVsSocat, 'min', target, 'ratio');
@@ -94,11 +112,16 @@ export function evaluateGoals(r: Pick<BenchResult, 'throughput' | 'cost' | 'setu
     add('new connections per second', r.setup.tunnel.perSecond, 'min', 1000, '/s');
   }
   if (r.idle) {
-    const note = r.idle.requested < 10_000 ? `measured at ${r.idle.requested} connections, not 10,000${r.idle.limitedBy ? ` (${r.idle.limitedBy})` : ''}` : undefined;
+    const note =
+      r.idle.requested < 10_000
+        ? `measured at ${r.idle.requested} connections, not 10,000${r.idle.limitedBy ? ` (${r.idle.limitedBy})` : ''}`
+        : undefined;
     add('agent memory per idle connection', r.idle.agentBytesPerConnection / 1024, 'max', 20, 'KiB', note);
   }
   if (r.slow) {
-    const note = r.slow.cappedAtSeconds ? `push capped at ${r.slow.cappedAtSeconds} s (${(r.slow.endpointReadBytes / MiB).toFixed(0)} MiB read of 1 GiB)` : undefined;
+    const note = r.slow.cappedAtSeconds
+      ? `push capped at ${r.slow.cappedAtSeconds} s (${(r.slow.endpointReadBytes / MiB).toFixed(0)} MiB read of 1 GiB)`
+      : undefined;
     add('slow consumer: agent memory growth', r.slow.agentGrowthBytes / MiB, 'max', 32, 'MiB', note);
   }
   return goals;

@@ -50,7 +50,11 @@ async function sharedPhases(o: BenchOptions, result: BenchResult): Promise<void>
   const iperf = await startIperfServer();
   const redis = await startRedis();
   const echo = await startNodeHelper('echo-server');
-  const socat = { iperf: await startSocatChain(iperf.port), redis: await startSocatChain(redis.port), echo: await startSocatChain(echo.port) };
+  const socat = {
+    iperf: await startSocatChain(iperf.port),
+    redis: await startSocatChain(redis.port),
+    echo: await startSocatChain(echo.port),
+  };
   const tunnel = await startTunnel({ endpoints: { iperf: iperf.port, redis: redis.port, echo: echo.port }, plain: true });
   try {
     if (wants('throughput')) {
@@ -58,7 +62,11 @@ async function sharedPhases(o: BenchOptions, result: BenchResult): Promise<void>
         const paths = {
           direct: { port: iperf.port },
           socat: { port: socat.iperf.port, pid: socat.iperf.lastHop.pid, withChildren: true },
-          tunnel: { port: tunnel.ports.iperf!, pid: tunnel.agent.pid, others: { forwarder: tunnel.forwarders.iperf!.pid, relay: tunnel.emulator.pid } },
+          tunnel: {
+            port: tunnel.ports.iperf!,
+            pid: tunnel.agent.pid,
+            others: { forwarder: tunnel.forwarders.iperf!.pid, relay: tunnel.emulator.pid },
+          },
         };
         for (const c of PLAIN_CASES) result.throughput.push(await runThroughputCase(c, paths, o.iperfSeconds));
       });
@@ -66,9 +74,26 @@ async function sharedPhases(o: BenchOptions, result: BenchResult): Promise<void>
         const tls = await startTunnel({ endpoints: { iperf: iperf.port }, plain: false });
         try {
           for (const c of PLAIN_CASES.filter((c) => c.streams === 1)) {
-            const plainRow = result.throughput.find((r: ThroughputRow) => r.transport === 'plain' && r.streams === c.streams && (r.direction === 'server->client') === c.reverse);
-            const paths = { direct: { port: iperf.port }, socat: { port: socat.iperf.port }, tunnel: { port: tls.ports.iperf!, pid: tls.agent.pid, others: { forwarder: tls.forwarders.iperf!.pid, relay: tls.emulator.pid } } };
-            result.throughput.push(await runThroughputCase({ ...c, transport: 'tls' }, paths, o.iperfSeconds, plainRow ? { direct: plainRow.direct, socat: plainRow.socat } : undefined));
+            const plainRow = result.throughput.find(
+              (r: ThroughputRow) => r.transport === 'plain' && r.streams === c.streams && (r.direction === 'server->client') === c.reverse,
+            );
+            const paths = {
+              direct: { port: iperf.port },
+              socat: { port: socat.iperf.port },
+              tunnel: {
+                port: tls.ports.iperf!,
+                pid: tls.agent.pid,
+                others: { forwarder: tls.forwarders.iperf!.pid, relay: tls.emulator.pid },
+              },
+            };
+            result.throughput.push(
+              await runThroughputCase(
+                { ...c, transport: 'tls' },
+                paths,
+                o.iperfSeconds,
+                plainRow ? { direct: plainRow.direct, socat: plainRow.socat } : undefined,
+              ),
+            );
           }
         } finally {
           await tls.stop();
@@ -78,16 +103,25 @@ async function sharedPhases(o: BenchOptions, result: BenchResult): Promise<void>
     }
     if (wants('latency')) {
       await phase(result, 'latency', async () => {
-        for (const { clients, requests } of o.redis) result.latency.push(...(await runLatency({ direct: redis.port, socat: socat.redis.port, tunnel: tunnel.ports.redis! }, requests, clients)));
+        for (const { clients, requests } of o.redis)
+          result.latency.push(
+            ...(await runLatency({ direct: redis.port, socat: socat.redis.port, tunnel: tunnel.ports.redis! }, requests, clients)),
+          );
       });
     }
     if (wants('setup')) {
       await phase(result, 'setup', async () => {
-        result.setup = await runSetup({ direct: echo.port, socat: socat.echo.port, tunnel: tunnel.ports.echo! }, o.setupSequential, o.setupConcurrent, o.setupWorkers, {
-          agent: tunnel.agent.pid,
-          forwarder: tunnel.forwarders.echo!.pid,
-          relay: tunnel.emulator.pid,
-        });
+        result.setup = await runSetup(
+          { direct: echo.port, socat: socat.echo.port, tunnel: tunnel.ports.echo! },
+          o.setupSequential,
+          o.setupConcurrent,
+          o.setupWorkers,
+          {
+            agent: tunnel.agent.pid,
+            forwarder: tunnel.forwarders.echo!.pid,
+            relay: tunnel.emulator.pid,
+          },
+        );
       });
     }
   } finally {
@@ -103,7 +137,11 @@ function idlePlan(requested: number): { count: number; fdLimit: number; limitedB
   if (fdHardLimit() >= wanted || canRaiseFdLimit(wanted)) return { count: requested, fdLimit: wanted };
   const hard = fdHardLimit();
   const count = Math.min(requested, Math.floor((hard - 200) / 2));
-  return { count, fdLimit: hard, limitedBy: `open-files hard limit ${hard}; raising it needs CAP_SYS_RESOURCE; the agent and the relay hold 2 descriptors per connection` };
+  return {
+    count,
+    fdLimit: hard,
+    limitedBy: `open-files hard limit ${hard}; raising it needs CAP_SYS_RESOURCE; the agent and the relay hold 2 descriptors per connection`,
+  };
 }
 
 async function main(): Promise<number> {
@@ -134,7 +172,9 @@ async function main(): Promise<number> {
     startedAt: new Date(t0).toISOString(),
     finishedAt: '',
     durationSeconds: 0,
-    git: o.commit ? { commit: o.commit, branch: o.cli ? `(build at ${o.cli})` : '(built from the commit)', dirtySrc: [] } : gitInfo(REPO_ROOT),
+    git: o.commit
+      ? { commit: o.commit, branch: o.cli ? `(build at ${o.cli})` : '(built from the commit)', dirtySrc: [] }
+      : gitInfo(REPO_ROOT),
     machine: machineInfo(),
     load: { start: loadAverage(), end: [] },
     foreignLoad: [],
@@ -147,7 +187,8 @@ async function main(): Promise<number> {
   };
   log(`open-hcm bench (${result.mode}), commit ${result.git.commit.slice(0, 12)}, load ${result.load.start.join(' ')}`);
   try {
-    if (o.phases.some((p) => p === 'throughput' || p === 'latency' || p === 'setup')) await phase(result, 'servers', () => sharedPhases(o, result));
+    if (o.phases.some((p) => p === 'throughput' || p === 'latency' || p === 'setup'))
+      await phase(result, 'servers', () => sharedPhases(o, result));
     if (o.phases.includes('scale')) {
       await phase(result, 'idle scale', async () => {
         const plan = idlePlan(o.idleConnections);

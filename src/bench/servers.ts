@@ -22,12 +22,29 @@ export async function startIperfServer(): Promise<Server> {
 
 export async function startRedis(): Promise<Server> {
   const port = await freePort();
-  const child = spawnTracked('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--maxclients', '10000']);
+  const child = spawnTracked('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+    '--maxclients',
+    '10000',
+  ]);
   return started(child, port, 'redis-server');
 }
 
 /** A Node helper from dist/bench/helpers, with an IPC channel; `args` come after the port. */
-export async function startNodeHelper(name: 'echo-server' | 'idle-server' | 'slow-server', args: string[] = [], fdLimit?: number): Promise<Server> {
+export async function startNodeHelper(
+  name: 'echo-server' | 'idle-server' | 'slow-server',
+  args: string[] = [],
+  fdLimit?: number,
+): Promise<Server> {
   const port = await freePort();
   const child = spawnTracked(process.execPath, [helperScript(name), String(port), ...args], { ipc: true, ...(fdLimit ? { fdLimit } : {}) });
   return started(child, port, name);

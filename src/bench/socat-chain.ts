@@ -20,7 +20,12 @@ export async function startSocatChain(targetPort: number): Promise<SocatChain> {
   let next = targetPort;
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
-    const hop = spawnTracked('socat', ['-b', '131072', `TCP-LISTEN:${port},fork,reuseaddr,bind=127.0.0.1,backlog=4096`, `TCP:127.0.0.1:${next}`]);
+    const hop = spawnTracked('socat', [
+      '-b',
+      '131072',
+      `TCP-LISTEN:${port},fork,reuseaddr,bind=127.0.0.1,backlog=4096`,
+      `TCP:127.0.0.1:${next}`,
+    ]);
     await waitListening(port, 'socat', 10_000, () => hop.proc.exitCode === null);
     hops.unshift(hop);
     next = port;

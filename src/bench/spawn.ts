@@ -61,7 +61,12 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
       const onLine = (line: string) => {
         if (pattern.test(line)) done(undefined, line);
       };
-      const onExit = () => done(new Error(`${command} ${args.slice(0, 2).join(' ')} exited before printing ${pattern}${spawnError ? `: ${spawnError.message}` : ''}\n${output}`));
+      const onExit = () =>
+        done(
+          new Error(
+            `${command} ${args.slice(0, 2).join(' ')} exited before printing ${pattern}${spawnError ? `: ${spawnError.message}` : ''}\n${output}`,
+          ),
+        );
       const timer = setTimeout(() => done(new Error(`${command} did not print ${pattern} within ${timeoutMs} ms\n${output}`)), timeoutMs);
       for (const l of lines) l.on('line', onLine);
       proc.once('exit', onExit);
@@ -71,7 +76,11 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
 }
 
 /** Runs a command to completion and returns its stdout; throws with its output on failure (or only when killed, with allowFailure). */
-export function runToEnd(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; allowFailure?: boolean } = {}): Promise<string> {
+export function runToEnd(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; allowFailure?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawnTracked(command, args, options.env ? { env: options.env } : {});
     let stdout = '';

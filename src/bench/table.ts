@@ -23,7 +23,9 @@ export function formatReport(r: BenchResult): string {
   out.push(`${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.kernel}, node ${r.machine.node}`);
   out.push(`load average (1/5/15 min) at start ${r.load.start.join(' ')}, at end ${r.load.end.join(' ')}`);
   if (r.foreignLoad?.length) {
-    out.push(`other work on the machine (cores, of ${r.machine.cores}): ${r.foreignLoad.map((l) => `${l.phase} ${l.foreignCores.toFixed(2)}`).join(', ')}`);
+    out.push(
+      `other work on the machine (cores, of ${r.machine.cores}): ${r.foreignLoad.map((l) => `${l.phase} ${l.foreignCores.toFixed(2)}`).join(', ')}`,
+    );
   }
 
   if (r.throughput.length) {
@@ -35,7 +37,17 @@ export function formatReport(r: BenchResult): string {
         r.throughput.map((t) => {
           const goal = r.goals.find((g) => g.name.startsWith(`${t.name}:`));
           const load = [t.tunnel, t.socat, t.direct].map((x) => f(x.foreignCores, 1)).join('/');
-          return [t.name, mbps(t.tunnel.bytesPerSecond), mbps(t.socat.bytesPerSecond), mbps(t.direct.bytesPerSecond), pct(t.tunnelVsSocat), pct(t.tunnelVsDirect), goal ? `>= ${pct(goal.target)}` : '(info)', goal ? (goal.met ? 'met' : 'NOT MET') : '', load];
+          return [
+            t.name,
+            mbps(t.tunnel.bytesPerSecond),
+            mbps(t.socat.bytesPerSecond),
+            mbps(t.direct.bytesPerSecond),
+            pct(t.tunnelVsSocat),
+            pct(t.tunnelVsDirect),
+            goal ? `>= ${pct(goal.target)}` : '(info)',
+            goal ? (goal.met ? 'met' : 'NOT MET') : '',
+            load,
+          ];
         }),
       ),
     );
@@ -50,7 +62,15 @@ export function formatReport(r: BenchResult): string {
         r.cost.map((c) => {
           const isGoal = c.name === 'all plain runs' || r.cost.length === 1;
           const goalCells = isGoal && goal ? ['<= 2.00x', goal.met ? 'met' : 'NOT MET'] : ['', ''];
-          return [c.name, f(c.agentCpuSecondsPerGiB, 2), f(c.socatCpuSecondsPerGiB, 2), times(c.agentVsSocat), ...goalCells, f(c.forwarderCpuSecondsPerGiB, 2), f(c.relayCpuSecondsPerGiB, 2)];
+          return [
+            c.name,
+            f(c.agentCpuSecondsPerGiB, 2),
+            f(c.socatCpuSecondsPerGiB, 2),
+            times(c.agentVsSocat),
+            ...goalCells,
+            f(c.forwarderCpuSecondsPerGiB, 2),
+            f(c.relayCpuSecondsPerGiB, 2),
+          ];
         }),
       ),
     );
@@ -60,7 +80,19 @@ export function formatReport(r: BenchResult): string {
       '',
       render(
         'Latency, redis-benchmark against redis-server (ms); reference: direct',
-        ['clients test', 'tunnel p50', 'p99', 'socat p50', 'p99', 'direct p50', 'p99', 'tunnel-direct p50', 'tunnel/direct p50', 'tunnel rps', 'direct rps'],
+        [
+          'clients test',
+          'tunnel p50',
+          'p99',
+          'socat p50',
+          'p99',
+          'direct p50',
+          'p99',
+          'tunnel-direct p50',
+          'tunnel/direct p50',
+          'tunnel rps',
+          'direct rps',
+        ],
         r.latency.map((l) => [
           `-c ${l.clients} ${l.test}`,
           f(l.tunnel.p50Ms, 3),
@@ -87,15 +119,52 @@ export function formatReport(r: BenchResult): string {
         `Connection setup: connect, 1-byte echo, close (${s.tunnel.sequential} sequential; ${s.tunnel.concurrent} with ${s.tunnel.workers} concurrent clients); reference: socat`,
         ['figure', 'tunnel', 'socat', 'direct', 'tunnel/socat', 'goal', ''],
         [
-          ['setup time p50 (ms)', f(s.tunnel.p50Ms, 2), f(s.socat.p50Ms, 2), f(s.direct.p50Ms, 2), times(s.tunnel.p50Ms / s.socat.p50Ms), ...goalCells(g('setup time p50'), '<= 2 ms')],
-          ['setup time p99 (ms)', f(s.tunnel.p99Ms, 2), f(s.socat.p99Ms, 2), f(s.direct.p99Ms, 2), times(s.tunnel.p99Ms / s.socat.p99Ms), ...goalCells(g('setup time p99'), '<= 10 ms')],
-          ['new connections/s', f(s.tunnel.perSecond, 0), f(s.socat.perSecond, 0), f(s.direct.perSecond, 0), times(s.tunnel.perSecond / s.socat.perSecond), ...goalCells(g('new connections per second'), '>= 1000/s')],
-          ['concurrent p50 / p99 (ms)', `${f(s.tunnel.concurrentP50Ms, 1)} / ${f(s.tunnel.concurrentP99Ms, 1)}`, `${f(s.socat.concurrentP50Ms, 1)} / ${f(s.socat.concurrentP99Ms, 1)}`, `${f(s.direct.concurrentP50Ms, 1)} / ${f(s.direct.concurrentP99Ms, 1)}`, '', '(info)', ''],
+          [
+            'setup time p50 (ms)',
+            f(s.tunnel.p50Ms, 2),
+            f(s.socat.p50Ms, 2),
+            f(s.direct.p50Ms, 2),
+            times(s.tunnel.p50Ms / s.socat.p50Ms),
+            ...goalCells(g('setup time p50'), '<= 2 ms'),
+          ],
+          [
+            'setup time p99 (ms)',
+            f(s.tunnel.p99Ms, 2),
+            f(s.socat.p99Ms, 2),
+            f(s.direct.p99Ms, 2),
+            times(s.tunnel.p99Ms / s.socat.p99Ms),
+            ...goalCells(g('setup time p99'), '<= 10 ms'),
+          ],
+          [
+            'new connections/s',
+            f(s.tunnel.perSecond, 0),
+            f(s.socat.perSecond, 0),
+            f(s.direct.perSecond, 0),
+            times(s.tunnel.perSecond / s.socat.perSecond),
+            ...goalCells(g('new connections per second'), '>= 1000/s'),
+          ],
+          [
+            'concurrent p50 / p99 (ms)',
+            `${f(s.tunnel.concurrentP50Ms, 1)} / ${f(s.tunnel.concurrentP99Ms, 1)}`,
+            `${f(s.socat.concurrentP50Ms, 1)} / ${f(s.socat.concurrentP99Ms, 1)}`,
+            `${f(s.direct.concurrentP50Ms, 1)} / ${f(s.direct.concurrentP99Ms, 1)}`,
+            '',
+            '(info)',
+            '',
+          ],
           ['failed round trips', String(s.tunnel.failures), String(s.socat.failures), String(s.direct.failures), '', '', ''],
           ...(s.tunnelCpuMsPerConnection
             ? [
                 ['CPU ms per connection: agent', f(s.tunnelCpuMsPerConnection.agent, 3), '', '', '', '(info)', ''],
-                ['  forwarder / relay', `${f(s.tunnelCpuMsPerConnection.forwarder, 3)} / ${f(s.tunnelCpuMsPerConnection.relay, 3)}`, '', '', '', '(info)', ''],
+                [
+                  '  forwarder / relay',
+                  `${f(s.tunnelCpuMsPerConnection.forwarder, 3)} / ${f(s.tunnelCpuMsPerConnection.relay, 3)}`,
+                  '',
+                  '',
+                  '',
+                  '(info)',
+                  '',
+                ],
                 ['  agent alone, conn/s per core', f(1000 / s.tunnelCpuMsPerConnection.agent, 0), '', '', '', '(info)', ''],
               ]
             : []),
@@ -115,7 +184,12 @@ export function formatReport(r: BenchResult): string {
           ['agent memory per connection (KiB)', f(i.agentBytesPerConnection / 1024, 1), '<= 20 KiB', goal?.met ? 'met' : 'NOT MET'],
           ['agent RSS before / after (MiB)', `${f(i.agentRssBeforeBytes / MiB)} / ${f(i.agentRssAfterBytes / MiB)}`, '', ''],
           ['agent CPU while idle (% of a core)', f(i.agentIdleCpuShare * 100, 2), '(info)', ''],
-          ['forwarder / emulator per connection (KiB)', `${f(i.forwarderBytesPerConnection / 1024)} / ${f(i.emulatorBytesPerConnection / 1024)}`, '(info)', ''],
+          [
+            'forwarder / emulator per connection (KiB)',
+            `${f(i.forwarderBytesPerConnection / 1024)} / ${f(i.emulatorBytesPerConnection / 1024)}`,
+            '(info)',
+            '',
+          ],
           ['opening rate, 64 at a time (conn/s)', f(i.openedPerSecond, 0), '(info)', ''],
         ],
       ),
@@ -134,7 +208,12 @@ export function formatReport(r: BenchResult): string {
           ['agent RSS growth, peak over baseline (MiB)', f(s.agentGrowthBytes / MiB), '<= 32 MiB', goal?.met ? 'met' : 'NOT MET'],
           ['agent RSS baseline / peak (MiB)', `${f(s.agentRssBaselineBytes / MiB)} / ${f(s.agentRssPeakBytes / MiB)}`, '', ''],
           ['forwarder / emulator growth (MiB)', `${f(s.forwarderGrowthBytes / MiB)} / ${f(s.emulatorGrowthBytes / MiB)}`, '(info)', ''],
-          ['read by endpoint / accepted from client (MiB)', `${f(s.endpointReadBytes / MiB, 0)} / ${f(s.clientWroteBytes / MiB, 0)}`, '', ''],
+          [
+            'read by endpoint / accepted from client (MiB)',
+            `${f(s.endpointReadBytes / MiB, 0)} / ${f(s.clientWroteBytes / MiB, 0)}`,
+            '',
+            '',
+          ],
           ['duration (s)', f(s.seconds, 0), '', ''],
         ],
       ),
@@ -144,9 +223,12 @@ export function formatReport(r: BenchResult): string {
     const met = r.goals.filter((g) => g.met).length;
     out.push('', `Goals: ${met} of ${r.goals.length} met`);
     for (const g of r.goals) {
-      const value = g.unit === 'ratio' ? (g.name.includes('CPU') ? times(g.value) : pct(g.value)) : `${f(g.value, g.unit === '/s' ? 0 : 2)} ${g.unit}`;
+      const value =
+        g.unit === 'ratio' ? (g.name.includes('CPU') ? times(g.value) : pct(g.value)) : `${f(g.value, g.unit === '/s' ? 0 : 2)} ${g.unit}`;
       const target = g.unit === 'ratio' ? (g.name.includes('CPU') ? times(g.target) : pct(g.target)) : `${g.target} ${g.unit}`;
-      out.push(`  ${g.met ? 'met    ' : 'NOT MET'}  ${g.name}: ${value} (${g.kind === 'min' ? '>=' : '<='} ${target})${g.note ? ` [${g.note}]` : ''}`);
+      out.push(
+        `  ${g.met ? 'met    ' : 'NOT MET'}  ${g.name}: ${value} (${g.kind === 'min' ? '>=' : '<='} ${target})${g.note ? ` [${g.note}]` : ''}`,
+      );
     }
   }
   for (const e of r.errors) out.push('', `ERROR in ${e.phase}: ${e.message}`);

@@ -46,7 +46,12 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
   };
   try {
     const config = {
-      namespaces: [{ name: 'bench', hybridConnections: Object.entries(options.endpoints).map(([name, port]) => ({ name, endpoint: `127.0.0.1:${port}` })) }],
+      namespaces: [
+        {
+          name: 'bench',
+          hybridConnections: Object.entries(options.endpoints).map(([name, port]) => ({ name, endpoint: `127.0.0.1:${port}` })),
+        },
+      ],
     };
     const configFile = join(dir, 'emulator.json');
     writeFileSync(configFile, JSON.stringify(config));
@@ -64,7 +69,11 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
     delete env.NODE_OPTIONS;
     if (ready.ca) env.HCM_CA_FILE = ready.ca;
     // In parallel: the config store locks each read-modify-write, as the README promises.
-    await Promise.all(Object.values(ready.hybridConnections).map((hc) => runToEnd(process.execPath, [cliPath(), 'add', hc.listen], { env, timeoutMs: 60_000 })));
+    await Promise.all(
+      Object.values(ready.hybridConnections).map((hc) =>
+        runToEnd(process.execPath, [cliPath(), 'add', hc.listen], { env, timeoutMs: 60_000 }),
+      ),
+    );
 
     const agent = spawnTracked(process.execPath, [...nodeArgs, cliPath(), 'run'], { env, ...limit });
     started.push(agent);

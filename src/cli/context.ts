@@ -22,7 +22,9 @@ export async function connectTarget(): Promise<CommandTarget> {
   const paths = hcmPaths();
   const client = await ControlClient.connect(paths.controlSocket);
   if (client) {
-    const api = Object.fromEntries(HCM_METHODS.map((m) => [m, (...args: unknown[]) => (client.call as (m: string, ...a: unknown[]) => Promise<unknown>)(m, ...args)])) as unknown as HcmApi;
+    const api = Object.fromEntries(
+      HCM_METHODS.map((m) => [m, (...args: unknown[]) => (client.call as (m: string, ...a: unknown[]) => Promise<unknown>)(m, ...args)]),
+    ) as unknown as HcmApi;
     return {
       api,
       live: true,
@@ -60,5 +62,7 @@ function resolveAgainst(list: Array<{ id: string; name: string }>, nameOrId: str
   const matches = list.filter((c) => c.name.toLowerCase() === nameOrId.toLowerCase() || c.id.toLowerCase() === nameOrId.toLowerCase());
   if (matches.length === 1) return matches[0]!.id;
   if (matches.length > 1) throw new CliError(`"${nameOrId}" matches ${matches.map((c) => c.id).join(', ')}; use namespace/name`);
-  throw new CliError(`no connection named "${nameOrId}"${list.length ? ` (have: ${list.map((c) => c.id).join(', ')})` : ' (none added yet)'}`);
+  throw new CliError(
+    `no connection named "${nameOrId}"${list.length ? ` (have: ${list.map((c) => c.id).join(', ')})` : ' (none added yet)'}`,
+  );
 }

@@ -46,7 +46,10 @@ export function connectionDetails(c: ConnectionDetails, live: boolean): string {
     ['Created', c.createdAt ?? 'unknown'],
     ['Last updated', c.updatedAt ?? 'unknown'],
     ['Listeners', c.listenerCount === null ? 'unknown' : `${c.listenerCount} (all agents on this Hybrid Connection)`],
-    ['Client authorization', c.requiresClientAuthorization === null ? 'unknown' : c.requiresClientAuthorization ? 'required' : 'NOT required'],
+    [
+      'Client authorization',
+      c.requiresClientAuthorization === null ? 'unknown' : c.requiresClientAuthorization ? 'required' : 'NOT required',
+    ],
     ['Last error', c.lastError ? `${c.lastError.message} (${c.lastError.at})` : 'none'],
     ['Connections', `${c.counters.activeConnections} active, ${c.counters.totalConnections} total, ${c.counters.failedConnections} failed`],
     ['Traffic', `${formatBytes(c.counters.bytesToEndpoint)} to endpoint, ${formatBytes(c.counters.bytesFromEndpoint)} from endpoint`],

@@ -16,7 +16,7 @@ function buildProgram(): Command {
     .description('Open Hybrid Connection Manager: bridge Azure Relay Hybrid Connections to TCP endpoints')
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
-    .option('--ca <file>', 'extra CA certificate (PEM) to trust, e.g. the emulator\'s ca.pem (or set HCM_CA_FILE)')
+    .option('--ca <file>', "extra CA certificate (PEM) to trust, e.g. the emulator's ca.pem (or set HCM_CA_FILE)")
     .exitOverride()
     .hook('preAction', (cmd) => {
       const ca = cmd.opts().ca as string | undefined;

@@ -20,7 +20,9 @@ export function findElectronBinary(packageDir: string | null, env: NodeJS.Proces
   const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
   if (env.ELECTRON_OVERRIDE_DIST_PATH) {
     const binary = join(env.ELECTRON_OVERRIDE_DIST_PATH, relative ?? 'electron');
-    return existsSync(binary) ? { found: true, binary } : { found: false, reason: `ELECTRON_OVERRIDE_DIST_PATH has no Electron binary (${binary})` };
+    return existsSync(binary)
+      ? { found: true, binary }
+      : { found: false, reason: `ELECTRON_OVERRIDE_DIST_PATH has no Electron binary (${binary})` };
   }
   if (!relative) return { found: false, reason: "Electron's binary was never downloaded (node_modules/electron/path.txt is missing)" };
   const binary = join(packageDir, 'dist', relative);

@@ -157,7 +157,8 @@ export async function answer(bridge: HcmBridge, text: string): Promise<string | 
   }
   const { id, method, args } = (request ?? {}) as { id?: unknown; method?: unknown; args?: unknown };
   if (typeof id !== 'number' || !Number.isSafeInteger(id)) return null;
-  const fail = (error: string, code?: string): string => JSON.stringify({ id, ok: false, error, ...(code ? { code } : {}) } satisfies WireResponse);
+  const fail = (error: string, code?: string): string =>
+    JSON.stringify({ id, ok: false, error, ...(code ? { code } : {}) } satisfies WireResponse);
   if (!isHcmMethod(method)) return fail(`unknown method ${JSON.stringify(method)}`, 'ENOMETHOD');
   let checked: unknown[];
   try {
@@ -198,7 +199,9 @@ async function serveStatic(root: string, req: IncomingMessage, res: ServerRespon
     ...securityHeaders(host),
   });
   if (req.method === 'HEAD') return void res.end();
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }
 
 /** Maps a request path to a file inside `root`, or null for anything that would leave it. */

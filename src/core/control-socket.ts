@@ -1,6 +1,15 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { HCM_EVENTS, HCM_METHODS, type HcmBridge, type HcmEvent, type HcmMethod, type WireEvent, type WireRequest, type WireResponse } from '../shared/api.js';
+import {
+  HCM_EVENTS,
+  HCM_METHODS,
+  type HcmBridge,
+  type HcmEvent,
+  type HcmMethod,
+  type WireEvent,
+  type WireRequest,
+  type WireResponse,
+} from '../shared/api.js';
 
 /**
  * The local control socket of a running agent (desktop app or `hcm run`): the API contract as
@@ -12,7 +21,9 @@ const MAX_LINE = 1024 * 1024;
 
 export class AgentAlreadyRunningError extends Error {
   constructor(path: string) {
-    super(`another HCM agent is already running for this configuration (control socket ${path}); stop it first or use it (hcm list, hcm logs)`);
+    super(
+      `another HCM agent is already running for this configuration (control socket ${path}); stop it first or use it (hcm list, hcm logs)`,
+    );
     this.name = 'AgentAlreadyRunningError';
   }
 }

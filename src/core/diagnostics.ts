@@ -61,7 +61,13 @@ export async function testRelay(cs: ConnectionString, transport?: TransportOptio
 
 function tlsHandshake(host: string, port: number, transport: TransportOptions | undefined, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, servername: isIP(host) ? undefined : host, secureContext: secureContextFor(transport), timeout: timeoutMs });
+    const socket = tls.connect({
+      host,
+      port,
+      servername: isIP(host) ? undefined : host,
+      secureContext: secureContextFor(transport),
+      timeout: timeoutMs,
+    });
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate();
       const detail = `${socket.getProtocol()}, certificate for ${cert.subject?.CN ?? '?'} valid until ${cert.valid_to}`;

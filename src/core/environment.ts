@@ -25,7 +25,8 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, min: number, max: numb
   const text = env[name];
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number between ${min} and ${max}, not "${text}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name} must be a whole number between ${min} and ${max}, not "${text}"`);
   return n;
 }
 

@@ -38,7 +38,11 @@ export function userDirs(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home
   const posix = path.posix;
   if (platform === 'darwin') {
     const library = posix.join(home, 'Library');
-    return { config: posix.join(library, 'Preferences', APP), log: posix.join(library, 'Logs', APP), data: posix.join(library, 'Application Support', APP) };
+    return {
+      config: posix.join(library, 'Preferences', APP),
+      log: posix.join(library, 'Logs', APP),
+      data: posix.join(library, 'Application Support', APP),
+    };
   }
   // XDG Base Directory: relative values are invalid and ignored, as the specification says.
   const xdg = (name: string, fallback: string) => (env[name] && posix.isAbsolute(env[name]!) ? env[name]! : posix.join(home, fallback));
@@ -49,7 +53,11 @@ export function userDirs(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home
   };
 }
 
-export function hcmPaths(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): HcmPaths {
+export function hcmPaths(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): HcmPaths {
   const override = env.HCM_HOME;
   if (override) {
     return {

@@ -240,12 +240,17 @@ class Service implements HcmService {
     this.ensureLoaded();
     const exact = this.connections.find((c) => c.id === nameOrId);
     if (exact) return exact.id;
-    const byName = this.connections.filter((c) => c.name.toLowerCase() === nameOrId.toLowerCase() || c.id.toLowerCase() === nameOrId.toLowerCase());
+    const byName = this.connections.filter(
+      (c) => c.name.toLowerCase() === nameOrId.toLowerCase() || c.id.toLowerCase() === nameOrId.toLowerCase(),
+    );
     if (byName.length === 1) return byName[0]!.id;
     if (byName.length > 1) {
       throw new ServiceError('E_AMBIGUOUS', `"${nameOrId}" matches ${byName.map((c) => c.id).join(', ')}; use namespace/name`);
     }
-    throw new ServiceError('E_NOT_FOUND', `no connection named "${nameOrId}"${this.connections.length ? ` (have: ${this.connections.map((c) => c.id).join(', ')})` : ' (none added yet)'}`);
+    throw new ServiceError(
+      'E_NOT_FOUND',
+      `no connection named "${nameOrId}"${this.connections.length ? ` (have: ${this.connections.map((c) => c.id).join(', ')})` : ' (none added yet)'}`,
+    );
   }
 
   private find(id: string): StoredConnection {
@@ -322,11 +327,15 @@ class Service implements HcmService {
     const id = connectionIdFor(cs);
     this.ensureLoaded();
     const warnings: string[] = [];
-    if (cs.sharedAccessSignature) warnings.push('uses a fixed SharedAccessSignature: it cannot be renewed, and the connection stops when it expires');
+    if (cs.sharedAccessSignature)
+      warnings.push('uses a fixed SharedAccessSignature: it cannot be renewed, and the connection stops when it expires');
     if (cs.sharedAccessKeyName && /manage/i.test(cs.sharedAccessKeyName)) {
-      warnings.push(`uses the rule "${cs.sharedAccessKeyName}", which can probably manage the namespace; a Listen-only rule (defaultListener) is safer`);
+      warnings.push(
+        `uses the rule "${cs.sharedAccessKeyName}", which can probably manage the namespace; a Listen-only rule (defaultListener) is safer`,
+      );
     }
-    if (info.listenerCount !== undefined && info.listenerCount >= 25) warnings.push('already has 25 listeners, the most Azure allows; this agent will be refused');
+    if (info.listenerCount !== undefined && info.listenerCount >= 25)
+      warnings.push('already has 25 listeners, the most Azure allows; this agent will be refused');
     return {
       ok: true,
       id,
@@ -352,7 +361,10 @@ class Service implements HcmService {
     let source: 'metadata' | 'manual';
     if (input.endpoint !== undefined && input.endpoint !== '') {
       if (v.endpoint) {
-        throw new ServiceError('E_INVALID', `the Hybrid Connection already defines its endpoint (${v.endpoint}); an explicit endpoint is only for Hybrid Connections without one`);
+        throw new ServiceError(
+          'E_INVALID',
+          `the Hybrid Connection already defines its endpoint (${v.endpoint}); an explicit endpoint is only for Hybrid Connections without one`,
+        );
       }
       try {
         endpoint = parseEndpoint(String(input.endpoint));
@@ -361,13 +373,15 @@ class Service implements HcmService {
       }
       source = 'manual';
     } else {
-      if (!v.endpoint) throw new ServiceError('E_INVALID', `${v.endpointProblem ?? 'no endpoint metadata'}; give the endpoint explicitly as host:port`);
+      if (!v.endpoint)
+        throw new ServiceError('E_INVALID', `${v.endpointProblem ?? 'no endpoint metadata'}; give the endpoint explicitly as host:port`);
       endpoint = parseEndpoint(v.endpoint);
       source = 'metadata';
     }
     const cs = parseConnectionString(text, { requireEntityPath: true });
     await this.store.update((list) => {
-      if (list.some((c) => c.id === v.id)) throw new ServiceError('E_DUPLICATE', `"${v.id}" is already added; remove it first to replace it (e.g. after a key rotation)`);
+      if (list.some((c) => c.id === v.id))
+        throw new ServiceError('E_DUPLICATE', `"${v.id}" is already added; remove it first to replace it (e.g. after a key rotation)`);
       list.push({
         id: v.id,
         name: v.name,
@@ -380,7 +394,10 @@ class Service implements HcmService {
         connectionString: text,
       });
     });
-    this.logger.info(`added, endpoint ${formatEndpoint(endpoint)} (${source === 'metadata' ? 'from the Hybrid Connection metadata' : 'given by hand'})`, v.id);
+    this.logger.info(
+      `added, endpoint ${formatEndpoint(endpoint)} (${source === 'metadata' ? 'from the Hybrid Connection metadata' : 'given by hand'})`,
+      v.id,
+    );
     this.reloadConfig();
     return this.getConnection(v.id);
   }

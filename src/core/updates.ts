@@ -12,7 +12,9 @@ export interface UpdateProvider {
   onChange(listener: (state: UpdateState) => void): void;
 }
 
-export function unsupportedUpdates(reason = 'this host was started from the command line; update it the way it was installed (e.g. npm install -g open-hcm)'): UpdateProvider {
+export function unsupportedUpdates(
+  reason = 'this host was started from the command line; update it the way it was installed (e.g. npm install -g open-hcm)',
+): UpdateProvider {
   const state: UpdateState = { state: 'unsupported', currentVersion: VERSION, reason };
   return {
     getState: () => state,

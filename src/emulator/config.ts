@@ -170,10 +170,12 @@ export function resolveEmulatorConfig(input: unknown, source = 'emulator config'
               hc.userMetadata ?? (hc.endpoint !== undefined ? JSON.stringify([{ key: 'endpoint', value: hc.endpoint }]) : undefined),
             requiresClientAuthorization: hc.requiresClientAuthorization,
             // App Service creates these two rules on every Hybrid Connection it manages.
-            rules: (hc.rules ?? [
-              { name: 'defaultListener', rights: ['Listen'] },
-              { name: 'defaultSender', rights: ['Send'] },
-            ]).map(resolveRule),
+            rules: (
+              hc.rules ?? [
+                { name: 'defaultListener', rights: ['Listen'] },
+                { name: 'defaultSender', rights: ['Send'] },
+              ]
+            ).map(resolveRule),
             createdAt: now,
             updatedAt: now,
           },

@@ -107,4 +107,3 @@ export function relayFrames(a: Socket, b: Socket, headA: Buffer, headB: Buffer, 
   b.resume();
   return stats;
 }
-

@@ -7,7 +7,9 @@ import type { Socket } from 'node:net';
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 export function acceptKey(secWebSocketKey: string): string {
-  return createHash('sha1').update(secWebSocketKey + WS_GUID).digest('base64');
+  return createHash('sha1')
+    .update(secWebSocketKey + WS_GUID)
+    .digest('base64');
 }
 
 /** Why a request is not a usable WebSocket upgrade, or undefined when it is. */
@@ -23,7 +25,10 @@ export function upgradeProblem(req: IncomingMessage): string | undefined {
 export function offeredProtocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol'];
   if (!header) return [];
-  return header.split(',').map((p) => p.trim()).filter(Boolean);
+  return header
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
 }
 
 export function writeSwitchingProtocols(socket: Socket, req: IncomingMessage, protocol: string | undefined): void {
@@ -39,7 +44,12 @@ export function writeSwitchingProtocols(socket: Socket, req: IncomingMessage, pr
 
 /** Reason phrases carry the description, as Azure's do; keep them to one printable line. */
 export function sanitizeReason(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, ' ').slice(0, 512).trim() || 'Error';
+  return (
+    text
+      .replace(/[^\x20-\x7e]/g, ' ')
+      .slice(0, 512)
+      .trim() || 'Error'
+  );
 }
 
 export function writeHttpError(socket: Socket, status: number, description: string): void {

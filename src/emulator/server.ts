@@ -273,11 +273,20 @@ export class RelayEmulator {
   }
 
   private rulesFor(hc: EmulatorHybridConnection): SasRule[] {
-    return [...hc.rules, ...namespaceOf(this.config, hc).rules].map((r: EmulatorRule) => ({ name: r.name, rights: r.rights, keys: r.keys }));
+    return [...hc.rules, ...namespaceOf(this.config, hc).rules].map((r: EmulatorRule) => ({
+      name: r.name,
+      rights: r.rights,
+      keys: r.keys,
+    }));
   }
 
   /** undefined when authorized, otherwise the HTTP status and text to answer with. */
-  private authorize(req: IncomingMessage, token: string | null | undefined, hc: EmulatorHybridConnection, right: Right): [number, string] | undefined {
+  private authorize(
+    req: IncomingMessage,
+    token: string | null | undefined,
+    hc: EmulatorHybridConnection,
+    right: Right,
+  ): [number, string] | undefined {
     if (!token) return [401, `MissingToken: The request does not contain a token. ${trackingId()}`];
     // Senders reuse a token for many connections; a token already accepted for this entity and
     // right is accepted again until it expires (the cache is dropped when the config changes).
@@ -312,7 +321,11 @@ export class RelayEmulator {
     const key = hc.name.toLowerCase();
     const set = this.listeners.get(key) ?? new Set();
     if (set.size >= this.options.maxListeners) {
-      return writeHttpError(socket, 403, `QuotaExceeded: at most ${this.options.maxListeners} listeners per Hybrid Connection. ${trackingId()}`);
+      return writeHttpError(
+        socket,
+        403,
+        `QuotaExceeded: at most ${this.options.maxListeners} listeners per Hybrid Connection. ${trackingId()}`,
+      );
     }
     const expiresAt = verifyExpiry(token!);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -354,10 +367,13 @@ export class RelayEmulator {
   private scheduleExpiry(conn: ListenerConnection): void {
     clearTimeout(conn.expiryTimer);
     const ms = (conn.expiresAt + this.options.tokenGraceSeconds) * 1000 - Date.now();
-    conn.expiryTimer = setTimeout(() => {
-      this.log('info', `listener ${conn.id}: token expired`);
-      conn.ws.close(1008, 'The token has expired');
-    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    conn.expiryTimer = setTimeout(
+      () => {
+        this.log('info', `listener ${conn.id}: token expired`);
+        conn.ws.close(1008, 'The token has expired');
+      },
+      Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+    );
   }
 
   /** Any frame from the listener resets the load balancer's idle clock. */
@@ -370,7 +386,13 @@ export class RelayEmulator {
     }, this.options.idleTimeoutMs);
   }
 
-  private onControlMessage(conn: ListenerConnection, hc: EmulatorHybridConnection, req: IncomingMessage, data: Buffer, isBinary: boolean): void {
+  private onControlMessage(
+    conn: ListenerConnection,
+    hc: EmulatorHybridConnection,
+    req: IncomingMessage,
+    data: Buffer,
+    isBinary: boolean,
+  ): void {
     this.touch(conn);
     let command: unknown;
     try {
@@ -420,7 +442,10 @@ export class RelayEmulator {
       req,
       socket,
       head,
-      timer: setTimeout(() => this.failRendezvous(rendezvous, 504, 'The listener did not accept the connection in time'), this.options.rendezvousTimeoutMs),
+      timer: setTimeout(
+        () => this.failRendezvous(rendezvous, 504, 'The listener did not accept the connection in time'),
+        this.options.rendezvousTimeoutMs,
+      ),
     };
     this.rendezvous.set(id, rendezvous);
     socket.on('close', () => {
@@ -582,7 +607,11 @@ export class RelayEmulator {
 
   private closeListeners(key: string, code: number, reason: string): void {
     for (const l of [...(this.listeners.get(key) ?? [])]) {
-      if (code === 1000 || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)) {
+      if (
+        code === 1000 ||
+        (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+        (code >= 3000 && code <= 4999)
+      ) {
         l.ws.close(code, reason);
       } else {
         l.socket.destroy();

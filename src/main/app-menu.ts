@@ -4,7 +4,10 @@
  */
 import type { MenuItemConstructorOptions } from 'electron';
 
-export function appMenuTemplate(platform: NodeJS.Platform, actions: { onOpen(): void; onQuit(): void; onAbout(): void }): MenuItemConstructorOptions[] {
+export function appMenuTemplate(
+  platform: NodeJS.Platform,
+  actions: { onOpen(): void; onQuit(): void; onAbout(): void },
+): MenuItemConstructorOptions[] {
   const quit: MenuItemConstructorOptions = { label: 'Quit (stops relaying)', accelerator: 'CmdOrCtrl+Q', click: actions.onQuit };
   const menu: MenuItemConstructorOptions[] = [
     {
@@ -18,7 +21,15 @@ export function appMenuTemplate(platform: NodeJS.Platform, actions: { onOpen(): 
     },
     {
       label: 'Edit',
-      submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }],
+      submenu: [
+        { role: 'undo' },
+        { role: 'redo' },
+        { type: 'separator' },
+        { role: 'cut' },
+        { role: 'copy' },
+        { role: 'paste' },
+        { role: 'selectAll' },
+      ],
     },
     {
       label: 'View',

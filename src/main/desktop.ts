@@ -4,7 +4,17 @@
  * a clean shutdown. Every Electron API arrives through `deps`, so unit tests run this with
  * fakes and no Electron binary; main.ts passes the real modules.
  */
-import type { App, BrowserWindow, BrowserWindowConstructorOptions, Dialog, IpcMain, Menu, NativeImage, NotificationConstructorOptions, Protocol } from 'electron';
+import type {
+  App,
+  BrowserWindow,
+  BrowserWindowConstructorOptions,
+  Dialog,
+  IpcMain,
+  Menu,
+  NativeImage,
+  NotificationConstructorOptions,
+  Protocol,
+} from 'electron';
 import type { HcmService } from '../core/service.js';
 import type { UpdateProvider } from '../core/updates.js';
 import { overallStatus } from '../shared/overall-status.js';
@@ -23,7 +33,10 @@ export interface ElectronDeps {
   protocol: Pick<Protocol, 'handle' | 'registerSchemesAsPrivileged'>;
   Menu: { buildFromTemplate: TrayDeps['Menu']['buildFromTemplate']; setApplicationMenu(menu: Menu | null): void };
   Tray: TrayDeps['Tray'];
-  Notification: { isSupported(): boolean } & (new (options: NotificationConstructorOptions) => { show(): void; on(event: 'click', listener: () => void): unknown });
+  Notification: { isSupported(): boolean } & (new (options: NotificationConstructorOptions) => {
+    show(): void;
+    on(event: 'click', listener: () => void): unknown;
+  });
   nativeImage: { createFromPath(path: string): NativeImage };
   dialog: Pick<Dialog, 'showErrorBox'>;
 }
@@ -70,7 +83,11 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
   await app.whenReady();
   registerRendererProtocol(protocol, deps.rendererDir);
 
-  const updates = desktopUpdates(app.getVersion(), deps.updater, app.isPackaged ? undefined : 'this is a development run (npm start); packaged builds update themselves');
+  const updates = desktopUpdates(
+    app.getVersion(),
+    deps.updater,
+    app.isPackaged ? undefined : 'this is a development run (npm start); packaged builds update themselves',
+  );
   const service = deps.createService(updates);
   try {
     await service.start();
@@ -80,7 +97,12 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
     return null;
   }
 
-  registerIpcHandlers(deps.electron.ipcMain, service, (event) => isTrustedSender(event, () => window?.webContents ?? null), (m) => service.logger.warn(m));
+  registerIpcHandlers(
+    deps.electron.ipcMain,
+    service,
+    (event) => isTrustedSender(event, () => window?.webContents ?? null),
+    (m) => service.logger.warn(m),
+  );
 
   const notify = (title: string, body: string) => {
     if (!deps.electron.Notification.isSupported()) return;
@@ -94,7 +116,11 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
     preloadPath: deps.preloadPath,
     iconPath: `${deps.iconDir}/icon-256.png`,
     isQuitting: () => quitting,
-    onHiddenToTray: () => notify('Hybrid Connection Manager is still running', 'Connections keep relaying in the background. Quit from the tray icon or the menu.'),
+    onHiddenToTray: () =>
+      notify(
+        'Hybrid Connection Manager is still running',
+        'Connections keep relaying in the background. Quit from the tray icon or the menu.',
+      ),
   });
   forwardEvents(service, () => window?.webContents ?? null);
 
@@ -104,7 +130,15 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
   const alerts = new StatusAlerts();
   alerts.update(initial);
   const tray = createStatusTray(
-    { Tray: deps.electron.Tray, Menu: deps.electron.Menu, createImage: (p) => deps.electron.nativeImage.createFromPath(p), iconDir: deps.iconDir, platform: deps.platform, onOpen: open, onQuit: quit },
+    {
+      Tray: deps.electron.Tray,
+      Menu: deps.electron.Menu,
+      createImage: (p) => deps.electron.nativeImage.createFromPath(p),
+      iconDir: deps.iconDir,
+      platform: deps.platform,
+      onOpen: open,
+      onQuit: quit,
+    },
     overallStatus(initial),
   );
   service.on('connections', (list) => {

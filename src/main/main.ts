@@ -22,7 +22,8 @@ const logger = new Logger({ level: 'info', dir: paths.logDir });
 startDesktop({
   electron,
   updater,
-  createService: (updates) => createHcmService({ host: 'electron', paths, logger, updates, transport: transportFromEnv(), tuning: tuningFromEnv() }),
+  createService: (updates) =>
+    createHcmService({ host: 'electron', paths, logger, updates, transport: transportFromEnv(), tuning: tuningFromEnv() }),
   preloadPath: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
   rendererDir: fileURLToPath(new URL('../renderer/', import.meta.url)),
   iconDir: fileURLToPath(new URL('../../assets/', import.meta.url)),

@@ -29,9 +29,19 @@ export class StatusAlerts {
       if (before === 'Connected') {
         this.reportedDown.add(c.id);
         const reason = c.lastError ? ` (${c.lastError.message})` : '';
-        alerts.push({ id: c.id, kind: 'down', title: `${c.name} lost its relay connection`, body: `${c.namespace}/${c.name} is ${STATUS_LABELS[c.status]}${reason}.` });
+        alerts.push({
+          id: c.id,
+          kind: 'down',
+          title: `${c.name} lost its relay connection`,
+          body: `${c.namespace}/${c.name} is ${STATUS_LABELS[c.status]}${reason}.`,
+        });
       } else if (c.status === 'Connected' && this.reportedDown.delete(c.id)) {
-        alerts.push({ id: c.id, kind: 'back', title: `${c.name} is connected again`, body: `${c.namespace}/${c.name} relays to ${c.endpoint} again.` });
+        alerts.push({
+          id: c.id,
+          kind: 'back',
+          title: `${c.name} is connected again`,
+          body: `${c.namespace}/${c.name} relays to ${c.endpoint} again.`,
+        });
       }
     }
     // Removed connections are forgotten, so adding one again starts fresh.

@@ -34,7 +34,12 @@ export function desktopUpdates(currentVersion: string, updater: UpdaterPort | nu
     updater.autoInstallOnAppQuit = true;
     updater.on('checking-for-update', () => set({ state: 'checking', currentVersion }));
     updater.on('update-available', (info) =>
-      set({ state: 'available', currentVersion, version: info.version, notes: typeof info.releaseNotes === 'string' ? info.releaseNotes : null }),
+      set({
+        state: 'available',
+        currentVersion,
+        version: info.version,
+        notes: typeof info.releaseNotes === 'string' ? info.releaseNotes : null,
+      }),
     );
     updater.on('update-not-available', () => set({ state: 'up-to-date', currentVersion, checkedAt: new Date().toISOString() }));
     updater.on('download-progress', (p) => {

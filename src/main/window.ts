@@ -36,7 +36,9 @@ export function mainWindowOptions(preloadPath: string, iconPath: string): Browse
 
 const ALLOWED_PERMISSIONS = new Set(['clipboard-sanitized-write']);
 
-type LockableContents = Pick<WebContents, 'on' | 'setWindowOpenHandler'> & { session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'> };
+type LockableContents = Pick<WebContents, 'on' | 'setWindowOpenHandler'> & {
+  session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>;
+};
 
 export function lockDownContents(contents: LockableContents): void {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));

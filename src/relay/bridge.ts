@@ -51,7 +51,11 @@ export function connectEndpoint(endpoint: Endpoint, timeoutMs: number): Promise<
     const socket = connectPooled({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new EndpointConnectError(`endpoint ${where} did not answer within ${timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`} (connect timeout)`));
+      reject(
+        new EndpointConnectError(
+          `endpoint ${where} did not answer within ${timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`} (connect timeout)`,
+        ),
+      );
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -92,7 +96,12 @@ function senderProtocol(headers: Record<string, string>): string | undefined {
 }
 
 /** Answers the rendezvous with an HTTP status; the relay answers 410 when it took the rejection. */
-export async function rejectRendezvous(accept: AcceptCommand, status: number, description: string, transport?: TransportOptions): Promise<void> {
+export async function rejectRendezvous(
+  accept: AcceptCommand,
+  status: number,
+  description: string,
+  transport?: TransportOptions,
+): Promise<void> {
   const address = `${accept.address}&sb-hc-statusCode=${status}&sb-hc-statusDescription=${encodeURIComponent(description.slice(0, 200))}`;
   try {
     const opened = await openDataSocket(address, { transport: { ...transport, timeoutMs: 10_000 } });

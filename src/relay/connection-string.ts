@@ -68,9 +68,11 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
   const key = values.get('sharedaccesskey');
   const signature = values.get('sharedaccesssignature');
   if ((keyName === undefined) !== (key === undefined)) {
-    fail(keyName === undefined
-      ? 'connection string has SharedAccessKey but no SharedAccessKeyName; they come together'
-      : 'connection string has SharedAccessKeyName but no SharedAccessKey; they come together');
+    fail(
+      keyName === undefined
+        ? 'connection string has SharedAccessKey but no SharedAccessKeyName; they come together'
+        : 'connection string has SharedAccessKeyName but no SharedAccessKey; they come together',
+    );
   }
   if (keyName !== undefined && !keyName) fail('SharedAccessKeyName is empty');
   if (key !== undefined && !key) fail('SharedAccessKey is empty');
@@ -87,10 +89,11 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
   if (entityPath !== undefined) {
     entityPath = entityPath.replace(/^\/+|\/+$/g, '');
     if (!entityPath) fail('EntityPath is empty');
-    if (!/^[A-Za-z0-9._\-/]+$/.test(entityPath)) fail(`EntityPath ${quoteValue(entityPath)} has characters a Hybrid Connection name cannot have`);
+    if (!/^[A-Za-z0-9._\-/]+$/.test(entityPath))
+      fail(`EntityPath ${quoteValue(entityPath)} has characters a Hybrid Connection name cannot have`);
   }
   if (options.requireEntityPath && !entityPath) {
-    fail('connection string has no EntityPath; use the Hybrid Connection\'s own connection string (it ends with EntityPath=<name>)');
+    fail("connection string has no EntityPath; use the Hybrid Connection's own connection string (it ends with EntityPath=<name>)");
   }
 
   const emulatorText = values.get('usedevelopmentemulator');
@@ -152,7 +155,8 @@ function parseEndpointUri(text: string): { host: string; port: number | undefine
   if (url.protocol !== 'sb:') fail(`Endpoint ${quoteValue(text)} must use the sb:// scheme`);
   if (!url.hostname) fail(`Endpoint ${quoteValue(text)} has no host`);
   // User information is where a pasted key would sit: only the host is named.
-  if (url.username || url.password) fail(`Endpoint for host "${url.hostname}" must not contain user information (not shown: it may hold a key)`);
+  if (url.username || url.password)
+    fail(`Endpoint for host "${url.hostname}" must not contain user information (not shown: it may hold a key)`);
   if (url.pathname !== '' && url.pathname !== '/') {
     fail(`Endpoint ${quoteValue(text)} must not have a path; put the Hybrid Connection name in EntityPath`);
   }
@@ -206,5 +210,5 @@ export function relayOrigin(cs: ConnectionString, scheme: 'ws' | 'http' = 'ws'):
 
 /** The namespace's short name: the first DNS label of the host (what the portal calls the namespace). */
 export function namespaceName(cs: Pick<ConnectionString, 'host'>): string {
-  return isIP(cs.host) ? cs.host : cs.host.split('.')[0] ?? cs.host;
+  return isIP(cs.host) ? cs.host : (cs.host.split('.')[0] ?? cs.host);
 }

@@ -207,7 +207,13 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     const id = typeof r.id === 'string' ? r.id : '';
     this.ws?.send(
       JSON.stringify({
-        response: { requestId: id, statusCode: 501, statusDescription: 'Not Implemented: this listener only bridges TCP', responseHeaders: {}, body: false },
+        response: {
+          requestId: id,
+          statusCode: 501,
+          statusDescription: 'Not Implemented: this listener only bridges TCP',
+          responseHeaders: {},
+          body: false,
+        },
       }),
     );
     this.emit('request', id);
@@ -221,7 +227,10 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
       if (!ws || ws.readyState !== WebSocket.OPEN) return;
       ws.ping();
       this.pongDeadline ??= setTimeout(() => {
-        this.deadError = new RelayError('E_NETWORK', `the relay did not answer a keep-alive ping within ${Math.round(timeout / 1000)} s; reconnecting`);
+        this.deadError = new RelayError(
+          'E_NETWORK',
+          `the relay did not answer a keep-alive ping within ${Math.round(timeout / 1000)} s; reconnecting`,
+        );
         ws.terminate();
       }, timeout);
     }, interval);

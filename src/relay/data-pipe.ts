@@ -153,7 +153,10 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
         } else if (h.opcode === OP_CLOSE) {
           closeReceived = true;
           const { code, reason: text } = parseClosePayload(Buffer.concat(control));
-          reason ||= code === 1000 || code === 1005 ? 'the other side closed the connection' : `the relay closed the connection (${code}${text ? `: ${text}` : ''})`;
+          reason ||=
+            code === 1000 || code === 1005
+              ? 'the other side closed the connection'
+              : `the relay closed the connection (${code}${text ? `: ${text}` : ''})`;
           if (closeSent) endOnce(relay);
           else sendClose(code === 1005 ? 1000 : code, '');
           endTcp();

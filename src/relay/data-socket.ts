@@ -62,7 +62,9 @@ export function openDataSocket(url: string, options: DataSocketOptions = {}): Pr
   const connect = tlsOptions(options.transport, secure);
   const timeout = options.transport?.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const verify = (responseHeaders: Record<string, string | string[] | undefined>): string | undefined => {
-    const expected = createHash('sha1').update(key + WS_GUID).digest('base64');
+    const expected = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
     const protocol = responseHeaders['sec-websocket-protocol'];
     if (responseHeaders['sec-websocket-accept'] !== expected) return 'invalid Sec-WebSocket-Accept';
     if (protocol && !options.protocols?.includes(String(protocol))) return `unexpected sub-protocol ${String(protocol)}`;

@@ -1,12 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { parseConnectionString } from './connection-string.js';
 import type { Endpoint } from './endpoint.js';
-import {
-  HybridConnectionListener,
-  type ListenerSnapshot,
-  type ListenerTuning,
-  type LogLevel,
-} from './hybrid-connection-listener.js';
+import { HybridConnectionListener, type ListenerSnapshot, type ListenerTuning, type LogLevel } from './hybrid-connection-listener.js';
 
 /**
  * Runs one supervisor per configured Hybrid Connection. `apply` takes the desired set and makes
@@ -65,7 +60,12 @@ export class RelayEngine extends EventEmitter<EngineEvents> {
   }
 
   private startListener(spec: EngineConnection): void {
-    const listener = new HybridConnectionListener(spec.id, parseConnectionString(spec.connectionString, { requireEntityPath: true }), spec.endpoint, this.tuning);
+    const listener = new HybridConnectionListener(
+      spec.id,
+      parseConnectionString(spec.connectionString, { requireEntityPath: true }),
+      spec.endpoint,
+      this.tuning,
+    );
     listener.on('status', (s) => this.emit('status', s));
     listener.on('counters', () => this.emit('counters', spec.id));
     listener.on('connected', () => this.emit('connected', spec.id));

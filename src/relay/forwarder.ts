@@ -106,7 +106,8 @@ export class LocalForwarder extends EventEmitter<ForwarderEvents> {
       },
       (err: Error) => {
         this.failed++;
-        const text = err instanceof RelayHandshakeError ? `the relay refused the connection: ${err.status} ${err.description}` : err.message;
+        const text =
+          err instanceof RelayHandshakeError ? `the relay refused the connection: ${err.status} ${err.description}` : err.message;
         this.emit('log', 'warn', text);
         socket.destroy();
       },

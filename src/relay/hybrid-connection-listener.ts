@@ -109,7 +109,11 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     this.backoff.reset();
     if (!this.tokens.canRenew && !this.warnedFixedToken) {
       this.warnedFixedToken = true;
-      this.emit('log', 'warn', 'this connection string holds a fixed SharedAccessSignature: it cannot be renewed and the listener stops working when it expires');
+      this.emit(
+        'log',
+        'warn',
+        'this connection string holds a fixed SharedAccessSignature: it cannot be renewed and the listener stops working when it expires',
+      );
     }
     this.setStatus('Connecting');
     void this.attempt();
@@ -180,7 +184,9 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     this.backoff.reset();
     channel.on('accept', (accept) => this.onAccept(accept));
     channel.on('unknown', (what) => this.emit('log', 'warn', `ignored a control message from the relay: ${what}`));
-    channel.on('request', () => this.emit('log', 'warn', 'the relay sent an HTTP-mode request; answered 501 (only TCP bridging is supported)'));
+    channel.on('request', () =>
+      this.emit('log', 'warn', 'the relay sent an HTTP-mode request; answered 501 (only TCP bridging is supported)'),
+    );
     channel.on('renewed', (left) => this.emit('log', 'debug', `token renewed (valid ${left} s)`));
     channel.on('closed', (info) => {
       if (generation !== this.generation) return;
@@ -248,7 +254,11 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
           if (abortTunnel) this.tunnels.delete(abortTunnel);
           this.counters.activeConnections--;
           this.emit('counters');
-          this.emit('log', 'debug', `connection ${accept.id} ended (${reason}; ${stats.bytesToEndpoint} B in, ${stats.bytesFromEndpoint} B out)`);
+          this.emit(
+            'log',
+            'debug',
+            `connection ${accept.id} ended (${reason}; ${stats.bytesToEndpoint} B in, ${stats.bytesFromEndpoint} B out)`,
+          );
         },
       },
     );

@@ -29,14 +29,26 @@ export function splitAddress(url: string): { secure: boolean; authority: string;
   const hp = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(authority);
   if (!hp) throw new RelayError('E_PROTOCOL', `relay address has an invalid host "${authority}"`);
   const target = m[3] || '/';
-  return { secure, authority, host: (hp[1] ?? hp[2])!, port: hp[3] ? Number(hp[3]) : secure ? 443 : 80, target: target.startsWith('/') ? target : `/${target}` };
+  return {
+    secure,
+    authority,
+    host: (hp[1] ?? hp[2])!,
+    port: hp[3] ? Number(hp[3]) : secure ? 443 : 80,
+    target: target.startsWith('/') ? target : `/${target}`,
+  };
 }
 
 function assertHeaderSafe(name: string, value: string): void {
-  if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value)) throw new RelayError('E_PROTOCOL', `header ${name.replace(/[^\x20-\x7e]/g, '?')} contains a line break`);
+  if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value))
+    throw new RelayError('E_PROTOCOL', `header ${name.replace(/[^\x20-\x7e]/g, '?')} contains a line break`);
 }
 
-export function rawUpgrade(url: string, headers: Record<string, string>, connect: ConnectOptions, timeoutMs: number): Promise<UpgradeResult> {
+export function rawUpgrade(
+  url: string,
+  headers: Record<string, string>,
+  connect: ConnectOptions,
+  timeoutMs: number,
+): Promise<UpgradeResult> {
   const { secure, authority, host, port, target } = splitAddress(url);
   const lines = [`GET ${target} HTTP/1.1`, `Host: ${authority}`];
   for (const [name, value] of Object.entries(headers)) {
@@ -50,7 +62,10 @@ export function rawUpgrade(url: string, headers: Record<string, string>, connect
       : connectPooled({ host, port, lookup: connect.lookup });
     let settled = false;
     let buffered: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => fail(new RelayError('E_TIMEOUT', `relay handshake timed out after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new RelayError('E_TIMEOUT', `relay handshake timed out after ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
@@ -96,7 +111,13 @@ export function rawUpgrade(url: string, headers: Record<string, string>, connect
 }
 
 /** Reads the refusal's body only when the reason phrase does not describe it (errors.ts). */
-function readRefusal(socket: Socket, first: Buffer, headers: Record<string, string>, status: number, reason: string): Promise<RelayHandshakeError> {
+function readRefusal(
+  socket: Socket,
+  first: Buffer,
+  headers: Record<string, string>,
+  status: number,
+  reason: string,
+): Promise<RelayHandshakeError> {
   if (!isStandardReason(status, reason)) return Promise.resolve(new RelayHandshakeError(status, reason));
   const length = Number(headers['content-length'] ?? MAX_BODY);
   return new Promise((resolve) => {

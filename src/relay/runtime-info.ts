@@ -55,8 +55,7 @@ export function parseRuntimeInfo(body: string, entity: string): RuntimeInfo {
   if (doc.feed !== undefined) throw notFound(entity);
   const entry = doc.entry as Record<string, unknown> | undefined;
   const description = (entry?.content as Record<string, unknown> | undefined)?.HybridConnectionDescription as
-    | Record<string, unknown>
-    | undefined;
+    Record<string, unknown> | undefined;
   if (!entry || typeof description !== 'object' || description === null) {
     throw new RelayError('E_RUNTIME_INFO', 'runtime information has no HybridConnectionDescription; is this a Hybrid Connection?');
   }
@@ -94,7 +93,10 @@ export function endpointFromMetadata(userMetadata: string | undefined): { endpoi
   }
   const entry = entries.find(
     (e): e is { key: string; value: unknown } =>
-      typeof e === 'object' && e !== null && typeof (e as { key?: unknown }).key === 'string' && (e as { key: string }).key.toLowerCase() === 'endpoint',
+      typeof e === 'object' &&
+      e !== null &&
+      typeof (e as { key?: unknown }).key === 'string' &&
+      (e as { key: string }).key.toLowerCase() === 'endpoint',
   );
   if (!entry) return { endpoint: undefined, problem: 'the user metadata has no "endpoint" entry' };
   if (typeof entry.value !== 'string') return { endpoint: undefined, problem: 'the "endpoint" metadata value is not a string' };

@@ -100,17 +100,9 @@ export interface SasRule {
   keys: readonly string[];
 }
 
-export type SasFailureReason =
-  | 'malformed'
-  | 'expired'
-  | 'unknown-key-name'
-  | 'bad-signature'
-  | 'insufficient-rights'
-  | 'wrong-audience';
+export type SasFailureReason = 'malformed' | 'expired' | 'unknown-key-name' | 'bad-signature' | 'insufficient-rights' | 'wrong-audience';
 
-export type SasVerification =
-  | { ok: true; keyName: string; expiresAt: number }
-  | { ok: false; reason: SasFailureReason; message: string };
+export type SasVerification = { ok: true; keyName: string; expiresAt: number } | { ok: false; reason: SasFailureReason; message: string };
 
 export interface VerifyOptions {
   token: string;
@@ -169,9 +161,15 @@ export function audienceCovers(resource: string, host: string, entityPath: strin
   const slash = withoutScheme.indexOf('/');
   const authority = slash < 0 ? withoutScheme : withoutScheme.slice(0, slash);
   const path = slash < 0 ? '' : withoutScheme.slice(slash + 1);
-  const tokenHost = authority.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+  const tokenHost = authority
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
   if (tokenHost !== host.toLowerCase().replace(/^\[|\]$/g, '')) return false;
-  const tokenPath = path.split(/[?#]/)[0]!.replace(/^\/+|\/+$/g, '').toLowerCase();
+  const tokenPath = path
+    .split(/[?#]/)[0]!
+    .replace(/^\/+|\/+$/g, '')
+    .toLowerCase();
   const entity = entityPath.replace(/^\/+|\/+$/g, '').toLowerCase();
   return tokenPath === '' || entity === tokenPath || entity.startsWith(`${tokenPath}/`);
 }

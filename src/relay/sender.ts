@@ -62,9 +62,13 @@ export function openSender(cs: ConnectionString, options: SenderOptions = {}): P
         ws.terminate();
       });
     });
-    ws.on('error', (err) => settle(/timeout/i.test(err.message) && !(err as NodeJS.ErrnoException).code
-      ? new RelayError('E_TIMEOUT', `relay handshake timed out: ${err.message}`)
-      : networkError(url, err)));
+    ws.on('error', (err) =>
+      settle(
+        /timeout/i.test(err.message) && !(err as NodeJS.ErrnoException).code
+          ? new RelayError('E_TIMEOUT', `relay handshake timed out: ${err.message}`)
+          : networkError(url, err),
+      ),
+    );
   });
 }
 

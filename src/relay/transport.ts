@@ -86,7 +86,11 @@ export function resumingConnect(options: ConnectionOptions): Socket {
 const DNS_TTL_MS = 30_000;
 const dnsCache = new Map<string, { at: number; address: unknown; family: number | undefined }>();
 
-export const cachedLookup = ((hostname: string, options: dns.LookupOptions | number | ((...a: unknown[]) => void), callback?: (...a: unknown[]) => void) => {
+export const cachedLookup = ((
+  hostname: string,
+  options: dns.LookupOptions | number | ((...a: unknown[]) => void),
+  callback?: (...a: unknown[]) => void,
+) => {
   const cb = (typeof options === 'function' ? options : callback) as (err: Error | null, address?: unknown, family?: number) => void;
   const opts = typeof options === 'object' ? options : typeof options === 'number' ? { family: options } : {};
   const key = `${hostname}|${opts.family ?? 0}|${opts.all ? 1 : 0}|${opts.hints ?? 0}`;

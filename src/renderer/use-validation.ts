@@ -6,10 +6,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { HcmBridge, ValidationResult } from '../shared/api.js';
 
 export type ValidationView =
-  | { state: 'empty' }
-  | { state: 'checking' }
-  | { state: 'done'; result: ValidationResult }
-  | { state: 'failed'; message: string };
+  { state: 'empty' } | { state: 'checking' } | { state: 'done'; result: ValidationResult } | { state: 'failed'; message: string };
 
 const PAUSE_MS = 300;
 

@@ -91,7 +91,11 @@ export async function startAgent(env: HcmEnv, options: { args?: string[]; waitCo
   await waitFor(() => agent.output().includes('agent started') || agent.proc.exitCode !== null, 20_000, 'agent start');
   if (agent.proc.exitCode !== null) throw new Error(`hcm run exited early:\n${agent.output()}`);
   if (options.waitConnected !== undefined) {
-    await waitFor(async () => (await listLive(env)).filter((c) => c.status === 'Connected').length >= options.waitConnected!, 20_000, 'connections to be Connected');
+    await waitFor(
+      async () => (await listLive(env)).filter((c) => c.status === 'Connected').length >= options.waitConnected!,
+      20_000,
+      'connections to be Connected',
+    );
   }
   return agent;
 }

@@ -28,7 +28,12 @@ export interface EmulatorProcess {
   /** Rewrites the config file (an object as JSON, a string as is), sends SIGHUP and waits for the outcome. */
   reload: (config: unknown) => Promise<'reloaded' | 'failed'>;
   /** Calls an /$emulator/ admin hook with a Manage token. */
-  admin: (hc: string, operation?: 'close' | 'drop' | 'freeze' | 'send', query?: string, body?: string) => Promise<{ status: number; text: string }>;
+  admin: (
+    hc: string,
+    operation?: 'close' | 'drop' | 'freeze' | 'send',
+    query?: string,
+    body?: string,
+  ) => Promise<{ status: number; text: string }>;
 }
 
 export interface ExitInfo {
@@ -89,7 +94,11 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     proc.stdout!.on('data', check);
     void exited.then(({ code }) => reject(new Error(`emulator exited with ${code} before its ready line:\n${stderr}`)));
   });
-  const ready = JSON.parse(line) as { port: number; ca: string | null; hybridConnections: Record<string, { listen: string; send: string }> };
+  const ready = JSON.parse(line) as {
+    port: number;
+    ca: string | null;
+    hybridConnections: Record<string, { listen: string; send: string }>;
+  };
   const caPem = ready.ca ? readFileSync(ready.ca, 'utf8') : undefined;
   const scheme = ready.ca ? 'https' : 'http';
   await servedOnce(`${scheme}://localhost:${ready.port}/`, caPem);
@@ -141,11 +150,15 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       const from = stderr.length;
       proc.kill('SIGHUP');
       let outcome: 'reloaded' | 'failed' | undefined;
-      await waitFor(() => {
-        const fresh = stderr.slice(from);
-        outcome = fresh.includes('configuration reloaded') ? 'reloaded' : fresh.includes('reload failed') ? 'failed' : undefined;
-        return outcome !== undefined;
-      }, 20_000, 'the emulator to log the reload outcome');
+      await waitFor(
+        () => {
+          const fresh = stderr.slice(from);
+          outcome = fresh.includes('configuration reloaded') ? 'reloaded' : fresh.includes('reload failed') ? 'failed' : undefined;
+          return outcome !== undefined;
+        },
+        20_000,
+        'the emulator to log the reload outcome',
+      );
       return outcome!;
     },
     admin,
@@ -183,7 +196,8 @@ async function servedOnce(url: string, ca: string | undefined): Promise<void> {
 }
 
 function manageKeyFrom(config: unknown): string | undefined {
-  const ns = (config as { namespaces?: Array<{ rules?: Array<{ name: string; rights: string[]; primaryKey?: string }> }> } | undefined)?.namespaces?.[0];
+  const ns = (config as { namespaces?: Array<{ rules?: Array<{ name: string; rights: string[]; primaryKey?: string }> }> } | undefined)
+    ?.namespaces?.[0];
   return ns?.rules?.find((r) => r.rights.includes('Manage'))?.primaryKey;
 }
 
@@ -202,7 +216,9 @@ export const KEYS = {
 };
 
 /** A config with fixed keys (restarts keep them) and the given Hybrid Connections. */
-export function testConfig(hybridConnections: Array<{ name: string; endpoint?: string; userMetadata?: string; requiresClientAuthorization?: boolean }>) {
+export function testConfig(
+  hybridConnections: Array<{ name: string; endpoint?: string; userMetadata?: string; requiresClientAuthorization?: boolean }>,
+) {
   return {
     namespaces: [
       {

@@ -43,7 +43,17 @@ export async function startPostgres(): Promise<RealServer> {
   const data = join(dir, 'data');
   const port = await freePort();
   asPostgres([pgBin('initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  asPostgres([pgBin('pg_ctl'), '-D', data, '-l', join(dir, 'server.log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  asPostgres([
+    pgBin('pg_ctl'),
+    '-D',
+    data,
+    '-l',
+    join(dir, 'server.log'),
+    '-w',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    'start',
+  ]);
   return {
     port,
     stop: async () => {
@@ -58,15 +68,20 @@ export async function startPostgres(): Promise<RealServer> {
 
 export async function startRedis(): Promise<RealServer> {
   const port = await freePort();
-  const proc: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   proc.on('error', (err) => (output += `\n${err.message}`));
   const deadline = Date.now() + 10_000;
   while (!(await canConnect(port))) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start (is it installed? run "bash .ci/install-deps"):\n${output}`);
+    if (proc.exitCode !== null || Date.now() > deadline)
+      throw new Error(`redis-server did not start (is it installed? run "bash .ci/install-deps"):\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

@@ -52,10 +52,17 @@ export async function openControl(listenCs: string, ca: string | undefined): Pro
 }
 
 /** Opens a sender (src/relay/sender.ts) and accepts it on `control`: both ends of one relayed connection. */
-export async function connectPair(control: ControlChannel, sendCs: string, ca: string | undefined): Promise<{ sender: WebSocket; rendezvous: WebSocket }> {
+export async function connectPair(
+  control: ControlChannel,
+  sendCs: string,
+  ca: string | undefined,
+): Promise<{ sender: WebSocket; rendezvous: WebSocket }> {
   const senderPromise = openSender(parseConnectionString(sendCs), { ca });
   // A refused sender never produces an accept: let its error win the race.
-  const accept = await Promise.race([control.next(), senderPromise.then(() => Promise.reject(new Error('sender opened without an accept')))]);
+  const accept = await Promise.race([
+    control.next(),
+    senderPromise.then(() => Promise.reject(new Error('sender opened without an accept'))),
+  ]);
   const rendezvous = new WebSocket(accept.address, { ca, perMessageDeflate: false });
   rendezvous.on('error', () => undefined);
   await opened(rendezvous);

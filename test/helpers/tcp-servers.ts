@@ -46,7 +46,10 @@ export async function startEchoServer(options: { host?: string; port?: number } 
 }
 
 /** Runs `onSocket` for each connection (for custom endpoint behaviour in a test). */
-export async function startTcpServer(onSocket: (s: net.Socket) => void, options: { host?: string; port?: number; allowHalfOpen?: boolean } = {}): Promise<TcpServer> {
+export async function startTcpServer(
+  onSocket: (s: net.Socket) => void,
+  options: { host?: string; port?: number; allowHalfOpen?: boolean } = {},
+): Promise<TcpServer> {
   const sockets = new Set<net.Socket>();
   const counter = { n: 0 };
   const server = net.createServer({ allowHalfOpen: options.allowHalfOpen ?? false }, (s) => {

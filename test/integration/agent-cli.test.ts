@@ -89,7 +89,10 @@ describe('hcm without a running agent', () => {
   });
 
   it('explains a bad connection string without echoing the key', async () => {
-    const r = await hcm(env, ['add', `Endpoint=sb://localhost:${emu.port}/;SharedAccessKeyName=defaultListener;SharedAccessKey=${KEYS.listen};EntityPath=x;Colour=blue`]);
+    const r = await hcm(env, [
+      'add',
+      `Endpoint=sb://localhost:${emu.port}/;SharedAccessKeyName=defaultListener;SharedAccessKey=${KEYS.listen};EntityPath=x;Colour=blue`,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown connection string key "Colour"/);
     expect(r.stderr).not.toContain(KEYS.listen);
@@ -110,7 +113,13 @@ describe('hcm without a running agent', () => {
     expect(text.stdout).toMatch(/orders-db\s+localhost\s+127\.0\.0\.1:\d+\s+agent not running/);
     const show = await hcm(env, ['show', 'orders-db', '--json']);
     const details = JSON.parse(show.stdout) as ConnectionDetails;
-    expect(details).toMatchObject({ name: 'orders-db', namespace: 'localhost', keyName: 'defaultListener', serviceBusAddress: `sb://localhost:${emu.port}/`, listenerCount: 0 });
+    expect(details).toMatchObject({
+      name: 'orders-db',
+      namespace: 'localhost',
+      keyName: 'defaultListener',
+      serviceBusAddress: `sb://localhost:${emu.port}/`,
+      listenerCount: 0,
+    });
     expect(show.stdout).not.toContain(KEYS.listen);
     expect((await hcm(env, ['show', 'nope'])).code).toBe(1);
     expect((await hcm(env, ['restart', 'orders-db'])).stderr).toMatch(/no agent is running/);
@@ -142,13 +151,9 @@ describe('hcm without a running agent', () => {
     expect(JSON.parse(dns.stdout).steps[0]).toMatchObject({ ok: false, detail: expect.stringMatching(/cannot resolve/) });
     const named = await hcm(env, ['test', 'orders-db', '--json']);
     expect(named.code).toBe(0);
-    expect((JSON.parse(named.stdout) as { steps: Array<{ name: string }> }).steps.map((s) => s.name.split(' ').slice(0, 2).join(' '))).toEqual([
-      'DNS endpoint',
-      'TCP endpoint',
-      'DNS relay',
-      'TCP relay',
-      'TLS relay',
-    ]);
+    expect(
+      (JSON.parse(named.stdout) as { steps: Array<{ name: string }> }).steps.map((s) => s.name.split(' ').slice(0, 2).join(' ')),
+    ).toEqual(['DNS endpoint', 'TCP endpoint', 'DNS relay', 'TCP relay', 'TLS relay']);
   });
 
   it('keeps a corrupt config file and says which file is broken', async () => {
@@ -180,7 +185,10 @@ describe('hcm with a running agent', () => {
     expect(await echoOnce(fwd.port, 'ping through the tunnel')).toBe('ping through the tunnel');
     await fwd.stop();
     await waitFor(async () => (await listLive(env))[0]!.counters.bytesFromEndpoint >= 23, 10_000, 'counters');
-    const list = JSON.parse((await hcm(env, ['list', '--json'])).stdout) as { agentRunning: boolean; connections: Array<{ status: string; counters: { totalConnections: number } }> };
+    const list = JSON.parse((await hcm(env, ['list', '--json'])).stdout) as {
+      agentRunning: boolean;
+      connections: Array<{ status: string; counters: { totalConnections: number } }>;
+    };
     expect(list.agentRunning).toBe(true);
     expect(list.connections[0]).toMatchObject({ status: 'Connected', counters: { totalConnections: 1 } });
     const show = JSON.parse((await hcm(env, ['show', 'orders-db', '--json'])).stdout) as ConnectionDetails;

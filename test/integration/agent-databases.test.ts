@@ -100,7 +100,10 @@ describe('PostgreSQL through the tunnel (pg)', () => {
     );
     expect(inserted.rows.map((r) => r.id)).toEqual([1, 2, 3]);
 
-    const older = await client.query<{ name: string; age: number; note: string | null }>('SELECT name, age, note FROM people WHERE age > $1 ORDER BY age', [40]);
+    const older = await client.query<{ name: string; age: number; note: string | null }>(
+      'SELECT name, age, note FROM people WHERE age > $1 ORDER BY age',
+      [40],
+    );
     expect(older.rows).toEqual([
       { name: 'Linus', age: 54, note: null },
       { name: 'Grace', age: 85, note: "quote ' and backslash \\ and unicode ✓" },
@@ -117,7 +120,9 @@ describe('PostgreSQL through the tunnel (pg)', () => {
     await client.query('UPDATE people SET age = age + $1 WHERE name = $2', [1, 'Ada']);
     await client.query('INSERT INTO people (name, age) VALUES ($1, $2)', ['Committed', 2]);
     await client.query('COMMIT');
-    const after = await client.query<{ name: string; age: number }>('SELECT name, age FROM people WHERE name = ANY($1) ORDER BY name', [['Ada', 'Committed']]);
+    const after = await client.query<{ name: string; age: number }>('SELECT name, age FROM people WHERE name = ANY($1) ORDER BY name', [
+      ['Ada', 'Committed'],
+    ]);
     expect(after.rows).toEqual([
       { name: 'Ada', age: 37 },
       { name: 'Committed', age: 2 },

@@ -39,7 +39,11 @@ async function emulator(options: Parameters<typeof startEmulator>[0] = {}): Prom
   return emu;
 }
 
-async function agentFor(emu: EmulatorProcess, hcs: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ env: HcmEnv; agent: RunningProcess }> {
+async function agentFor(
+  emu: EmulatorProcess,
+  hcs: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ env: HcmEnv; agent: RunningProcess }> {
   const env = hcmEnv(emu.ca, extraEnv);
   for (const hc of hcs) expect((await hcm(env, ['add', emu.hybridConnections[hc]!.listen])).code).toBe(0);
   const agent = await startAgent(env, { waitConnected: hcs.length });
@@ -65,7 +69,10 @@ async function writeUntilStalled(s: net.Socket, onWritten: (total: number) => vo
   let written = 0;
   while (!s.destroyed && written <= STALL_LIMIT) {
     if (!s.write(chunk)) {
-      const drained = await Promise.race([new Promise((r) => s.once('drain', () => r(true))), new Promise((r) => setTimeout(() => r(false), 1000))]);
+      const drained = await Promise.race([
+        new Promise((r) => s.once('drain', () => r(true))),
+        new Promise((r) => setTimeout(() => r(false), 1000)),
+      ]);
       if (!drained) break;
     }
     written += chunk.length;
@@ -130,7 +137,9 @@ describe('unreachable endpoints', () => {
     await waitFor(async () => (await statusOf(env, 'silent')).counters.failedConnections === 1, 10_000, 'failed counter');
     const status = await statusOf(env, 'silent');
     expect(status.status).toBe('Connected');
-    expect(status.lastError?.message).toMatch(new RegExp(`endpoint 127\\.0\\.0\\.1:${silent.port} did not answer within 1500 ms \\(connect timeout\\)`));
+    expect(status.lastError?.message).toMatch(
+      new RegExp(`endpoint 127\\.0\\.0\\.1:${silent.port} did not answer within 1500 ms \\(connect timeout\\)`),
+    );
     await waitFor(() => fwd.output().includes('502'), 5000, 'forwarder log');
     expect(fwd.output()).toMatch(/502 endpoint 127\.0\.0\.1:\d+ did not answer within 1500 ms/);
   });
@@ -185,7 +194,14 @@ describe('relay outages', () => {
   it('ignores hostile control messages and keeps working', async () => {
     const emu = await emulator();
     const { env, agent } = await agentFor(emu, ['echo']);
-    for (const body of ['not json', '[]', '{"accept":{"address":"wss://evil.example.com/$hc/echo?sb-hc-action=accept","id":"x"}}', '{"accept":{"address":42}}', '{"request":{"id":"r1","method":"GET"}}', '{"future":{}}']) {
+    for (const body of [
+      'not json',
+      '[]',
+      '{"accept":{"address":"wss://evil.example.com/$hc/echo?sb-hc-action=accept","id":"x"}}',
+      '{"accept":{"address":42}}',
+      '{"request":{"id":"r1","method":"GET"}}',
+      '{"future":{}}',
+    ]) {
       expect((await emu.admin('echo', 'send', '', body)).status).toBe(200);
     }
     await waitFor(() => (agent.output().match(/ignored a control message/g)?.length ?? 0) >= 5, 10_000, 'ignored messages');

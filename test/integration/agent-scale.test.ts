@@ -75,7 +75,11 @@ describe(`${CONNECTIONS} concurrent connections through one agent`, () => {
         }),
       );
       clients.push(...batch);
-      await waitFor(() => endpointActive >= clients.length || closedEarly.length > 0, 120_000, `${clients.length} connections at the endpoint`);
+      await waitFor(
+        () => endpointActive >= clients.length || closedEarly.length > 0,
+        120_000,
+        `${clients.length} connections at the endpoint`,
+      );
       expect(closedEarly, `connections closed while opening: ${errors.slice(0, 5).join('; ')}`).toEqual([]);
     }
     expect(endpointActive).toBe(CONNECTIONS);
@@ -100,7 +104,8 @@ describe(`${CONNECTIONS} concurrent connections through one agent`, () => {
     const failures: string[] = [];
     results.forEach((r, i) => {
       if (r.status === 'rejected') failures.push(`#${i}: ${(r.reason as Error).message}`);
-      else if (firstDifference(r.value, payloads[i]!) !== -1) failures.push(`#${i}: differs at byte ${firstDifference(r.value, payloads[i]!)} of ${payloads[i]!.length}`);
+      else if (firstDifference(r.value, payloads[i]!) !== -1)
+        failures.push(`#${i}: differs at byte ${firstDifference(r.value, payloads[i]!)} of ${payloads[i]!.length}`);
     });
     expect(failures.length, failures.slice(0, 10).join('\n')).toBe(0);
     expect(errors).toEqual([]);
@@ -118,7 +123,11 @@ describe(`${CONNECTIONS} concurrent connections through one agent`, () => {
     for (const c of clients) c.destroy();
     await waitFor(() => endpointActive === 0, 120_000, 'every endpoint socket to close');
     let after = await liveConnection(env!, HC);
-    await waitFor(async () => (after = await liveConnection(env!, HC)).counters.activeConnections === 0, 120_000, 'the agent to report 0 open tunnels');
+    await waitFor(
+      async () => (after = await liveConnection(env!, HC)).counters.activeConnections === 0,
+      120_000,
+      'the agent to report 0 open tunnels',
+    );
     expect(after.counters.failedConnections).toBe(0);
     expect(after.counters.totalConnections).toBe(counters.totalConnections);
   }, 600_000);

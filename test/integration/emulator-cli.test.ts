@@ -24,14 +24,24 @@ import {
 } from '../helpers/emulator.js';
 import { freePort } from '../../src/bench/ports.js';
 import { CLI } from '../helpers/paths.js';
-import { type ControlChannel, closeAndWait, connectPair as connectRelayPair, openControl as openControlChannel } from '../helpers/relay-clients.js';
+import {
+  type ControlChannel,
+  closeAndWait,
+  connectPair as connectRelayPair,
+  openControl as openControlChannel,
+} from '../helpers/relay-clients.js';
 
 /** `hcm emulator` as a real process: its ready line, options, config file and signals. */
 
 const BASE64_KEY = /^[A-Za-z0-9+/]{43}=$/;
 // Verification failures: no trusted issuer at all, or (for another run's CA, which has the same
 // subject name) a trusted issuer whose signature does not match.
-const CERT_ERRORS = ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_SIGNATURE_FAILURE'];
+const CERT_ERRORS = [
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+];
 
 // ---------------------------------------------------------------- bookkeeping
 
@@ -72,7 +82,11 @@ async function openControl(emu: EmulatorProcess, listenCs: string, trust: { ca?:
   return control;
 }
 
-async function connectPair(emu: EmulatorProcess, control: ControlChannel, sendCs: string): Promise<{ sender: WebSocket; rendezvous: WebSocket }> {
+async function connectPair(
+  emu: EmulatorProcess,
+  control: ControlChannel,
+  sendCs: string,
+): Promise<{ sender: WebSocket; rendezvous: WebSocket }> {
   const pair = await connectRelayPair(control, sendCs, emu.caPem);
   track(pair.sender);
   track(pair.rendezvous);
@@ -106,21 +120,27 @@ async function managementEntry(emu: EmulatorProcess, csText: string): Promise<st
   const cs = parseConnectionString(csText);
   const get = cs.useDevelopmentEmulator ? http.get : https.get;
   return new Promise((resolve, reject) => {
-    get(`${relayOrigin(cs, 'http')}/${cs.entityPath}?api-version=2016-07`, { ca: emu.caPem, headers: { Authorization: tokenFor(csText) } }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET answered ${res.statusCode}`))));
-    }).on('error', reject);
+    get(
+      `${relayOrigin(cs, 'http')}/${cs.entityPath}?api-version=2016-07`,
+      { ca: emu.caPem, headers: { Authorization: tokenFor(csText) } },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET answered ${res.statusCode}`))));
+      },
+    ).on('error', reject);
   });
 }
 
 /** An HTTPS GET of the emulator's root page; resolves with the status or rejects with the TLS error. */
 function httpsRoot(port: number, ca: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    https.get(`https://localhost:${port}/`, { ca }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    https
+      .get(`https://localhost:${port}/`, { ca }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 
@@ -320,7 +340,10 @@ describe('--config', () => {
     const ordersSendKey = parseConnectionString(hcs.orders!.send).sharedAccessKey!;
     expect(hcs.orders!.send).toBe(connectionString(emu, 'defaultSender', ordersSendKey, 'orders'));
     expect(ordersSendKey).toMatch(BASE64_KEY);
-    expect(hcs.custom).toEqual({ listen: connectionString(emu, 'agent', AGENT, 'custom'), send: connectionString(emu, 'app', APP, 'custom') });
+    expect(hcs.custom).toEqual({
+      listen: connectionString(emu, 'agent', AGENT, 'custom'),
+      send: connectionString(emu, 'app', APP, 'custom'),
+    });
     const cacheListen = parseConnectionString(hcs.cache!.listen);
     const cacheSend = parseConnectionString(hcs.cache!.send);
     expect([cacheListen.sharedAccessKeyName, cacheSend.sharedAccessKeyName]).toEqual(['defaultListener', 'defaultSender']);
@@ -342,7 +365,9 @@ describe('--config', () => {
 
     // alpha's namespace rule covers alpha's entities only; beta has its own (generated) root key.
     (await openControl(emu, connectionString(emu, 'RootManageSharedAccessKey', ROOT_ALPHA, 'custom'))).ws.close();
-    expect(await errorOf(openControl(emu, connectionString(emu, 'RootManageSharedAccessKey', ROOT_ALPHA, 'cache')))).toMatchObject({ status: 401 });
+    expect(await errorOf(openControl(emu, connectionString(emu, 'RootManageSharedAccessKey', ROOT_ALPHA, 'cache')))).toMatchObject({
+      status: 401,
+    });
   });
 
   function configFile(name: string, text: string): { file: string; dir: string } {
@@ -361,7 +386,12 @@ describe('--config', () => {
     ],
     [
       'a duplicate Hybrid Connection name',
-      JSON.stringify({ namespaces: [{ name: 'one', hybridConnections: [{ name: 'shared' }] }, { name: 'two', hybridConnections: [{ name: 'Shared' }] }] }),
+      JSON.stringify({
+        namespaces: [
+          { name: 'one', hybridConnections: [{ name: 'shared' }] },
+          { name: 'two', hybridConnections: [{ name: 'Shared' }] },
+        ],
+      }),
       /"Shared" is defined twice/,
     ],
     [
@@ -394,9 +424,11 @@ describe('--max-listeners, --idle-timeout, --token-grace', () => {
   /** A raw plain-ws control channel; resolves once open (with when), or with the refusal's status. */
   function rawListen(emu: EmulatorProcess, ttlSeconds = 3600): Promise<Opened | { status: number }> {
     const listenCs = emu.hybridConnections['demo-hc']!.listen;
-    const ws = track(new WebSocket(`ws://localhost:${emu.port}/$hc/demo-hc?sb-hc-action=listen&sb-hc-id=${randomUUID()}`, {
-      headers: { ServiceBusAuthorization: tokenFor(listenCs, ttlSeconds) },
-    }));
+    const ws = track(
+      new WebSocket(`ws://localhost:${emu.port}/$hc/demo-hc?sb-hc-action=listen&sb-hc-id=${randomUUID()}`, {
+        headers: { ServiceBusAuthorization: tokenFor(listenCs, ttlSeconds) },
+      }),
+    );
     const closed = new Promise<{ code: number; at: number }>((resolve) => ws.once('close', (code) => resolve({ code, at: Date.now() })));
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve({ ws, openedAt: Date.now(), closed }));
@@ -464,7 +496,9 @@ describe('signals', () => {
   it('stops cleanly on SIGTERM sent the moment the ready line appears', async () => {
     for (let i = 0; i < 10; i++) {
       const dir = tempDir();
-      const proc = spawn(process.execPath, [CLI, 'emulator', '--plain', '--port', '0', '--state-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, [CLI, 'emulator', '--plain', '--port', '0', '--state-dir', dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const closed = once(proc, 'close');
       await once(proc.stdout, 'data');
       proc.kill('SIGTERM');
@@ -528,7 +562,17 @@ describe('SIGHUP', () => {
     const emu = await start({ config: { namespaces: [{ name: 'ns', hybridConnections: [{ name: 'kept', endpoint: 'localhost:1' }] }] } });
     const printed = emu.hybridConnections.kept!;
     const listener = await openControl(emu, printed.listen);
-    const edited = { namespaces: [{ name: 'ns', hybridConnections: [{ name: 'kept', endpoint: 'localhost:1' }, { name: 'added', endpoint: 'localhost:2' }] }] };
+    const edited = {
+      namespaces: [
+        {
+          name: 'ns',
+          hybridConnections: [
+            { name: 'kept', endpoint: 'localhost:1' },
+            { name: 'added', endpoint: 'localhost:2' },
+          ],
+        },
+      ],
+    };
     expect(await emu.reload(edited)).toBe('reloaded');
     // The listener can renew its token with the printed key: a refused renewal closes it with 1008
     // before the ping behind it is answered.

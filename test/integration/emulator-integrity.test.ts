@@ -116,33 +116,37 @@ function drain(ws: WebSocket): Promise<StreamSummary & { textMessages: number }>
   });
 }
 
-it.each(['tls', 'plain'] as const)('relays 256 MiB each way at the same time with every byte and message boundary intact (%s)', { timeout: 300_000 }, async (transport) => {
-  const emu = emulators[transport]!;
-  const hc = emu.hybridConnections['hc-bulk']!;
-  const control = await openControl(hc.listen, emu.caPem);
-  const { sender, rendezvous } = await connectPair(control, hc.send, emu.caPem);
+it.each(['tls', 'plain'] as const)(
+  'relays 256 MiB each way at the same time with every byte and message boundary intact (%s)',
+  { timeout: 300_000 },
+  async (transport) => {
+    const emu = emulators[transport]!;
+    const hc = emu.hybridConnections['hc-bulk']!;
+    const control = await openControl(hc.listen, emu.caPem);
+    const { sender, rendezvous } = await connectPair(control, hc.send, emu.caPem);
 
-  const atListener = drain(rendezvous);
-  const atSender = drain(sender);
-  const [sentUp, sentDown] = await Promise.all([pump(sender, 1), pump(rendezvous, 2)]);
-  const [gotUp, gotDown] = await Promise.all([atListener, atSender]);
+    const atListener = drain(rendezvous);
+    const atSender = drain(sender);
+    const [sentUp, sentDown] = await Promise.all([pump(sender, 1), pump(rendezvous, 2)]);
+    const [gotUp, gotDown] = await Promise.all([atListener, atSender]);
 
-  for (const [sent, got] of [
-    [sentUp, gotUp],
-    [sentDown, gotDown],
-  ] as const) {
-    expect(sent.bytes).toBe(TOTAL_BYTES);
-    expect(got.textMessages).toBe(0);
-    expect(got.bytes).toBe(sent.bytes);
-    expect(got.sizes.length).toBe(sent.sizes.length);
-    expect(got.sizes).toEqual(sent.sizes);
-    expect(got.sha256).toBe(sent.sha256);
-  }
-  // The two directions carry different streams, so a crossed or echoed stream cannot pass.
-  expect(sentUp.sha256).not.toBe(sentDown.sha256);
-  expect(sentUp.sizes).not.toEqual(sentDown.sizes);
+    for (const [sent, got] of [
+      [sentUp, gotUp],
+      [sentDown, gotDown],
+    ] as const) {
+      expect(sent.bytes).toBe(TOTAL_BYTES);
+      expect(got.textMessages).toBe(0);
+      expect(got.bytes).toBe(sent.bytes);
+      expect(got.sizes.length).toBe(sent.sizes.length);
+      expect(got.sizes).toEqual(sent.sizes);
+      expect(got.sha256).toBe(sent.sha256);
+    }
+    // The two directions carry different streams, so a crossed or echoed stream cannot pass.
+    expect(sentUp.sha256).not.toBe(sentDown.sha256);
+    expect(sentUp.sizes).not.toEqual(sentDown.sizes);
 
-  sender.close();
-  rendezvous.close();
-  control.ws.close();
-});
+    sender.close();
+    rendezvous.close();
+    control.ws.close();
+  },
+);

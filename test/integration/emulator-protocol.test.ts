@@ -48,7 +48,10 @@ afterEach(async () => {
 });
 
 /** A raw control-channel client: resolves once the listen handshake succeeded. */
-async function listen(hc: string, options: { token?: string | null; tokenIn?: 'header' | 'query' } = {}): Promise<WebSocket & { accepts: AcceptCommand[]; next: () => Promise<AcceptCommand> }> {
+async function listen(
+  hc: string,
+  options: { token?: string | null; tokenIn?: 'header' | 'query' } = {},
+): Promise<WebSocket & { accepts: AcceptCommand[]; next: () => Promise<AcceptCommand> }> {
   const token = options.token === undefined ? tokenFor(emu.hybridConnections[hc]!.listen) : options.token;
   const inQuery = options.tokenIn === 'query' && token;
   const url = listenUrl(emu, hc, inQuery ? `&sb-hc-token=${encodeURIComponent(token)}` : '');
@@ -70,7 +73,14 @@ async function listen(hc: string, options: { token?: string | null; tokenIn?: 'h
   ws.next = () => (ws.accepts.length ? Promise.resolve(ws.accepts.shift()!) : new Promise((r) => waiting.push(r)));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`listen failed ${res.statusCode} ${res.statusMessage}`), { status: res.statusCode, text: res.statusMessage })));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(
+        Object.assign(new Error(`listen failed ${res.statusCode} ${res.statusMessage}`), {
+          status: res.statusCode,
+          text: res.statusMessage,
+        }),
+      ),
+    );
     ws.once('error', reject);
   });
   return ws;
@@ -85,7 +95,9 @@ function acceptRendezvous(address: string, protocols: string[] = []): Promise<We
   opened.add(ws);
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`accept failed ${res.statusCode}`), { status: res.statusCode })));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`accept failed ${res.statusCode}`), { status: res.statusCode })),
+    );
     ws.once('error', reject);
   });
 }
@@ -125,13 +137,22 @@ describe('listen handshake', () => {
   });
 
   it('answers 401 without a token or with a wrong key, 403 for a Send-only rule, 404 for an unknown entity', async () => {
-    await expect(listen('hc-main', { token: null })).rejects.toMatchObject({ status: 401, text: expect.stringMatching(/MissingToken.*TrackingId:/) });
+    await expect(listen('hc-main', { token: null })).rejects.toMatchObject({
+      status: 401,
+      text: expect.stringMatching(/MissingToken.*TrackingId:/),
+    });
     const wrong = tokenFor(emu.hybridConnections['hc-main']!.listen.replace(KEYS.listen, 'd3Jvbmc='));
     await expect(listen('hc-main', { token: wrong })).rejects.toMatchObject({ status: 401, text: expect.stringMatching(/signature/) });
-    await expect(listen('hc-main', { token: tokenFor(emu.hybridConnections['hc-main']!.send) })).rejects.toMatchObject({ status: 403, text: expect.stringMatching(/Listen right/) });
+    await expect(listen('hc-main', { token: tokenFor(emu.hybridConnections['hc-main']!.send) })).rejects.toMatchObject({
+      status: 403,
+      text: expect.stringMatching(/Listen right/),
+    });
     const other = tokenFor(emu.hybridConnections['hc-main']!.listen, 3600, 'hc-open');
     await expect(listen('hc-main', { token: other })).rejects.toMatchObject({ status: 403, text: expect.stringMatching(/audience/) });
-    const ghost = new WebSocket(`wss://localhost:${emu.port}/$hc/ghost?sb-hc-action=listen`, { ca: emu.caPem, headers: { ServiceBusAuthorization: tokenFor(emu.hybridConnections['hc-main']!.listen) } });
+    const ghost = new WebSocket(`wss://localhost:${emu.port}/$hc/ghost?sb-hc-action=listen`, {
+      ca: emu.caPem,
+      headers: { ServiceBusAuthorization: tokenFor(emu.hybridConnections['hc-main']!.listen) },
+    });
     const [, res] = (await once(ghost, 'unexpected-response')) as [unknown, { statusCode: number; statusMessage: string }];
     expect(res.statusCode).toBe(404);
     expect(res.statusMessage).toMatch(/Endpoint does not exist/);
@@ -156,7 +177,10 @@ describe('listen handshake', () => {
     const all = await Promise.all(Array.from({ length: 25 }, () => listen('hc-many')));
     await expect(listen('hc-many')).rejects.toMatchObject({ status: 403, text: expect.stringMatching(/25 listeners/) });
     for (const ws of all) ws.close();
-    await waitFor(async () => (await getRuntimeInfo(parseConnectionString(emu.hybridConnections['hc-many']!.listen), { ca: emu.caPem })).listenerCount === 0);
+    await waitFor(
+      async () =>
+        (await getRuntimeInfo(parseConnectionString(emu.hybridConnections['hc-many']!.listen), { ca: emu.caPem })).listenerCount === 0,
+    );
   });
 });
 
@@ -179,7 +203,9 @@ describe('connect and rendezvous', () => {
     expect(noToken.status).toBe(401);
     const listenToken = await rejection(openSender(parseConnectionString(emu.hybridConnections['hc-main']!.listen), { ca: emu.caPem }));
     expect(listenToken).toMatchObject({ code: 'E_FORBIDDEN', status: 403 });
-    const wrongKey = await rejection(openSender(parseConnectionString(emu.hybridConnections['hc-main']!.send.replace(KEYS.send, 'd3Jvbmc=')), { ca: emu.caPem }));
+    const wrongKey = await rejection(
+      openSender(parseConnectionString(emu.hybridConnections['hc-main']!.send.replace(KEYS.send, 'd3Jvbmc=')), { ca: emu.caPem }),
+    );
     expect(wrongKey).toBeInstanceOf(RelayHandshakeError);
     expect(wrongKey).toMatchObject({ code: 'E_UNAUTHORIZED', status: 401 });
     expect(wrongKey.description).toBeTruthy();
@@ -196,7 +222,12 @@ describe('connect and rendezvous', () => {
 
   it('announces the sender with its headers and remote endpoint, without the token', async () => {
     const listener = await listen('hc-main');
-    const senderPromise = openSender(sendCs('hc-main'), { ca: emu.caPem, headers: { 'X-Custom': 'hello' }, query: { app: '1' }, protocols: ['proto-a', 'proto-b'] });
+    const senderPromise = openSender(sendCs('hc-main'), {
+      ca: emu.caPem,
+      headers: { 'X-Custom': 'hello' },
+      query: { app: '1' },
+      protocols: ['proto-a', 'proto-b'],
+    });
     const accept = await listener.next();
     expect(accept.address).toMatch(new RegExp(`^wss://localhost:${emu.port}/\\$hc/hc-main\\?sb-hc-action=accept&sb-hc-id=`));
     expect(accept.id).toBeTruthy();
@@ -228,7 +259,9 @@ describe('connect and rendezvous', () => {
     const listener = await listen('hc-main');
     const senderFailure = rejection(openSender(sendCs('hc-main'), { ca: emu.caPem }));
     const accept = await listener.next();
-    const reject = await rawHandshake(`${accept.address}&sb-hc-statusCode=502&sb-hc-statusDescription=${encodeURIComponent('Endpoint db.internal:5432 refused the connection')}`);
+    const reject = await rawHandshake(
+      `${accept.address}&sb-hc-statusCode=502&sb-hc-statusDescription=${encodeURIComponent('Endpoint db.internal:5432 refused the connection')}`,
+    );
     expect(reject.status).toBe(410);
     const err = await senderFailure;
     expect(err).toMatchObject({ status: 502, description: 'Endpoint db.internal:5432 refused the connection' });
@@ -399,7 +432,12 @@ describe('runtime-info GET', () => {
   it('returns the endpoint, a live listener count and timestamps', async () => {
     const cs = parseConnectionString(emu.hybridConnections['hc-v6']!.listen);
     const before = await getRuntimeInfo(cs, { ca: emu.caPem });
-    expect(before).toMatchObject({ name: 'hc-v6', endpoint: { host: '::1', port: 6379 }, listenerCount: 0, requiresClientAuthorization: true });
+    expect(before).toMatchObject({
+      name: 'hc-v6',
+      endpoint: { host: '::1', port: 6379 },
+      listenerCount: 0,
+      requiresClientAuthorization: true,
+    });
     expect(Date.parse(before.createdAt!)).toBeGreaterThan(0);
     const ws = await listen('hc-v6');
     expect((await getRuntimeInfo(cs, { ca: emu.caPem })).listenerCount).toBe(1);
@@ -413,12 +451,19 @@ describe('runtime-info GET', () => {
     const bad = await getRuntimeInfo(parseConnectionString(emu.hybridConnections['hc-badmeta']!.listen), { ca: emu.caPem });
     expect(bad.endpointProblem).toMatch(/invalid/);
     const cs = parseConnectionString(emu.hybridConnections['hc-main']!.listen);
-    await expect(getRuntimeInfo({ ...cs, sharedAccessKey: 'd3Jvbmc=' }, { ca: emu.caPem })).rejects.toMatchObject({ code: 'E_UNAUTHORIZED' });
-    const root = parseConnectionString(`Endpoint=sb://localhost:${emu.port}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${KEYS.root};EntityPath=ghost`);
+    await expect(getRuntimeInfo({ ...cs, sharedAccessKey: 'd3Jvbmc=' }, { ca: emu.caPem })).rejects.toMatchObject({
+      code: 'E_UNAUTHORIZED',
+    });
+    const root = parseConnectionString(
+      `Endpoint=sb://localhost:${emu.port}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${KEYS.root};EntityPath=ghost`,
+    );
     await expect(getRuntimeInfo(root, { ca: emu.caPem })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
   it('is refused over TLS without the emulator CA', async () => {
-    await expect(getRuntimeInfo(parseConnectionString(emu.hybridConnections['hc-main']!.listen))).rejects.toMatchObject({ code: 'E_NETWORK', message: expect.stringMatching(/not trusted/) });
+    await expect(getRuntimeInfo(parseConnectionString(emu.hybridConnections['hc-main']!.listen))).rejects.toMatchObject({
+      code: 'E_NETWORK',
+      message: expect.stringMatching(/not trusted/),
+    });
   });
 });

@@ -110,7 +110,9 @@ describe('npm start (dist/cli/start.js)', () => {
     const run = runStart({ ELECTRON_OVERRIDE_DIST_PATH: empty }, ['--port', '0']);
     await waitFor(() => run.out().includes('HCM UI: http://127.0.0.1:'), 20_000, 'the browser URL');
     const first = run.err().split('\n')[0]!;
-    expect(first).toMatch(/^hcm: desktop app not available: ELECTRON_OVERRIDE_DIST_PATH has no Electron binary .*; serving the same UI to your browser instead \(hcm ui\)\.$/);
+    expect(first).toMatch(
+      /^hcm: desktop app not available: ELECTRON_OVERRIDE_DIST_PATH has no Electron binary .*; serving the same UI to your browser instead \(hcm ui\)\.$/,
+    );
     const url = /HCM UI: (\S+)/.exec(run.out())![1]!;
     const res = await fetch(url.replace(/#.*/, ''));
     expect(res.status).toBe(200);
@@ -122,7 +124,10 @@ describe('npm start (dist/cli/start.js)', () => {
     const dist = mkdtempSync(join(tmpdir(), 'fake-electron-dist-'));
     const marker = join(dist, 'ran.txt');
     // A stand-in executable: Electron itself cannot be downloaded on these machines.
-    writeFileSync(join(dist, 'electron'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${marker}'\necho "ELECTRON_RUN_AS_NODE=$ELECTRON_RUN_AS_NODE" >> '${marker}'\n`);
+    writeFileSync(
+      join(dist, 'electron'),
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${marker}'\necho "ELECTRON_RUN_AS_NODE=$ELECTRON_RUN_AS_NODE" >> '${marker}'\n`,
+    );
     chmodSync(join(dist, 'electron'), 0o755);
     const run = runStart({ ELECTRON_OVERRIDE_DIST_PATH: dist, ELECTRON_RUN_AS_NODE: '1' }, ['--inspect-ui']);
     expect(await run.exited).toBe(0);

@@ -92,14 +92,20 @@ describe('the HCM UI in a browser', () => {
     // A key pasted on its own: the error describes it without showing any of it.
     const loneKey = 'XKv4zZ0b5hd3q8d2mD6e7sVb1FzJQm0kS9cW5Yt3uQ0';
     await typeConnectionString(loneKey);
-    await until(async () => /Connection string part \(43 characters, not shown: it may hold a key\) has no "="/.test(await text(dialog())), 'the key described, not quoted');
+    await until(
+      async () => /Connection string part \(43 characters, not shown: it may hold a key\) has no "="/.test(await text(dialog())),
+      'the key described, not quoted',
+    );
     expect(await text(dialog())).not.toContain(loneKey.slice(0, 8));
   });
 
   it('asks the relay, and says when it refuses the key or does not know the Hybrid Connection', async () => {
     const good = emu.hybridConnections.orders!.listen;
     await typeConnectionString(good.replace(KEYS.listen, 'V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3Jvbmc='));
-    await until(async () => /The relay did not accept it: the relay refused the key \(401\)/.test(await text(dialog())), 'a 401 explanation');
+    await until(
+      async () => /The relay did not accept it: the relay refused the key \(401\)/.test(await text(dialog())),
+      'a 401 explanation',
+    );
     await screenshotBothThemes(page, 'add-invalid');
     await typeConnectionString(good.replace('EntityPath=orders', 'EntityPath=nope'));
     await until(async () => /Hybrid Connection "nope" does not exist/.test(await text(dialog())), 'a not-found explanation');
@@ -162,7 +168,10 @@ describe('the HCM UI in a browser', () => {
     socket.write(Buffer.alloc(10_000, 'x'));
     await waitFor(() => echoed === 10_000, 20_000, 'the echo through the relay');
     await until(async () => (await text(row().getByTestId('active-connections'))) === '1', 'one active connection');
-    await until(async () => (await text(row().getByTestId('traffic'))).replace(/\s+/g, ' ').includes('to endpoint 9.8 KB'), 'bytes to the endpoint');
+    await until(
+      async () => (await text(row().getByTestId('traffic'))).replace(/\s+/g, ' ').includes('to endpoint 9.8 KB'),
+      'bytes to the endpoint',
+    );
     expect((await text(row().getByTestId('traffic'))).replace(/\s+/g, ' ')).toContain('from endpoint 9.8 KB');
     await noToasts();
     await screenshotBothThemes(page, 'connections');
@@ -176,7 +185,16 @@ describe('the HCM UI in a browser', () => {
     const essentials = page.getByTestId('essentials');
     await until(async () => !(await text(essentials)).includes('…'), 'details from the relay');
     const facts = await text(essentials);
-    for (const expected of ['Name\norders', 'Namespace\nlocalhost', `127.0.0.1:${echo.port} (from the Hybrid Connection)`, 'Status\nConnected', `Service Bus address\nsb://localhost:${emu.port}/`, 'Key name\ndefaultListener', 'Client authorization\nRequired', 'Last error\nNone']) {
+    for (const expected of [
+      'Name\norders',
+      'Namespace\nlocalhost',
+      `127.0.0.1:${echo.port} (from the Hybrid Connection)`,
+      'Status\nConnected',
+      `Service Bus address\nsb://localhost:${emu.port}/`,
+      'Key name\ndefaultListener',
+      'Client authorization\nRequired',
+      'Last error\nNone',
+    ]) {
       expect(facts).toContain(expected);
     }
     expect(facts).toMatch(/Created\n\w{3} \d+, \d{4}/);
@@ -240,7 +258,12 @@ describe('the HCM UI in a browser', () => {
     expect(all).toContain('added, endpoint');
     expect(all).not.toContain(KEYS.listen);
     await page.getByTestId('log-search').fill('control channel lost');
-    await until(async () => (await lines.locator('li').count()) >= 1 && (await lines.locator('li').allInnerTexts()).every((l) => l.includes('control channel lost')), 'only matching lines');
+    await until(
+      async () =>
+        (await lines.locator('li').count()) >= 1 &&
+        (await lines.locator('li').allInnerTexts()).every((l) => l.includes('control channel lost')),
+      'only matching lines',
+    );
     await page.getByRole('button', { name: 'Copy shown lines' }).click();
     await until(async () => (await page.evaluate(() => navigator.clipboard.readText())).includes('control channel lost'), 'the clipboard');
     const copied = await page.evaluate(() => navigator.clipboard.readText());
@@ -248,7 +271,13 @@ describe('the HCM UI in a browser', () => {
     await page.getByTestId('log-search').fill('');
     await page.getByTestId('log-level').click();
     await page.getByRole('option', { name: 'Warnings and errors' }).click();
-    await until(async () => (await lines.locator('li').evaluateAll((els) => els.map((e) => e.getAttribute('data-level')))).every((l) => l === 'warn' || l === 'error'), 'warnings and errors only');
+    await until(
+      async () =>
+        (await lines.locator('li').evaluateAll((els) => els.map((e) => e.getAttribute('data-level')))).every(
+          (l) => l === 'warn' || l === 'error',
+        ),
+      'warnings and errors only',
+    );
     expect(await lines.locator('li').count()).toBeGreaterThan(0);
     await page.getByTestId('log-level').click();
     await page.getByRole('option', { name: 'Info and up' }).click();
@@ -283,7 +312,11 @@ describe('the HCM UI in a browser', () => {
     await page.getByTestId('empty-state').waitFor();
     expect(await row().count()).toBe(0);
     // The row that held the focus is gone; the focus goes on to Add connection, not to the page.
-    await until(async () => page.evaluate(() => document.activeElement?.hasAttribute('data-add-connection') ?? false), 'focus on Add connection', 5000);
+    await until(
+      async () => page.evaluate(() => document.activeElement?.hasAttribute('data-add-connection') ?? false),
+      'focus on Add connection',
+      5000,
+    );
   });
 
   it('showed no errors in the console (CSP violations included)', () => {
@@ -293,6 +326,11 @@ describe('the HCM UI in a browser', () => {
   it('never wrote a key or token to the host output', () => {
     expect(host.output()).not.toContain(KEYS.listen);
     expect(host.output()).not.toContain(KEYS.send);
-    expect(host.output().split('\n').filter((l) => l.includes(host.token))).toEqual([`HCM UI: ${host.url}`]);
+    expect(
+      host
+        .output()
+        .split('\n')
+        .filter((l) => l.includes(host.token)),
+    ).toEqual([`HCM UI: ${host.url}`]);
   });
 });

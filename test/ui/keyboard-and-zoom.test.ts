@@ -83,7 +83,15 @@ describe('keyboard only', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('dialog').waitFor();
     await page.keyboard.insertText(emu.hybridConnections.keys!.listen);
-    await waitFor(async () => (await page.getByTestId('resolved-endpoint').innerText().catch(() => '')) === '127.0.0.1:9', 20_000, 'the resolved endpoint');
+    await waitFor(
+      async () =>
+        (await page
+          .getByTestId('resolved-endpoint')
+          .innerText()
+          .catch(() => '')) === '127.0.0.1:9',
+      20_000,
+      'the resolved endpoint',
+    );
     // The show toggle is the next stop after the field, and works with Space.
     await page.keyboard.press('Tab');
     expect((await focused(page)).name).toBe('Show connection string');

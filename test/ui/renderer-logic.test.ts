@@ -12,13 +12,26 @@ import { forPeople, hideSecrets } from '../../src/renderer/messages.js';
 import { filterLogs, logsAsText, mergeLogs } from '../../src/renderer/state/log-buffer.js';
 import { describeStatusChanges } from '../../src/renderer/state/status-changes.js';
 import { ArgumentError, isHcmMethod, validateArgs } from '../../src/shared/api-args.js';
-import { HCM_METHODS, type ConnectionStatus, type ConnectionSummary, type HcmBridge, type HcmEvent, type LogEntry } from '../../src/shared/api.js';
+import {
+  HCM_METHODS,
+  type ConnectionStatus,
+  type ConnectionSummary,
+  type HcmBridge,
+  type HcmEvent,
+  type LogEntry,
+} from '../../src/shared/api.js';
 import { overallStatus } from '../../src/shared/overall-status.js';
 import { waitFor } from '../helpers/emulator.js';
 
 /** The renderer's plain logic and the contract helpers it shares with the hosts. */
 
-const log = (seq: number, level: LogEntry['level'] = 'info', message = `m${seq}`, connection?: string): LogEntry => ({ seq, time: '2026-01-01T10:00:00.000Z', level, message, ...(connection ? { connection } : {}) });
+const log = (seq: number, level: LogEntry['level'] = 'info', message = `m${seq}`, connection?: string): LogEntry => ({
+  seq,
+  time: '2026-01-01T10:00:00.000Z',
+  level,
+  message,
+  ...(connection ? { connection } : {}),
+});
 
 function conn(name: string, status: ConnectionStatus): ConnectionSummary {
   return {
@@ -29,7 +42,14 @@ function conn(name: string, status: ConnectionStatus): ConnectionSummary {
     status,
     statusSince: '',
     lastError: null,
-    counters: { activeConnections: 0, totalConnections: 0, failedConnections: 0, bytesToEndpoint: 0, bytesFromEndpoint: 0, lastConnectionAt: null },
+    counters: {
+      activeConnections: 0,
+      totalConnections: 0,
+      failedConnections: 0,
+      bytesToEndpoint: 0,
+      bytesFromEndpoint: 0,
+      lastConnectionAt: null,
+    },
   };
 }
 
@@ -41,7 +61,12 @@ describe('log buffer', () => {
   });
 
   it('filters by level, connection and text (case-insensitive)', () => {
-    const lines = [log(1, 'debug'), log(2, 'info', 'Listening'), log(3, 'warn', 'control channel lost', 'ns/a'), log(4, 'error', 'refused', 'ns/b')];
+    const lines = [
+      log(1, 'debug'),
+      log(2, 'info', 'Listening'),
+      log(3, 'warn', 'control channel lost', 'ns/a'),
+      log(4, 'error', 'refused', 'ns/b'),
+    ];
     expect(filterLogs(lines, { minLevel: 'info', connection: null, text: '' }).map((e) => e.seq)).toEqual([2, 3, 4]);
     expect(filterLogs(lines, { minLevel: 'warn', connection: null, text: '' }).map((e) => e.seq)).toEqual([3, 4]);
     expect(filterLogs(lines, { minLevel: 'debug', connection: 'ns/a', text: '' }).map((e) => e.seq)).toEqual([3]);
@@ -49,13 +74,23 @@ describe('log buffer', () => {
   });
 
   it('copies as one line per entry', () => {
-    expect(logsAsText([log(1, 'warn', 'lost', 'ns/a'), log(2, 'info', 'hi')])).toBe('2026-01-01T10:00:00.000Z WARN  [ns/a] lost\n2026-01-01T10:00:00.000Z INFO  hi');
+    expect(logsAsText([log(1, 'warn', 'lost', 'ns/a'), log(2, 'info', 'hi')])).toBe(
+      '2026-01-01T10:00:00.000Z WARN  [ns/a] lost\n2026-01-01T10:00:00.000Z INFO  hi',
+    );
   });
 });
 
 describe('formatting and checks', () => {
   it('formats byte counts for people', () => {
-    expect([0, 999, 1024, 10_000, 5 * 1024 ** 2, 3.5 * 1024 ** 3, -1].map(formatBytes)).toEqual(['0 B', '999 B', '1.0 KB', '9.8 KB', '5.0 MB', '3.5 GB', '—']);
+    expect([0, 999, 1024, 10_000, 5 * 1024 ** 2, 3.5 * 1024 ** 3, -1].map(formatBytes)).toEqual([
+      '0 B',
+      '999 B',
+      '1.0 KB',
+      '9.8 KB',
+      '5.0 MB',
+      '3.5 GB',
+      '—',
+    ]);
   });
 
   it('explains what is wrong with a typed endpoint', () => {
@@ -78,7 +113,10 @@ describe('formatting and checks', () => {
   });
 
   it('announces status changes in words', () => {
-    expect(describeStatusChanges([conn('a', 'Connected')], [conn('a', 'NotConnected'), conn('b', 'Connecting')])).toEqual(['a is now Not connected.', 'b added, Connecting.']);
+    expect(describeStatusChanges([conn('a', 'Connected')], [conn('a', 'NotConnected'), conn('b', 'Connecting')])).toEqual([
+      'a is now Not connected.',
+      'b added, Connecting.',
+    ]);
     expect(describeStatusChanges([conn('a', 'Connected')], [])).toEqual(['a removed.']);
   });
 
@@ -86,7 +124,10 @@ describe('formatting and checks', () => {
     expect(overallStatus([])).toMatchObject({ state: 'empty', label: 'No connections' });
     expect(overallStatus([conn('a', 'Connected')])).toMatchObject({ state: 'connected', label: 'Connected' });
     expect(overallStatus([conn('a', 'Connected'), conn('b', 'Connected')])).toMatchObject({ state: 'connected', label: 'All 2 connected' });
-    expect(overallStatus([conn('a', 'Connected'), conn('b', 'Connecting')])).toMatchObject({ state: 'connecting', label: '1 of 2 connected' });
+    expect(overallStatus([conn('a', 'Connected'), conn('b', 'Connecting')])).toMatchObject({
+      state: 'connecting',
+      label: '1 of 2 connected',
+    });
     expect(overallStatus([conn('a', 'Connected'), conn('b', 'Unauthorized')])).toMatchObject({ state: 'degraded' });
     expect(overallStatus([conn('a', 'NotFound'), conn('b', 'Connecting')])).toMatchObject({ state: 'down', label: '0 of 2 connected' });
   });
@@ -101,7 +142,9 @@ describe('contract arguments', () => {
   it('accepts the shapes of the contract and names what is wrong otherwise', () => {
     expect(validateArgs('getLogs', [])).toEqual([]);
     expect(validateArgs('getLogs', [{ afterSeq: 0 }])).toEqual([{ afterSeq: 0 }]);
-    expect(validateArgs('addConnection', [{ connectionString: 'x', endpoint: 'h:1' }])).toEqual([{ connectionString: 'x', endpoint: 'h:1' }]);
+    expect(validateArgs('addConnection', [{ connectionString: 'x', endpoint: 'h:1' }])).toEqual([
+      { connectionString: 'x', endpoint: 'h:1' },
+    ]);
     expect(validateArgs('validateConnectionString', [''])).toEqual(['']);
     const wrong: Array<[Parameters<typeof validateArgs>[0], unknown, RegExp]> = [
       ['getConnection', [], /expected 1 argument/],
@@ -137,7 +180,13 @@ describe('token from the address', () => {
     expect(replaced).toEqual(['/']);
     // A reload has no fragment any more, but the same tab still knows the token.
     expect(takeToken({ ...place, location: { hash: '', pathname: '/', search: '' } })).toBe('abc_DEF-1');
-    expect(takeToken({ ...place, location: { hash: '', pathname: '/', search: '' }, storage: { getItem: () => null, setItem: () => undefined } })).toBeNull();
+    expect(
+      takeToken({
+        ...place,
+        location: { hash: '', pathname: '/', search: '' },
+        storage: { getItem: () => null, setItem: () => undefined },
+      }),
+    ).toBeNull();
   });
 });
 
@@ -193,7 +242,13 @@ describe('WebSocket bridge against the real browser host', () => {
     const pending = client.getAppInfo();
     client.close();
     // Calls made while down wait for the link rather than failing at once.
-    const outcome = await Promise.race([pending.then(() => 'answered', () => 'failed'), new Promise((r) => setTimeout(() => r('waiting'), 200))]);
+    const outcome = await Promise.race([
+      pending.then(
+        () => 'answered',
+        () => 'failed',
+      ),
+      new Promise((r) => setTimeout(() => r('waiting'), 200)),
+    ]);
     expect(outcome).toBe('waiting');
     expect(listCalls).toBe(1);
   });

@@ -65,9 +65,32 @@ describe('bench figures', () => {
       setup: {
         direct: {} as never,
         socat: {} as never,
-        tunnel: { sequential: 1, p50Ms: 1.5, p99Ms: 12, concurrent: 1, workers: 1, perSecond: 1200, concurrentP50Ms: 0, concurrentP99Ms: 0, failures: 0 },
+        tunnel: {
+          sequential: 1,
+          p50Ms: 1.5,
+          p99Ms: 12,
+          concurrent: 1,
+          workers: 1,
+          perSecond: 1200,
+          concurrentP50Ms: 0,
+          concurrentP99Ms: 0,
+          failures: 0,
+        },
       },
-      idle: { requested: 9900, held: 9900, limitedBy: 'fd limit', openSeconds: 1, openedPerSecond: 1, agentRssBeforeBytes: 0, agentRssAfterBytes: 0, agentBytesPerConnection: 12 * 1024, forwarderBytesPerConnection: 0, emulatorBytesPerConnection: 0, idleWindowSeconds: 1, agentIdleCpuShare: 0 },
+      idle: {
+        requested: 9900,
+        held: 9900,
+        limitedBy: 'fd limit',
+        openSeconds: 1,
+        openedPerSecond: 1,
+        agentRssBeforeBytes: 0,
+        agentRssAfterBytes: 0,
+        agentBytesPerConnection: 12 * 1024,
+        forwarderBytesPerConnection: 0,
+        emulatorBytesPerConnection: 0,
+        idleWindowSeconds: 1,
+        agentIdleCpuShare: 0,
+      },
     });
     const verdict = (prefix: string) => goals.find((g) => g.name.startsWith(prefix))?.met;
     expect(verdict('1 stream client->server')).toBe(true); // exactly 50 %

@@ -40,9 +40,17 @@ describe('ConfigStore', () => {
 
   it('loses no edit when many writers change it at once', async () => {
     const { home } = store();
-    const writers = Array.from({ length: 20 }, () => new ConfigStore({ home, configFile: join(home, 'config.json'), secretsFile: join(home, 'secrets.json') }));
+    const writers = Array.from(
+      { length: 20 },
+      () => new ConfigStore({ home, configFile: join(home, 'config.json'), secretsFile: join(home, 'secrets.json') }),
+    );
     await Promise.all(writers.map((w, i) => w.update((list) => list.push(conn(`ns/c${i}`)))));
-    expect(writers[0]!.load().connections.map((c) => c.id).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `ns/c${i}`).sort());
+    expect(
+      writers[0]!
+        .load()
+        .connections.map((c) => c.id)
+        .sort(),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => `ns/c${i}`).sort());
   });
 
   it('reports a corrupt file by name and leaves it untouched, also on update', async () => {

@@ -17,28 +17,52 @@ function errorOf(fn: () => unknown): RelayError {
 describe('parseConnectionString', () => {
   it('parses the portal form, keeping the "=" that ends the key', () => {
     const cs = parseConnectionString(GOOD);
-    expect(cs).toMatchObject({ host: 'contoso.servicebus.windows.net', port: undefined, sharedAccessKeyName: 'defaultListener', sharedAccessKey: KEY, entityPath: 'hyco' });
+    expect(cs).toMatchObject({
+      host: 'contoso.servicebus.windows.net',
+      port: undefined,
+      sharedAccessKeyName: 'defaultListener',
+      sharedAccessKey: KEY,
+      entityPath: 'hyco',
+    });
     expect(relayOrigin(cs)).toBe('wss://contoso.servicebus.windows.net');
   });
 
   it('accepts case-insensitive names, a trailing ";", empty pieces and spaces; the last duplicate wins', () => {
-    const cs = parseConnectionString(` endpoint=sb://A.servicebus.windows.net/ ;; sharedaccesskeyname=x;SHAREDACCESSKEY=y;EntityPath=one;entitypath=two; `);
+    const cs = parseConnectionString(
+      ` endpoint=sb://A.servicebus.windows.net/ ;; sharedaccesskeyname=x;SHAREDACCESSKEY=y;EntityPath=one;entitypath=two; `,
+    );
     expect(cs).toMatchObject({ host: 'a.servicebus.windows.net', sharedAccessKeyName: 'x', sharedAccessKey: 'y', entityPath: 'two' });
   });
 
   it('keeps an explicit port and sovereign-cloud hosts', () => {
-    const cn = parseConnectionString('Endpoint=sb://ns.servicebus.chinacloudapi.cn:9443/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=h');
+    const cn = parseConnectionString(
+      'Endpoint=sb://ns.servicebus.chinacloudapi.cn:9443/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=h',
+    );
     expect(relayOrigin(cn)).toBe('wss://ns.servicebus.chinacloudapi.cn:9443');
-    const gov = parseConnectionString('Endpoint=sb://ns.servicebus.usgovcloudapi.net/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=h');
+    const gov = parseConnectionString(
+      'Endpoint=sb://ns.servicebus.usgovcloudapi.net/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=h',
+    );
     expect(gov.host).toBe('ns.servicebus.usgovcloudapi.net');
   });
 
   it('allows plain ws only for loopback hosts with UseDevelopmentEmulator=true', () => {
-    const local = parseConnectionString('Endpoint=sb://localhost:5000/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=h;UseDevelopmentEmulator=true');
+    const local = parseConnectionString(
+      'Endpoint=sb://localhost:5000/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=h;UseDevelopmentEmulator=true',
+    );
     expect(relayOrigin(local)).toBe('ws://localhost:5000');
-    expect(relayOrigin(parseConnectionString('Endpoint=sb://[::1]:5000/;SharedAccessKeyName=a;SharedAccessKey=b;UseDevelopmentEmulator=true'))).toBe('ws://[::1]:5000');
-    expect(relayOrigin(parseConnectionString('Endpoint=sb://127.0.0.2:5000/;SharedAccessKeyName=a;SharedAccessKey=b;UseDevelopmentEmulator=true'))).toBe('ws://127.0.0.2:5000');
-    const err = errorOf(() => parseConnectionString('Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b;UseDevelopmentEmulator=true'));
+    expect(
+      relayOrigin(parseConnectionString('Endpoint=sb://[::1]:5000/;SharedAccessKeyName=a;SharedAccessKey=b;UseDevelopmentEmulator=true')),
+    ).toBe('ws://[::1]:5000');
+    expect(
+      relayOrigin(
+        parseConnectionString('Endpoint=sb://127.0.0.2:5000/;SharedAccessKeyName=a;SharedAccessKey=b;UseDevelopmentEmulator=true'),
+      ),
+    ).toBe('ws://127.0.0.2:5000');
+    const err = errorOf(() =>
+      parseConnectionString(
+        'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b;UseDevelopmentEmulator=true',
+      ),
+    );
     expect(err.code).toBe('E_CONNECTION_STRING');
     expect(err.message).toMatch(/only for loopback hosts/);
   });
@@ -55,7 +79,10 @@ describe('parseConnectionString', () => {
     ['Endpoint=sb://x/;SharedAccessKey=b', /SharedAccessKey but no SharedAccessKeyName/],
     [`Endpoint=sb://x/;SharedAccessKeyName=${'n'.repeat(257)};SharedAccessKey=b`, /longer than 256/],
     [`Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=${'k'.repeat(257)}`, /longer than 256/],
-    ['Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;SharedAccessSignature=SharedAccessSignature sr=x&sig=y&se=1&skn=a', /cannot be combined/],
+    [
+      'Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;SharedAccessSignature=SharedAccessSignature sr=x&sig=y&se=1&skn=a',
+      /cannot be combined/,
+    ],
     ['Endpoint=sb://x/;SharedAccessSignature=abc', /full token/],
     ['Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=', /EntityPath is empty/],
     ['Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=a b', /characters/],
@@ -99,22 +126,34 @@ describe('parseConnectionString', () => {
   });
 
   it('quotes a misspelt name back so the user can see what is wrong', () => {
-    expect(errorOf(() => parseConnectionString('Endpoint=sb://x/;SharedAccesKeyName=a')).message).toMatch(/unknown connection string key "SharedAccesKeyName"/);
+    expect(errorOf(() => parseConnectionString('Endpoint=sb://x/;SharedAccesKeyName=a')).message).toMatch(
+      /unknown connection string key "SharedAccesKeyName"/,
+    );
     expect(errorOf(() => parseConnectionString('Endpoint=sb://x/;EntityPath')).message).toMatch(/part "EntityPath" has no "="/);
-    expect(errorOf(() => parseConnectionString('Endpoint=https://ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b')).message).toMatch(/Endpoint "https:\/\/ns\.servicebus\.windows\.net\/" must use the sb:\/\/ scheme/);
-    expect(errorOf(() => parseConnectionString('Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=my hc')).message).toMatch(/EntityPath "my hc" has characters/);
+    expect(
+      errorOf(() => parseConnectionString('Endpoint=https://ns.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b')).message,
+    ).toMatch(/Endpoint "https:\/\/ns\.servicebus\.windows\.net\/" must use the sb:\/\/ scheme/);
+    expect(
+      errorOf(() => parseConnectionString('Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=my hc')).message,
+    ).toMatch(/EntityPath "my hc" has characters/);
   });
 
   it('accepts a SharedAccessSignature instead of name and key', () => {
-    const cs = parseConnectionString('Endpoint=sb://x.servicebus.windows.net/;SharedAccessSignature=SharedAccessSignature sr=a&sig=b&se=1&skn=c;EntityPath=h');
+    const cs = parseConnectionString(
+      'Endpoint=sb://x.servicebus.windows.net/;SharedAccessSignature=SharedAccessSignature sr=a&sig=b&se=1&skn=c;EntityPath=h',
+    );
     expect(cs.sharedAccessSignature).toBe('SharedAccessSignature sr=a&sig=b&se=1&skn=c');
   });
 });
 
 describe('formatConnectionString', () => {
   it('prints the canonical order with the key redacted unless asked', () => {
-    const cs = parseConnectionString(`EntityPath=hyco;SharedAccessKey=${KEY};Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=defaultListener`);
-    expect(formatConnectionString(cs)).toBe('Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=defaultListener;SharedAccessKey=<redacted>;EntityPath=hyco');
+    const cs = parseConnectionString(
+      `EntityPath=hyco;SharedAccessKey=${KEY};Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=defaultListener`,
+    );
+    expect(formatConnectionString(cs)).toBe(
+      'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=defaultListener;SharedAccessKey=<redacted>;EntityPath=hyco',
+    );
     expect(formatConnectionString(cs, { includeSecrets: true })).toBe(GOOD);
   });
 

@@ -15,7 +15,10 @@ describe('handshake refusals', () => {
   });
 
   it('turns statuses into stable codes and keeps the TrackingId', () => {
-    expect(new RelayHandshakeError(404, 'There are no listeners connected. TrackingId:t1')).toMatchObject({ code: 'E_NO_LISTENERS', trackingId: 't1' });
+    expect(new RelayHandshakeError(404, 'There are no listeners connected. TrackingId:t1')).toMatchObject({
+      code: 'E_NO_LISTENERS',
+      trackingId: 't1',
+    });
     expect(new RelayHandshakeError(404, 'Endpoint does not exist')).toMatchObject({ code: 'E_NOT_FOUND' });
     expect(new RelayHandshakeError(403, 'x').code).toBe('E_FORBIDDEN');
     expect(new RelayHandshakeError(502, 'x').code).toBe('E_REJECTED');

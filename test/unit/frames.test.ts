@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FrameParser, type FrameHeader, OP_BINARY, OP_CLOSE, OP_PING, closePayload, encodeHeader, parseClosePayload, unmaskAt } from '../../src/relay/frames.js';
+import {
+  FrameParser,
+  type FrameHeader,
+  OP_BINARY,
+  OP_CLOSE,
+  OP_PING,
+  closePayload,
+  encodeHeader,
+  parseClosePayload,
+  unmaskAt,
+} from '../../src/relay/frames.js';
 
 interface Parsed {
   header: FrameHeader;
@@ -31,7 +41,15 @@ function clientFrame(b0: number, payload: Buffer, key = randomBytes(4)): Buffer 
 }
 
 describe('FrameParser', () => {
-  const payloads = [Buffer.alloc(0), Buffer.from('hi'), randomBytes(125), randomBytes(126), randomBytes(65535), randomBytes(65536), randomBytes(200_000)];
+  const payloads = [
+    Buffer.alloc(0),
+    Buffer.from('hi'),
+    randomBytes(125),
+    randomBytes(126),
+    randomBytes(65535),
+    randomBytes(65536),
+    randomBytes(200_000),
+  ];
 
   it.each([1, 3, 7, 1000, 1 << 20])('reassembles masked client frames of every length form, in chunks of %i bytes', (chunk) => {
     const wire = Buffer.concat(payloads.map((p) => clientFrame(0x80 | OP_BINARY, p)));
@@ -43,10 +61,14 @@ describe('FrameParser', () => {
 
   it('reads unmasked server frames, keeping FIN and opcodes, and control frames between fragments', () => {
     const wire = Buffer.concat([
-      encodeHeader(OP_BINARY, 3), Buffer.from('abc'),
-      encodeHeader(0x80 | OP_PING, 2), Buffer.from('pp'),
-      encodeHeader(0x80 | 0x0, 2), Buffer.from('de'),
-      encodeHeader(0x80 | OP_CLOSE, 4), closePayload(4001, 'ok'),
+      encodeHeader(OP_BINARY, 3),
+      Buffer.from('abc'),
+      encodeHeader(0x80 | OP_PING, 2),
+      Buffer.from('pp'),
+      encodeHeader(0x80 | 0x0, 2),
+      Buffer.from('de'),
+      encodeHeader(0x80 | OP_CLOSE, 4),
+      closePayload(4001, 'ok'),
     ]);
     const { frames, error } = parseAll(wire, false, 5);
     expect(error).toBeUndefined();
@@ -63,7 +85,12 @@ describe('FrameParser', () => {
     ['an unmasked frame from a client', true, Buffer.concat([encodeHeader(0x82, 1), Buffer.from('x')]), /must be masked/],
     ['a masked frame from a server', false, clientFrame(0x82, Buffer.from('x')), /must not be masked/],
     ['a fragmented control frame', false, Buffer.concat([encodeHeader(OP_PING, 0)]), /invalid control frame/],
-    ['a control frame over 125 bytes', false, Buffer.concat([encodeHeader(0x80 | OP_PING, 126), Buffer.alloc(126)]), /invalid control frame/],
+    [
+      'a control frame over 125 bytes',
+      false,
+      Buffer.concat([encodeHeader(0x80 | OP_PING, 126), Buffer.alloc(126)]),
+      /invalid control frame/,
+    ],
     ['a reserved opcode', false, Buffer.concat([encodeHeader(0x83, 0)]), /unknown opcode 3/],
   ])('rejects %s', (_what, expectMasked, wire, message) => {
     expect(parseAll(wire, expectMasked, 64).error).toMatch(message);

@@ -31,7 +31,8 @@ function files(dir: string): string[] {
 
 function imports(source: string): string[] {
   const found: string[] = [];
-  const re = /(?:import|export)\s+(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const re =
+    /(?:import|export)\s+(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
   for (const m of source.matchAll(re)) found.push((m[1] ?? m[2] ?? m[3])!);
   return found;
 }

@@ -6,7 +6,8 @@ import { Logger, redactSecrets } from '../../src/core/logger.js';
 
 describe('redactSecrets', () => {
   it('removes keys, signatures and tokens wherever they appear', () => {
-    const text = 'failed: Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=abc123+/=;EntityPath=h token SharedAccessSignature sr=http%3A%2F%2Fx&sig=S1G%3D&se=1&skn=a url wss://x/$hc/h?sb-hc-token=SharedAccessSignature%20sr%3Dx&sb-hc-id=1';
+    const text =
+      'failed: Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=abc123+/=;EntityPath=h token SharedAccessSignature sr=http%3A%2F%2Fx&sig=S1G%3D&se=1&skn=a url wss://x/$hc/h?sb-hc-token=SharedAccessSignature%20sr%3Dx&sb-hc-id=1';
     const out = redactSecrets(text);
     expect(out).not.toMatch(/abc123|S1G|SharedAccessSignature%20sr/);
     expect(out).toContain('SharedAccessKeyName=a');

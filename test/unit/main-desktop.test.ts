@@ -138,7 +138,10 @@ function fakeElectron(options: { lock?: boolean } = {}) {
   const electron = {
     app,
     BrowserWindow: FakeWindow,
-    ipcMain: { handle: (ch: string, fn: never) => void record.handlers.set(ch, fn), removeHandler: (ch: string) => void record.handlers.delete(ch) },
+    ipcMain: {
+      handle: (ch: string, fn: never) => void record.handlers.set(ch, fn),
+      removeHandler: (ch: string) => void record.handlers.delete(ch),
+    },
     protocol: {
       registerSchemesAsPrivileged: (s: unknown[]) => void record.schemes.push(...s),
       handle: (scheme: string, fn: never) => void record.protocols.set(scheme, fn),
@@ -185,7 +188,8 @@ describe('the desktop app', () => {
   const config = testConfig([{ name: 'desk' }]);
 
   const trusted = () => ({ sender: fake.record.windows[0]!.webContents, senderFrame: { url: 'app://hcm/index.html', parent: null } });
-  const ipc = (method: string, ...args: unknown[]) => fake.record.handlers.get(`hcm:${method}`)!(trusted(), ...args) as Promise<{ ok: boolean; result?: unknown; error?: string }>;
+  const ipc = (method: string, ...args: unknown[]) =>
+    fake.record.handlers.get(`hcm:${method}`)!(trusted(), ...args) as Promise<{ ok: boolean; result?: unknown; error?: string }>;
   const tray = () => fake.record.trays[0]!;
 
   beforeAll(async () => {
@@ -220,7 +224,12 @@ describe('the desktop app', () => {
     expect(fake.record.windows).toHaveLength(1);
     const win = fake.record.windows[0]!;
     expect(win.url).toBe('app://hcm/index.html');
-    expect(win.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, preload: '/app/dist/main/preload.cjs' });
+    expect(win.options.webPreferences).toMatchObject({
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      preload: '/app/dist/main/preload.cjs',
+    });
     expect(fake.record.handlers.size).toBe(12);
     expect(tray().image).toBe(join(ASSETS, 'tray-empty.png'));
     expect(tray().tooltip).toBe('Hybrid Connection Manager: No connections');
@@ -237,7 +246,10 @@ describe('the desktop app', () => {
   it('answers the window over IPC, and only the window', async () => {
     const info = await ipc('getAppInfo');
     expect(info).toMatchObject({ ok: true, result: { host: 'electron', configDir: home } });
-    const stranger = await fake.record.handlers.get('hcm:listConnections')!({ sender: { other: true }, senderFrame: { url: 'app://hcm/index.html', parent: null } });
+    const stranger = await fake.record.handlers.get('hcm:listConnections')!({
+      sender: { other: true },
+      senderFrame: { url: 'app://hcm/index.html', parent: null },
+    });
     expect(stranger).toMatchObject({ ok: false, code: 'EPERM' });
   });
 

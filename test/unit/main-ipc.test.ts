@@ -10,13 +10,18 @@ function fakeIpcMain() {
   const handlers = new Map<string, Handler>();
   return {
     handlers,
-    ipcMain: { handle: (ch: string, fn: Handler) => void handlers.set(ch, fn), removeHandler: (ch: string) => void handlers.delete(ch) } as never,
+    ipcMain: {
+      handle: (ch: string, fn: Handler) => void handlers.set(ch, fn),
+      removeHandler: (ch: string) => void handlers.delete(ch),
+    } as never,
   };
 }
 
 function recordingApi() {
   const calls: Array<[string, unknown[]]> = [];
-  const api = Object.fromEntries(HCM_METHODS.map((m) => [m, async (...args: unknown[]) => (calls.push([m, args]), `${m}-result`)])) as unknown as HcmBridge;
+  const api = Object.fromEntries(
+    HCM_METHODS.map((m) => [m, async (...args: unknown[]) => (calls.push([m, args]), `${m}-result`)]),
+  ) as unknown as HcmBridge;
   return { api, calls };
 }
 
@@ -30,10 +35,18 @@ describe('isTrustedSender', () => {
   });
   it('refuses other windows, subframes, other origins and missing frames', () => {
     expect(isTrustedSender({ sender: { id: 2 }, senderFrame: ownFrame } as never, trusted)).toBe(false);
-    expect(isTrustedSender({ sender: ownContents, senderFrame: { url: 'app://hcm/index.html', parent: ownFrame } } as never, trusted)).toBe(false);
-    expect(isTrustedSender({ sender: ownContents, senderFrame: { url: 'https://evil.example/', parent: null } } as never, trusted)).toBe(false);
-    expect(isTrustedSender({ sender: ownContents, senderFrame: { url: 'app://other/index.html', parent: null } } as never, trusted)).toBe(false);
-    expect(isTrustedSender({ sender: ownContents, senderFrame: { url: 'file:///etc/passwd', parent: null } } as never, trusted)).toBe(false);
+    expect(isTrustedSender({ sender: ownContents, senderFrame: { url: 'app://hcm/index.html', parent: ownFrame } } as never, trusted)).toBe(
+      false,
+    );
+    expect(isTrustedSender({ sender: ownContents, senderFrame: { url: 'https://evil.example/', parent: null } } as never, trusted)).toBe(
+      false,
+    );
+    expect(isTrustedSender({ sender: ownContents, senderFrame: { url: 'app://other/index.html', parent: null } } as never, trusted)).toBe(
+      false,
+    );
+    expect(isTrustedSender({ sender: ownContents, senderFrame: { url: 'file:///etc/passwd', parent: null } } as never, trusted)).toBe(
+      false,
+    );
     expect(isTrustedSender({ sender: ownContents, senderFrame: null } as never, trusted)).toBe(false);
     expect(isTrustedSender({ sender: ownContents, senderFrame: ownFrame } as never, () => null)).toBe(false);
   });
@@ -52,7 +65,12 @@ describe('registerIpcHandlers', () => {
     const { handlers, ipcMain } = fakeIpcMain();
     const { api, calls } = recordingApi();
     const refused: string[] = [];
-    registerIpcHandlers(ipcMain, api, () => false, (m) => refused.push(m));
+    registerIpcHandlers(
+      ipcMain,
+      api,
+      () => false,
+      (m) => refused.push(m),
+    );
     const reply = await handlers.get('hcm:removeConnection')!({ senderFrame: { url: 'https://evil.example/' } }, 'ns/a');
     expect(reply).toMatchObject({ ok: false, code: 'EPERM' });
     expect(calls).toEqual([]);
@@ -64,7 +82,10 @@ describe('registerIpcHandlers', () => {
     const { api, calls } = recordingApi();
     registerIpcHandlers(ipcMain, api, () => true);
     expect(await handlers.get('hcm:getConnection')!({}, { toString: 'x' })).toMatchObject({ ok: false, code: 'EINVAL' });
-    expect(await handlers.get('hcm:addConnection')!({}, { connectionString: 'a', __proto__x: 1 })).toMatchObject({ ok: false, code: 'EINVAL' });
+    expect(await handlers.get('hcm:addConnection')!({}, { connectionString: 'a', __proto__x: 1 })).toMatchObject({
+      ok: false,
+      code: 'EINVAL',
+    });
     expect(await handlers.get('hcm:listConnections')!({}, 'extra')).toMatchObject({ ok: false, code: 'EINVAL' });
     expect(await handlers.get('hcm:validateConnectionString')!({}, 'x'.repeat(5000))).toMatchObject({ ok: false, code: 'EINVAL' });
     expect(calls).toEqual([]);
@@ -82,7 +103,11 @@ describe('registerIpcHandlers', () => {
       installUpdate: async () => undefined,
     };
     registerIpcHandlers(ipcMain, api, () => true);
-    expect(await handlers.get('hcm:removeConnection')!({}, 'x')).toEqual({ ok: false, error: 'no connection with id "x"', code: 'E_NOT_FOUND' });
+    expect(await handlers.get('hcm:removeConnection')!({}, 'x')).toEqual({
+      ok: false,
+      error: 'no connection with id "x"',
+      code: 'E_NOT_FOUND',
+    });
     // undefined results become null so they survive structured clone the same everywhere.
     expect(await handlers.get('hcm:installUpdate')!({})).toEqual({ ok: true, result: null });
   });

@@ -24,7 +24,11 @@ interface Harness {
 
 function loadPreload(api: Parameters<typeof registerIpcHandlers>[1]): Harness {
   const handlers = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>();
-  registerIpcHandlers({ handle: (ch: string, fn: never) => void handlers.set(ch, fn), removeHandler: (ch: string) => void handlers.delete(ch) } as never, api, () => true);
+  registerIpcHandlers(
+    { handle: (ch: string, fn: never) => void handlers.set(ch, fn), removeHandler: (ch: string) => void handlers.delete(ch) } as never,
+    api,
+    () => true,
+  );
   const exposed = new Map<string, unknown>();
   const required: string[] = [];
   const invoked: string[] = [];
@@ -49,9 +53,21 @@ function loadPreload(api: Parameters<typeof registerIpcHandlers>[1]): Harness {
     throw new Error(`module not found: ${name} (sandboxed preloads cannot load it)`);
   };
   const source = readFileSync(PRELOAD, 'utf8');
-  const wrapper = runInNewContext(`(function (require, process, Buffer, global, setImmediate, clearImmediate, exports, module) {\n${source}\n})`, {}) as (...a: unknown[]) => void;
+  const wrapper = runInNewContext(
+    `(function (require, process, Buffer, global, setImmediate, clearImmediate, exports, module) {\n${source}\n})`,
+    {},
+  ) as (...a: unknown[]) => void;
   const module = { exports: {} };
-  wrapper(sandboxRequire, { type: 'renderer', sandboxed: true, contextIsolated: true }, undefined, {}, undefined, undefined, module.exports, module);
+  wrapper(
+    sandboxRequire,
+    { type: 'renderer', sandboxed: true, contextIsolated: true },
+    undefined,
+    {},
+    undefined,
+    undefined,
+    module.exports,
+    module,
+  );
   return {
     exposed,
     required,
@@ -69,7 +85,14 @@ const summary: ConnectionSummary = {
   status: 'Connecting',
   statusSince: '2026-01-01T00:00:00.000Z',
   lastError: null,
-  counters: { activeConnections: 0, totalConnections: 0, failedConnections: 0, bytesToEndpoint: 0, bytesFromEndpoint: 0, lastConnectionAt: null },
+  counters: {
+    activeConnections: 0,
+    totalConnections: 0,
+    failedConnections: 0,
+    bytesToEndpoint: 0,
+    bytesFromEndpoint: 0,
+    lastConnectionAt: null,
+  },
 };
 
 function api(overrides: Partial<HcmBridge> = {}) {
@@ -93,7 +116,12 @@ describe('preload', () => {
     const h = loadPreload(api());
     const bridge = h.exposed.get('hcm') as Record<string, (...a: unknown[]) => Promise<unknown>>;
     for (const method of HCM_METHODS) {
-      const args = method === 'addConnection' ? [{ connectionString: 'x' }] : ['getConnection', 'removeConnection', 'restartConnection', 'testConnection', 'validateConnectionString'].includes(method) ? ['ns/a'] : [];
+      const args =
+        method === 'addConnection'
+          ? [{ connectionString: 'x' }]
+          : ['getConnection', 'removeConnection', 'restartConnection', 'testConnection', 'validateConnectionString'].includes(method)
+            ? ['ns/a']
+            : [];
       await expect(bridge[method]!(...args), method).resolves.toEqual({ method });
     }
     expect(h.invoked).toEqual(HCM_METHODS.map((m) => `hcm:${m}`));

@@ -2,7 +2,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP_CSP, PRIVILEGED_SCHEMES, RENDERER_URL, isRendererUrl, registerRendererProtocol, serveRendererFile } from '../../src/main/renderer-protocol.js';
+import {
+  DESKTOP_CSP,
+  PRIVILEGED_SCHEMES,
+  RENDERER_URL,
+  isRendererUrl,
+  registerRendererProtocol,
+  serveRendererFile,
+} from '../../src/main/renderer-protocol.js';
 
 /** app://hcm/ serves dist/renderer with the desktop CSP, and nothing else. */
 
@@ -35,7 +42,14 @@ describe('app:// protocol', () => {
   });
 
   it('serves nothing outside the renderer folder or for another host', async () => {
-    for (const url of ['app://hcm/../private.txt', 'app://hcm/..%2fprivate.txt', 'app://hcm/assets/..%2f..%2fprivate.txt', 'app://other/index.html', 'app://hcm/missing.js', 'app://hcm/%E0%A4%A']) {
+    for (const url of [
+      'app://hcm/../private.txt',
+      'app://hcm/..%2fprivate.txt',
+      'app://hcm/assets/..%2f..%2fprivate.txt',
+      'app://other/index.html',
+      'app://hcm/missing.js',
+      'app://hcm/%E0%A4%A',
+    ]) {
       const res = await serveRendererFile(dir, url);
       expect(res.status, url).toBe(404);
       expect(await res.text(), url).not.toContain('secret');

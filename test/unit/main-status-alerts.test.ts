@@ -13,7 +13,14 @@ function c(id: string, status: ConnectionStatus, lastError: string | null = null
     status,
     statusSince: '2026-01-01T00:00:00.000Z',
     lastError: lastError ? { message: lastError, at: '2026-01-01T00:00:00.000Z' } : null,
-    counters: { activeConnections: 0, totalConnections: 0, failedConnections: 0, bytesToEndpoint: 0, bytesFromEndpoint: 0, lastConnectionAt: null },
+    counters: {
+      activeConnections: 0,
+      totalConnections: 0,
+      failedConnections: 0,
+      bytesToEndpoint: 0,
+      bytesFromEndpoint: 0,
+      lastConnectionAt: null,
+    },
   };
 }
 
@@ -28,9 +35,18 @@ describe('StatusAlerts', () => {
     const alerts = new StatusAlerts();
     alerts.update([c('a', 'Connected'), c('b', 'Connected')]);
     const down = alerts.update([c('a', 'NotConnected', 'connect ECONNREFUSED 127.0.0.1:9443'), c('b', 'Connected')]);
-    expect(down).toEqual([{ id: 'ns/a', kind: 'down', title: 'a lost its relay connection', body: 'ns/a is Not connected (connect ECONNREFUSED 127.0.0.1:9443).' }]);
+    expect(down).toEqual([
+      {
+        id: 'ns/a',
+        kind: 'down',
+        title: 'a lost its relay connection',
+        body: 'ns/a is Not connected (connect ECONNREFUSED 127.0.0.1:9443).',
+      },
+    ]);
     expect(alerts.update([c('a', 'Connecting'), c('b', 'Connected')])).toEqual([]);
-    expect(alerts.update([c('a', 'Connected'), c('b', 'Connected')])).toEqual([{ id: 'ns/a', kind: 'back', title: 'a is connected again', body: 'ns/a relays to db:5432 again.' }]);
+    expect(alerts.update([c('a', 'Connected'), c('b', 'Connected')])).toEqual([
+      { id: 'ns/a', kind: 'back', title: 'a is connected again', body: 'ns/a relays to db:5432 again.' },
+    ]);
     expect(alerts.update([c('a', 'Connected'), c('b', 'Connected')])).toEqual([]);
   });
 

@@ -66,7 +66,12 @@ describe('createStatusTray', () => {
     expect(tray.image).toBe('/icons/tray-empty.png');
     expect(tray.tooltip).toBe('Hybrid Connection Manager: No connections');
     const base = { namespace: 'ns', endpoint: 'h:1', statusSince: '', lastError: null, counters: {} as never };
-    t.show(overallStatus([{ ...base, id: 'a', name: 'a', status: 'Connected' }, { ...base, id: 'b', name: 'b', status: 'NotConnected' }]));
+    t.show(
+      overallStatus([
+        { ...base, id: 'a', name: 'a', status: 'Connected' },
+        { ...base, id: 'b', name: 'b', status: 'NotConnected' },
+      ]),
+    );
     expect(tray.image).toBe('/icons/tray-degraded.png');
     expect(tray.tooltip).toBe('Hybrid Connection Manager: 1 of 2 connected');
     const template = menus.at(-1) as Array<{ label?: string; click?: () => void }>;
@@ -77,14 +82,23 @@ describe('createStatusTray', () => {
     expect([opened, quit]).toEqual([2, 1]);
     // The same state again does not rebuild the menu.
     const count = menus.length;
-    t.show(overallStatus([{ ...base, id: 'a', name: 'a', status: 'Connected' }, { ...base, id: 'b', name: 'b', status: 'NotConnected' }]));
+    t.show(
+      overallStatus([
+        { ...base, id: 'a', name: 'a', status: 'Connected' },
+        { ...base, id: 'b', name: 'b', status: 'NotConnected' },
+      ]),
+    );
     expect(menus.length).toBe(count);
     t.destroy();
     expect(tray.destroyed).toBe(true);
   });
 
   it('builds a menu whose first line is the status, disabled', () => {
-    const tpl = trayMenuTemplate(overallStatus([]), () => undefined, () => undefined);
+    const tpl = trayMenuTemplate(
+      overallStatus([]),
+      () => undefined,
+      () => undefined,
+    );
     expect(tpl[0]).toEqual({ label: 'Status: No connections', enabled: false });
   });
 });

@@ -75,7 +75,14 @@ describe('lockDownContents', () => {
     for (const p of ['media', 'geolocation', 'notifications', 'openExternal', 'clipboard-read', 'clipboard-sanitized-write']) {
       wc.session.requestHandler!(null, p, (ok) => (answers[p] = ok));
     }
-    expect(answers).toEqual({ media: false, geolocation: false, notifications: false, openExternal: false, 'clipboard-read': false, 'clipboard-sanitized-write': true });
+    expect(answers).toEqual({
+      media: false,
+      geolocation: false,
+      notifications: false,
+      openExternal: false,
+      'clipboard-read': false,
+      'clipboard-sanitized-write': true,
+    });
     expect(wc.session.checkHandler!(null, 'media')).toBe(false);
     expect(wc.session.checkHandler!(null, 'clipboard-sanitized-write')).toBe(true);
   });
@@ -112,7 +119,13 @@ class FakeBrowserWindow extends EventEmitter {
 
 describe('createMainWindow', () => {
   it('loads our renderer and shows the window once it is ready', () => {
-    const win = createMainWindow({ BrowserWindow: FakeBrowserWindow as never, preloadPath: '/p.cjs', iconPath: '/i.png', isQuitting: () => false, onHiddenToTray: () => undefined }) as unknown as FakeBrowserWindow;
+    const win = createMainWindow({
+      BrowserWindow: FakeBrowserWindow as never,
+      preloadPath: '/p.cjs',
+      iconPath: '/i.png',
+      isQuitting: () => false,
+      onHiddenToTray: () => undefined,
+    }) as unknown as FakeBrowserWindow;
     expect(win.loaded).toBe('app://hcm/index.html');
     expect(win.visible).toBe(false);
     win.emit('ready-to-show');
@@ -123,7 +136,13 @@ describe('createMainWindow', () => {
   it('hides instead of closing until the user quits, and tells once', () => {
     let quitting = false;
     let told = 0;
-    const win = createMainWindow({ BrowserWindow: FakeBrowserWindow as never, preloadPath: '/p.cjs', iconPath: '/i.png', isQuitting: () => quitting, onHiddenToTray: () => told++ }) as unknown as FakeBrowserWindow;
+    const win = createMainWindow({
+      BrowserWindow: FakeBrowserWindow as never,
+      preloadPath: '/p.cjs',
+      iconPath: '/i.png',
+      isQuitting: () => quitting,
+      onHiddenToTray: () => told++,
+    }) as unknown as FakeBrowserWindow;
     win.show();
     expect(emitPreventable(win, 'close')).toBe(true);
     expect(win.visible).toBe(false);

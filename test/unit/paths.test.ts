@@ -21,7 +21,11 @@ describe('hcmPaths', () => {
   });
 
   it('uses %APPDATA% and %LOCALAPPDATA% on Windows, and a named pipe for the control socket', () => {
-    const p = hcmPaths({ APPDATA: 'C:\\Users\\ann\\AppData\\Roaming', LOCALAPPDATA: 'C:\\Users\\ann\\AppData\\Local' }, 'win32', 'C:\\Users\\ann');
+    const p = hcmPaths(
+      { APPDATA: 'C:\\Users\\ann\\AppData\\Roaming', LOCALAPPDATA: 'C:\\Users\\ann\\AppData\\Local' },
+      'win32',
+      'C:\\Users\\ann',
+    );
     expect(p.home).toBe('C:\\Users\\ann\\AppData\\Roaming\\open-hcm\\Config');
     expect(p.secretsFile).toBe('C:\\Users\\ann\\AppData\\Roaming\\open-hcm\\Config\\secrets.json');
     expect(p.logDir).toBe('C:\\Users\\ann\\AppData\\Local\\open-hcm\\Log');

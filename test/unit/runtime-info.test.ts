@@ -26,7 +26,11 @@ describe('runtime info', () => {
   });
 
   it('unescapes metadata and handles IPv6 endpoints', () => {
-    const xml = hybridConnectionEntry(hc('[{"key":"Endpoint","value":"[::1]:5432"},{"key":"endpoint","value":"other:1"}]'), 'https://x/hyco', 0);
+    const xml = hybridConnectionEntry(
+      hc('[{"key":"Endpoint","value":"[::1]:5432"},{"key":"endpoint","value":"other:1"}]'),
+      'https://x/hyco',
+      0,
+    );
     expect(parseRuntimeInfo(xml, 'hyco').endpoint).toEqual({ host: '::1', port: 5432 });
   });
 
@@ -35,7 +39,9 @@ describe('runtime info', () => {
   });
 
   it('rejects documents that are not a Hybrid Connection', () => {
-    expect(() => parseRuntimeInfo('<entry xmlns="http://www.w3.org/2005/Atom"><title>q</title></entry>', 'hyco')).toThrow(/HybridConnectionDescription/);
+    expect(() => parseRuntimeInfo('<entry xmlns="http://www.w3.org/2005/Atom"><title>q</title></entry>', 'hyco')).toThrow(
+      /HybridConnectionDescription/,
+    );
     expect(() => parseRuntimeInfo('<<<', 'hyco')).toThrow(expect.objectContaining({ code: 'E_RUNTIME_INFO' }));
   });
 
@@ -54,19 +60,25 @@ describe('runtime info', () => {
 });
 
 describe('network failures reaching the relay', () => {
-  const fail = (code: string, message = code) => networkError('wss://ns.servicebus.windows.net/$hc/x', Object.assign(new Error(message), { code })).message;
+  const fail = (code: string, message = code) =>
+    networkError('wss://ns.servicebus.windows.net/$hc/x', Object.assign(new Error(message), { code })).message;
 
   it('says what happened, per error code', () => {
     expect(fail('ENOTFOUND')).toBe('cannot resolve ns.servicebus.windows.net');
     expect(fail('ECONNREFUSED')).toBe('connection to ns.servicebus.windows.net refused');
     expect(fail('ETIMEDOUT')).toBe('connection to ns.servicebus.windows.net timed out');
     expect(fail('ECONNRESET', 'read ECONNRESET')).toMatch(/^connection to ns\.servicebus\.windows\.net was reset/);
-    expect(fail('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate')).toMatch(/certificate of ns\.servicebus\.windows\.net is not trusted/);
+    expect(fail('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate')).toMatch(
+      /certificate of ns\.servicebus\.windows\.net is not trusted/,
+    );
     expect(fail('EHOSTUNREACH', 'connect EHOSTUNREACH')).toBe('cannot reach ns.servicebus.windows.net: connect EHOSTUNREACH');
   });
 
   it('reports the first address of a dual-stack failure', () => {
-    const both = new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), Object.assign(new Error('y'), { code: 'ECONNREFUSED' })]);
+    const both = new AggregateError([
+      Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('y'), { code: 'ECONNREFUSED' }),
+    ]);
     expect(networkError('ws://localhost:9/', both).message).toBe('connection to localhost:9 refused');
   });
 });

@@ -23,7 +23,15 @@ function token(sr: string, sig: string, skn = KEY_NAME, se = SE): string {
 }
 
 const verifyAt = (t: string, entityPath = 'hyco', extra: Partial<Parameters<typeof verifySasToken>[0]> = {}) =>
-  verifySasToken({ token: t, host: 'contoso.servicebus.windows.net', entityPath, requiredRight: 'Listen', rules, nowSeconds: SE - 60, ...extra });
+  verifySasToken({
+    token: t,
+    host: 'contoso.servicebus.windows.net',
+    entityPath,
+    requiredRight: 'Listen',
+    rules,
+    nowSeconds: SE - 60,
+    ...extra,
+  });
 
 describe('SAS vectors', () => {
   it.each(VECTORS)('signs %s', (sr, sig) => {
@@ -32,9 +40,19 @@ describe('SAS vectors', () => {
 
   it('builds the .NET audience and token for row 1', () => {
     expect(encodeURIComponent(sasAudience('Contoso.servicebus.windows.net', 'hyco'))).toBe(VECTORS[0]![0]);
-    const t = createSasToken({ audience: sasAudience('contoso.servicebus.windows.net', 'hyco'), keyName: KEY_NAME, key: KEY, expiresAt: SE });
+    const t = createSasToken({
+      audience: sasAudience('contoso.servicebus.windows.net', 'hyco'),
+      keyName: KEY_NAME,
+      key: KEY,
+      expiresAt: SE,
+    });
     expect(t).toBe(token(VECTORS[0]![0], VECTORS[0]![1]));
-    expect(parseSasToken(t)).toMatchObject({ encodedResource: VECTORS[0]![0], signature: VECTORS[0]![1], expiresAt: SE, keyName: KEY_NAME });
+    expect(parseSasToken(t)).toMatchObject({
+      encodedResource: VECTORS[0]![0],
+      signature: VECTORS[0]![1],
+      expiresAt: SE,
+      keyName: KEY_NAME,
+    });
   });
 
   it.each(VECTORS)('verifies %s (entity or parent, either hex case, with or without slash)', (sr, sig) => {
@@ -51,7 +69,12 @@ describe('verifySasToken', () => {
   const good = token(VECTORS[0]![0], VECTORS[0]![1]);
 
   it('accepts the secondary key', () => {
-    const t = createSasToken({ audience: sasAudience('contoso.servicebus.windows.net', 'hyco'), keyName: KEY_NAME, key: 'secondary', expiresAt: SE });
+    const t = createSasToken({
+      audience: sasAudience('contoso.servicebus.windows.net', 'hyco'),
+      keyName: KEY_NAME,
+      key: 'secondary',
+      expiresAt: SE,
+    });
     expect(verifyAt(t).ok).toBe(true);
   });
 
@@ -61,11 +84,26 @@ describe('verifySasToken', () => {
   });
 
   it('rejects a wrong key, an unknown key name, missing rights and a wrong audience, each with its reason', () => {
-    const wrongKey = createSasToken({ audience: sasAudience('contoso.servicebus.windows.net', 'hyco'), keyName: KEY_NAME, key: 'nope', expiresAt: SE });
+    const wrongKey = createSasToken({
+      audience: sasAudience('contoso.servicebus.windows.net', 'hyco'),
+      keyName: KEY_NAME,
+      key: 'nope',
+      expiresAt: SE,
+    });
     expect(verifyAt(wrongKey)).toMatchObject({ ok: false, reason: 'bad-signature' });
-    const unknown = createSasToken({ audience: sasAudience('contoso.servicebus.windows.net', 'hyco'), keyName: 'ghost', key: KEY, expiresAt: SE });
+    const unknown = createSasToken({
+      audience: sasAudience('contoso.servicebus.windows.net', 'hyco'),
+      keyName: 'ghost',
+      key: KEY,
+      expiresAt: SE,
+    });
     expect(verifyAt(unknown)).toMatchObject({ ok: false, reason: 'unknown-key-name' });
-    const sendOnly = createSasToken({ audience: sasAudience('contoso.servicebus.windows.net', 'hyco'), keyName: 'sendOnly', key: 'send-key', expiresAt: SE });
+    const sendOnly = createSasToken({
+      audience: sasAudience('contoso.servicebus.windows.net', 'hyco'),
+      keyName: 'sendOnly',
+      key: 'send-key',
+      expiresAt: SE,
+    });
     expect(verifyAt(sendOnly)).toMatchObject({ ok: false, reason: 'insufficient-rights' });
     expect(verifyAt(sendOnly, 'hyco', { requiredRight: 'Send' }).ok).toBe(true);
     expect(verifyAt(good, 'other')).toMatchObject({ ok: false, reason: 'wrong-audience' });

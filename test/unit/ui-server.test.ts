@@ -22,7 +22,14 @@ const connection: ConnectionSummary = {
   status: 'Connected',
   statusSince: '2026-01-01T00:00:00.000Z',
   lastError: null,
-  counters: { activeConnections: 0, totalConnections: 0, failedConnections: 0, bytesToEndpoint: 0, bytesFromEndpoint: 0, lastConnectionAt: null },
+  counters: {
+    activeConnections: 0,
+    totalConnections: 0,
+    failedConnections: 0,
+    bytesToEndpoint: 0,
+    bytesFromEndpoint: 0,
+    lastConnectionAt: null,
+  },
 };
 
 function memoryBridge() {
@@ -30,7 +37,10 @@ function memoryBridge() {
   const listeners = new Map<HcmEvent, Set<(p: unknown) => void>>();
   const record = (method: string, args: unknown[]) => calls.push({ method, args });
   const bridge: HcmBridge = {
-    getAppInfo: async () => (record('getAppInfo', []), { version: '1.0.0', host: 'browser', platform: 'linux', configDir: '/c', logDir: '/l' }),
+    getAppInfo: async () => (
+      record('getAppInfo', []),
+      { version: '1.0.0', host: 'browser', platform: 'linux', configDir: '/c', logDir: '/l' }
+    ),
     listConnections: async () => (record('listConnections', []), [connection]),
     getConnection: async (id) => {
       record('getConnection', [id]);
@@ -79,7 +89,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: server.port, path, headers }, (res) => {
       let body = '';
@@ -96,7 +109,9 @@ function openWs(query: string, headers: Record<string, string> = { Origin: `http
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws${query}`, { headers, perMessageDeflate: false });
     ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`refused ${res.statusCode}`), { status: res.statusCode })));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`refused ${res.statusCode}`), { status: res.statusCode })),
+    );
     ws.once('error', reject);
   });
 }

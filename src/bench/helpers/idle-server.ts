@@ -10,7 +10,9 @@ const server = net.createServer((socket) => {
   socket.on('close', () => open--);
 });
 server.maxConnections = 1_000_000;
-server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => process.stdout.write(`listening ${(server.address() as net.AddressInfo).port}\n`));
+server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () =>
+  process.stdout.write(`listening ${(server.address() as net.AddressInfo).port}\n`),
+);
 process.on('message', (m) => {
   if (m === 'count') process.send?.({ count: open });
 });

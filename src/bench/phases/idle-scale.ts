@@ -39,15 +39,26 @@ export async function runIdleScale(count: number, fdLimit: number, idleSeconds: 
     const pids = { agent: tunnel.agent.pid, forwarder: tunnel.forwarders.idle!.pid, emulator: tunnel.emulator.pid };
     // Warm the path once (code loaded, token cached) so the baseline is a running agent.
     const warm = spawnTracked(process.execPath, [helperScript('hold-connections'), String(port), '20', '4'], { ipc: true });
-    await waitFor(async () => (await ask<{ count: number }>(server.child.proc, 'count', 'count')).count >= 20, 20_000, 'warm-up connections');
+    await waitFor(
+      async () => (await ask<{ count: number }>(server.child.proc, 'count', 'count')).count >= 20,
+      20_000,
+      'warm-up connections',
+    );
     await stopProcess(warm.proc);
-    await waitFor(async () => (await ask<{ count: number }>(server.child.proc, 'count', 'count')).count === 0, 20_000, 'warm-up connections to close');
+    await waitFor(
+      async () => (await ask<{ count: number }>(server.child.proc, 'count', 'count')).count === 0,
+      20_000,
+      'warm-up connections to close',
+    );
     await sleep(2000);
     const before = { agent: rssBytes(pids.agent), forwarder: rssBytes(pids.forwarder), emulator: rssBytes(pids.emulator) };
 
     log(`idle scale: opening ${count} tunneled connections`);
     const t0 = Date.now();
-    const holder = spawnTracked(process.execPath, [helperScript('hold-connections'), String(port), String(count), '64'], { ipc: true, fdLimit });
+    const holder = spawnTracked(process.execPath, [helperScript('hold-connections'), String(port), String(count), '64'], {
+      ipc: true,
+      fdLimit,
+    });
     let lastLog = Date.now();
     await waitFor(
       async () => {
@@ -55,8 +66,13 @@ export async function runIdleScale(count: number, fdLimit: number, idleSeconds: 
         if (Date.now() - lastLog > 5000) {
           lastLog = Date.now();
           const status = await ask<{ opened: number; failed: number; lastError: string }>(holder.proc, 'status', 'opened');
-          log(`idle scale: ${open} at the endpoint, client opened ${status.opened}, failed ${status.failed}${status.lastError ? ` (${status.lastError})` : ''}`);
-          if (status.failed > 0) throw new Error(`idle scale: ${status.failed} connections failed: ${status.lastError}\nagent: ${tunnel.agent.output().slice(-2000)}`);
+          log(
+            `idle scale: ${open} at the endpoint, client opened ${status.opened}, failed ${status.failed}${status.lastError ? ` (${status.lastError})` : ''}`,
+          );
+          if (status.failed > 0)
+            throw new Error(
+              `idle scale: ${status.failed} connections failed: ${status.lastError}\nagent: ${tunnel.agent.output().slice(-2000)}`,
+            );
         }
         return open >= count;
       },

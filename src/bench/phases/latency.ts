@@ -11,7 +11,11 @@ export interface LatencyRow {
   tunnel: RedisRow;
 }
 
-export async function runLatency(ports: { direct: number; socat: number; tunnel: number }, requests: number, clients: number): Promise<LatencyRow[]> {
+export async function runLatency(
+  ports: { direct: number; socat: number; tunnel: number },
+  requests: number,
+  clients: number,
+): Promise<LatencyRow[]> {
   log(`latency: redis-benchmark -c ${clients} -n ${requests} (direct, socat, tunnel)`);
   const direct = await runRedisBenchmark(ports.direct, requests, clients);
   const socat = await runRedisBenchmark(ports.socat, requests, clients);

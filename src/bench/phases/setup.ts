@@ -104,7 +104,13 @@ async function measurePath(port: number, sequential: number, concurrent: number,
   };
 }
 
-export async function runSetup(ports: { direct: number; socat: number; tunnel: number }, sequential: number, concurrent: number, workers: number, pids?: TunnelPids): Promise<SetupRow> {
+export async function runSetup(
+  ports: { direct: number; socat: number; tunnel: number },
+  sequential: number,
+  concurrent: number,
+  workers: number,
+  pids?: TunnelPids,
+): Promise<SetupRow> {
   log(`connection setup: ${sequential} sequential + ${concurrent} with ${workers} workers, per path`);
   const direct = await measurePath(ports.direct, sequential, concurrent, workers);
   const socat = await measurePath(ports.socat, sequential, concurrent, workers);
@@ -114,7 +120,11 @@ export async function runSetup(ports: { direct: number; socat: number; tunnel: n
   if (pids && cpuBefore) {
     const connections = WARM_UP + sequential + concurrent;
     const msPer = (pid: number, before: number) => ((cpuSeconds(pid) - before) * 1000) / connections;
-    row.tunnelCpuMsPerConnection = { agent: msPer(pids.agent, cpuBefore.agent), forwarder: msPer(pids.forwarder, cpuBefore.forwarder), relay: msPer(pids.relay, cpuBefore.relay) };
+    row.tunnelCpuMsPerConnection = {
+      agent: msPer(pids.agent, cpuBefore.agent),
+      forwarder: msPer(pids.forwarder, cpuBefore.forwarder),
+      relay: msPer(pids.relay, cpuBefore.relay),
+    };
   }
   return row;
 }

@@ -48,13 +48,19 @@ export async function runSlowConsumer(rate: number, total: number, capSeconds: n
   const server = await startNodeHelper('slow-server', [String(rate)]);
   const tunnel = await startTunnel({ endpoints: { slow: server.port }, plain: true });
   const pids = { agent: tunnel.agent.pid, forwarder: tunnel.forwarders.slow!.pid, emulator: tunnel.emulator.pid };
-  const samplers = { agent: new RssSampler(pids.agent), forwarder: new RssSampler(pids.forwarder), emulator: new RssSampler(pids.emulator) };
+  const samplers = {
+    agent: new RssSampler(pids.agent),
+    forwarder: new RssSampler(pids.forwarder),
+    emulator: new RssSampler(pids.emulator),
+  };
   let socket: net.Socket | undefined;
   try {
     await sleep(1000);
     const baseline = { agent: rssBytes(pids.agent), forwarder: rssBytes(pids.forwarder), emulator: rssBytes(pids.emulator) };
     for (const s of Object.values(samplers)) s.start();
-    log(`slow consumer: pushing ${(total / 2 ** 30).toFixed(2)} GiB into an endpoint reading ${(rate / 2 ** 20).toFixed(2)} MiB/s${capSeconds ? ` (capped at ${capSeconds} s)` : ''}`);
+    log(
+      `slow consumer: pushing ${(total / 2 ** 30).toFixed(2)} GiB into an endpoint reading ${(rate / 2 ** 20).toFixed(2)} MiB/s${capSeconds ? ` (capped at ${capSeconds} s)` : ''}`,
+    );
     const t0 = Date.now();
     const deadline = capSeconds ? t0 + capSeconds * 1000 : Infinity;
     socket = net.connect({ port: tunnel.ports.slow!, host: '127.0.0.1' });
@@ -80,7 +86,9 @@ export async function runSlowConsumer(rate: number, total: number, capSeconds: n
       if (read >= total) break;
       if (Date.now() - lastLog > 30_000) {
         lastLog = Date.now();
-        log(`slow consumer: ${(read / 2 ** 20).toFixed(0)} MiB read by the endpoint, agent RSS ${(samplers.agent.last / 2 ** 20).toFixed(1)} MiB (peak ${(samplers.agent.peak / 2 ** 20).toFixed(1)})`);
+        log(
+          `slow consumer: ${(read / 2 ** 20).toFixed(0)} MiB read by the endpoint, agent RSS ${(samplers.agent.last / 2 ** 20).toFixed(1)} MiB (peak ${(samplers.agent.peak / 2 ** 20).toFixed(1)})`,
+        );
       }
     }
     const seconds = (Date.now() - t0) / 1000;

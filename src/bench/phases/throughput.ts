@@ -59,7 +59,8 @@ export async function measured(path: Path, run: () => Promise<IperfResult>): Pro
   // socat's forked child is reaped a moment after the connection ends; its time then moves to cutime.
   if (path.withChildren) await new Promise((r) => setTimeout(r, 200));
   const measuredRun: MeasuredRun = { ...result, cpuSeconds: cpuSeconds(path.pid, path.withChildren) - before };
-  if (others.length) measuredRun.otherCpuSeconds = Object.fromEntries(others.map(([name, pid], i) => [name, cpuSeconds(pid) - othersBefore[i]!]));
+  if (others.length)
+    measuredRun.otherCpuSeconds = Object.fromEntries(others.map(([name, pid], i) => [name, cpuSeconds(pid) - othersBefore[i]!]));
   return measuredRun;
 }
 

@@ -21,7 +21,11 @@ export function registerConnect(program: Command): void {
       } catch (err) {
         throw new CliError((err as Error).message, EXIT_USAGE);
       }
-      const forwarder = new LocalForwarder(cs, { host: opts.host, port: parseIntOption(opts.port, '--port', 0, 65535), transport: safeTransport() });
+      const forwarder = new LocalForwarder(cs, {
+        host: opts.host,
+        port: parseIntOption(opts.port, '--port', 0, 65535),
+        transport: safeTransport(),
+      });
       forwarder.on('log', (level, message) => {
         if (level !== 'debug' || opts.verbose) process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
       });
@@ -31,7 +35,9 @@ export function registerConnect(program: Command): void {
       } catch (err) {
         throw new CliError(`cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`);
       }
-      process.stdout.write(`forwarding ${address.address}:${address.port} -> ${formatConnectionString(cs).replace(/;SharedAccessKey=<redacted>/, '')}\n`);
+      process.stdout.write(
+        `forwarding ${address.address}:${address.port} -> ${formatConnectionString(cs).replace(/;SharedAccessKey=<redacted>/, '')}\n`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => forwarder.close().then(resolve, resolve);
         process.once('SIGINT', stop);

@@ -8,14 +8,20 @@ export function registerConnectionCommands(program: Command): void {
   program
     .command('add')
     .description('add a Hybrid Connection by its connection string (Listen rule, with EntityPath)')
-    .argument('<connection-string>', 'e.g. "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=defaultListener;SharedAccessKey=…;EntityPath=hc"')
+    .argument(
+      '<connection-string>',
+      'e.g. "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=defaultListener;SharedAccessKey=…;EntityPath=hc"',
+    )
     .option('--endpoint <host:port>', 'endpoint to use when the Hybrid Connection has no endpoint metadata')
     .option('--json', 'print the added connection as JSON')
     .action(async (connectionString: string, opts: { endpoint?: string; json?: boolean }) => {
       await withTarget(async (t) => {
         const added = await t.api.addConnection({ connectionString, endpoint: opts.endpoint });
         if (opts.json) print(JSON.stringify(added, null, 2));
-        else print(`added ${added.id} -> ${added.endpoint}${t.live ? ' (the running agent is listening now)' : ' (start the agent with "hcm run")'}`);
+        else
+          print(
+            `added ${added.id} -> ${added.endpoint}${t.live ? ' (the running agent is listening now)' : ' (start the agent with "hcm run")'}`,
+          );
       });
     });
 

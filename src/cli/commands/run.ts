@@ -15,10 +15,14 @@ export function registerRun(program: Command): void {
     .description('run the agent in the foreground for every configured Hybrid Connection')
     .option('--grace <seconds>', 'on SIGINT/SIGTERM, how long open connections may finish', '30')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .addHelpText('after', '\nLogs go to stderr and to rotating files in the log directory (see "hcm version"). Config edits apply without a restart.')
+    .addHelpText(
+      'after',
+      '\nLogs go to stderr and to rotating files in the log directory (see "hcm version"). Config edits apply without a restart.',
+    )
     .action(async (opts: { grace: string; logLevel: string }) => {
       const graceMs = parseIntOption(opts.grace, '--grace', 0, 3600) * 1000;
-      if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel)) throw new CliError(`--log-level must be debug, info, warn or error`, EXIT_USAGE);
+      if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel))
+        throw new CliError(`--log-level must be debug, info, warn or error`, EXIT_USAGE);
       const paths = hcmPaths();
       const logger = new Logger({ level: opts.logLevel as LogLevel, stderr: true, dir: paths.logDir });
       const service = createHcmService({ host: 'agent', paths, logger, transport: safeTransport(), tuning: safeTuning() });
@@ -30,7 +34,8 @@ export function registerRun(program: Command): void {
         throw err;
       }
       const list = await service.listConnections();
-      if (list.length === 0) logger.warn('no Hybrid Connections are configured yet; add one with "hcm add" (this agent picks it up at once)');
+      if (list.length === 0)
+        logger.warn('no Hybrid Connections are configured yet; add one with "hcm add" (this agent picks it up at once)');
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: string) => {

@@ -34,7 +34,13 @@ export function registerTest(program: Command): void {
       }
       const ok = steps.every((s) => s.ok);
       if (opts.json) process.stdout.write(`${JSON.stringify({ target, ok, steps }, null, 2)}\n`);
-      else process.stdout.write(`${table(['CHECK', 'RESULT', 'TIME', 'DETAIL'], steps.map((s) => [s.name, s.ok ? 'ok' : 'FAILED', `${s.ms} ms`, s.detail]))}\n`);
+      else
+        process.stdout.write(
+          `${table(
+            ['CHECK', 'RESULT', 'TIME', 'DETAIL'],
+            steps.map((s) => [s.name, s.ok ? 'ok' : 'FAILED', `${s.ms} ms`, s.detail]),
+          )}\n`,
+        );
       if (!ok) throw new CliError(`${target}: ${steps.find((s) => !s.ok)!.detail}`);
     });
 }

@@ -47,7 +47,12 @@ export function registerUi(program: Command): void {
       }
       let server;
       try {
-        server = await startUiServer({ bridge: service, staticDir: RENDERER_DIR, port, log: (level, message) => logger.log(level, message) });
+        server = await startUiServer({
+          bridge: service,
+          staticDir: RENDERER_DIR,
+          port,
+          log: (level, message) => logger.log(level, message),
+        });
       } catch (err) {
         await service.stop();
         await logger.close();
@@ -74,7 +79,8 @@ export function registerUi(program: Command): void {
 
 /** Serves the UI for an agent that was already running; stops when it stops, or on a signal. */
 async function serveRunningAgent(running: RunningAgent, port: number): Promise<void> {
-  const log = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
+  const log = (level: string, message: string) =>
+    process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
   let server;
   try {
     server = await startUiServer({ bridge: running.bridge, staticDir: RENDERER_DIR, port, log });

@@ -9,8 +9,17 @@ export function registerVersion(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }) => {
       const paths = hcmPaths();
-      const info = { version: VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, config: paths.configFile, logs: paths.logDir };
+      const info = {
+        version: VERSION,
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        config: paths.configFile,
+        logs: paths.logDir,
+      };
       if (opts.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-      else process.stdout.write(`open-hcm ${VERSION} (node ${process.version}, ${info.platform})\nconfig: ${info.config}\nlogs:   ${info.logs}\n`);
+      else
+        process.stdout.write(
+          `open-hcm ${VERSION} (node ${process.version}, ${info.platform})\nconfig: ${info.config}\nlogs:   ${info.logs}\n`,
+        );
     });
 }

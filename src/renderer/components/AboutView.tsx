@@ -63,7 +63,12 @@ export function AboutView() {
         </Subtitle2>
         {update && <UpdateMessage update={update} />}
         <div className={styles.actions}>
-          <Button icon={update?.state === 'checking' ? <Spinner size="tiny" /> : <ArrowSync20Regular />} onClick={check} disabledFocusable={update?.state === 'checking'} disabled={update?.state === 'unsupported'}>
+          <Button
+            icon={update?.state === 'checking' ? <Spinner size="tiny" /> : <ArrowSync20Regular />}
+            onClick={check}
+            disabledFocusable={update?.state === 'checking'}
+            disabled={update?.state === 'unsupported'}
+          >
             Check for updates
           </Button>
           {update?.state === 'ready' && (

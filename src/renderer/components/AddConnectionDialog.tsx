@@ -98,14 +98,21 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
         <DialogBody>
           <DialogTitle>Add a Hybrid Connection</DialogTitle>
           <DialogContent className={styles.content}>
-            <Body1>Paste the connection string of a shared access policy with Listen rights. It is checked as you type and nothing is saved until you choose Add.</Body1>
+            <Body1>
+              Paste the connection string of a shared access policy with Listen rights. It is checked as you type and nothing is saved until
+              you choose Add.
+            </Body1>
             <Field
               label="Connection string"
               required
               validationState={field.state}
               validationMessage={field.message}
               validationMessageIcon={field.state === 'none' && validation.state === 'checking' ? <Spinner size="extra-tiny" /> : undefined}
-              hint={validation.state === 'empty' ? 'Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=…;SharedAccessKey=…;EntityPath=…' : undefined}
+              hint={
+                validation.state === 'empty'
+                  ? 'Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=…;SharedAccessKey=…;EntityPath=…'
+                  : undefined
+              }
             >
               <Input
                 className={styles.secret}
@@ -140,9 +147,19 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
                 required
                 validationState={endpointTouched && endpointError ? 'error' : 'none'}
                 validationMessage={endpointTouched && endpointError ? endpointError : undefined}
-                hint={resolved.endpointProblem ? forPeople(resolved.endpointProblem) : 'This Hybrid Connection has no endpoint in its metadata. Enter the host and port this machine should connect to.'}
+                hint={
+                  resolved.endpointProblem
+                    ? forPeople(resolved.endpointProblem)
+                    : 'This Hybrid Connection has no endpoint in its metadata. Enter the host and port this machine should connect to.'
+                }
               >
-                <Input value={endpoint} onChange={(_, data) => setEndpoint(data.value)} onBlur={() => setEndpointTouched(true)} spellCheck={false} data-testid="endpoint" />
+                <Input
+                  value={endpoint}
+                  onChange={(_, data) => setEndpoint(data.value)}
+                  onBlur={() => setEndpointTouched(true)}
+                  spellCheck={false}
+                  data-testid="endpoint"
+                />
               </Field>
             )}
             {saveError && (
@@ -178,7 +195,10 @@ function describeValidation(v: ValidationView): { state: 'none' | 'error' | 'suc
       return { state: 'error', message: `Could not check it: ${forPeople(v.message)}` };
     case 'done':
       if (!v.result.ok) {
-        return { state: 'error', message: v.result.stage === 'parse' ? forPeople(v.result.error) : `The relay did not accept it: ${hideSecrets(v.result.error)}` };
+        return {
+          state: 'error',
+          message: v.result.stage === 'parse' ? forPeople(v.result.error) : `The relay did not accept it: ${hideSecrets(v.result.error)}`,
+        };
       }
       if (v.result.alreadyAdded) return { state: 'error', message: `${v.result.name} in ${v.result.namespace} is already added.` };
       return { state: 'success', message: 'Valid connection string.' };

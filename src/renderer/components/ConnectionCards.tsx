@@ -8,7 +8,13 @@ const useStyles = makeStyles({
   list: { listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: tokens.spacingVerticalM },
   head: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', justifyContent: 'space-between', gap: tokens.spacingHorizontalS },
   name: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400 },
-  facts: { display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: tokens.spacingHorizontalM, rowGap: tokens.spacingVerticalXXS, margin: 0 },
+  facts: {
+    display: 'grid',
+    gridTemplateColumns: 'max-content 1fr',
+    columnGap: tokens.spacingHorizontalM,
+    rowGap: tokens.spacingVerticalXXS,
+    margin: 0,
+  },
   term: { color: tokens.colorNeutralForeground3 },
   value: { margin: 0, overflowWrap: 'anywhere' },
   error: { color: tokens.colorPaletteRedForeground1, overflowWrap: 'anywhere' },
@@ -24,7 +30,14 @@ export function ConnectionCards({ connections, onOpen }: { connections: Connecti
         <li key={c.id} data-connection={c.id}>
           <Card>
             <div className={styles.head}>
-              <Link as="button" className={styles.name} onClick={() => onOpen(c.id)} aria-label={`${c.name}, show details`} {...restoreFocus} data-details-link>
+              <Link
+                as="button"
+                className={styles.name}
+                onClick={() => onOpen(c.id)}
+                aria-label={`${c.name}, show details`}
+                {...restoreFocus}
+                data-details-link
+              >
                 {c.name}
               </Link>
               <StatusBadge status={c.status} />

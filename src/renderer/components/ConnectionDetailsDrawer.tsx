@@ -173,14 +173,32 @@ function DetailsContent({ summary, onClose }: { summary: ConnectionSummary; onCl
             facts={[
               ['Name', live.name],
               ['Namespace', live.namespace],
-              ['Endpoint', <span className={styles.mono}>{live.endpoint}{d ? (d.endpointSource === 'metadata' ? ' (from the Hybrid Connection)' : ' (set by hand)') : ''}</span>],
+              [
+                'Endpoint',
+                <span className={styles.mono}>
+                  {live.endpoint}
+                  {d ? (d.endpointSource === 'metadata' ? ' (from the Hybrid Connection)' : ' (set by hand)') : ''}
+                </span>,
+              ],
               ['Status', `${STATUS_LABELS[live.status]}, since ${formatDateTime(live.statusSince)}`],
               ['Service Bus address', d ? <span className={styles.mono}>{d.serviceBusAddress}</span> : '…'],
               ['Key name', d ? (d.keyName ?? '— (fixed token)') : '…'],
               ['Created', d ? formatDateTime(d.createdAt) : '…'],
               ['Last updated', d ? formatDateTime(d.updatedAt) : '…'],
-              ['Listeners online', d ? (d.listenerCount === null ? 'unknown' : `${d.listenerCount} (all agents on this Hybrid Connection)`) : '…'],
-              ['Client authorization', d ? (d.requiresClientAuthorization === null ? 'unknown' : d.requiresClientAuthorization ? 'Required' : 'Not required') : '…'],
+              [
+                'Listeners online',
+                d ? (d.listenerCount === null ? 'unknown' : `${d.listenerCount} (all agents on this Hybrid Connection)`) : '…',
+              ],
+              [
+                'Client authorization',
+                d
+                  ? d.requiresClientAuthorization === null
+                    ? 'unknown'
+                    : d.requiresClientAuthorization
+                      ? 'Required'
+                      : 'Not required'
+                  : '…',
+              ],
               ['Added to this machine', d ? formatDateTime(d.addedAt) : '…'],
               ['Last error', live.lastError ? `${live.lastError.message} — ${formatDateTime(live.lastError.at)}` : 'None'],
             ]}
@@ -199,7 +217,10 @@ function DetailsContent({ summary, onClose }: { summary: ConnectionSummary; onCl
               ['Failed connections', formatCount(c.failedConnections)],
               ['Sent to endpoint', formatBytes(c.bytesToEndpoint)],
               ['Received from endpoint', formatBytes(c.bytesFromEndpoint)],
-              ['Last connection', c.lastConnectionAt ? `${formatDateTime(c.lastConnectionAt)} (${formatAgo(c.lastConnectionAt)})` : 'None yet'],
+              [
+                'Last connection',
+                c.lastConnectionAt ? `${formatDateTime(c.lastConnectionAt)} (${formatAgo(c.lastConnectionAt)})` : 'None yet',
+              ],
             ]}
           />
         </section>

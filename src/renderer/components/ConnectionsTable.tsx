@@ -18,7 +18,13 @@ import { Traffic } from './Traffic.js';
 
 const useStyles = makeStyles({
   table: { minWidth: '100%' },
-  status: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: tokens.spacingVerticalXXS, paddingBlock: tokens.spacingVerticalS },
+  status: {
+    display: 'flex',
+    flexDirection: 'column',
+    alignItems: 'flex-start',
+    gap: tokens.spacingVerticalXXS,
+    paddingBlock: tokens.spacingVerticalS,
+  },
   error: {
     color: tokens.colorPaletteRedForeground1,
     maxWidth: '28ch',
@@ -51,7 +57,14 @@ export function ConnectionsTable({ connections, onOpen }: { connections: Connect
         {connections.map((c) => (
           <TableRow key={c.id} data-connection={c.id} onClick={() => onOpen(c.id)}>
             <TableCell>
-              <Link as="button" className={styles.name} onClick={(e) => (e.stopPropagation(), onOpen(c.id))} aria-label={`${c.name}, show details`} {...restoreFocus} data-details-link>
+              <Link
+                as="button"
+                className={styles.name}
+                onClick={(e) => (e.stopPropagation(), onOpen(c.id))}
+                aria-label={`${c.name}, show details`}
+                {...restoreFocus}
+                data-details-link
+              >
                 {c.name}
               </Link>
             </TableCell>

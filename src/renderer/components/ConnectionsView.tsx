@@ -22,7 +22,10 @@ export function ConnectionsView({ onAdd }: { onAdd: () => void }) {
   const narrow = useNarrow(900);
   // Dialogs and drawers give the focus back to the control marked as their restore target.
   const restoreFocus = useRestoreFocusTarget();
-  const sorted = useMemo(() => [...connections].sort((a, b) => a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace)), [connections]);
+  const sorted = useMemo(
+    () => [...connections].sort((a, b) => a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace)),
+    [connections],
+  );
 
   if (loadError) {
     return (

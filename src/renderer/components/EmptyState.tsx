@@ -31,8 +31,7 @@ export function EmptyState({ onAdd }: { onAdd: () => void }) {
       <ol className={styles.steps}>
         <li>
           <Body1>
-            In the Azure portal, open your Relay namespace, then <strong>Hybrid Connections</strong> and the connection
-            your app uses.
+            In the Azure portal, open your Relay namespace, then <strong>Hybrid Connections</strong> and the connection your app uses.
           </Body1>
         </li>
         <li>

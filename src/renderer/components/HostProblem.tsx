@@ -21,8 +21,8 @@ export function HostProblem({ problem }: { problem: string }) {
           </MessageBarBody>
         </MessageBar>
         <Body1>
-          Run <span className={styles.code}>hcm ui</span> on this machine and open the address it prints. The address carries a
-          one-time token that keeps other local programs and websites out.
+          Run <span className={styles.code}>hcm ui</span> on this machine and open the address it prints. The address carries a one-time
+          token that keeps other local programs and websites out.
         </Body1>
       </main>
     </FluentProvider>

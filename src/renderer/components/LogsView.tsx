@@ -1,15 +1,4 @@
-import {
-  Button,
-  Dropdown,
-  Field,
-  Option,
-  SearchBox,
-  Switch,
-  Text,
-  makeStyles,
-  mergeClasses,
-  tokens,
-} from '@fluentui/react-components';
+import { Button, Dropdown, Field, Option, SearchBox, Switch, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import { Copy20Regular } from '@fluentui/react-icons';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LogLevel } from '../../shared/api.js';
@@ -84,12 +73,18 @@ export function LogsView() {
   };
 
   const levelLabel = LEVELS.find((l) => l.value === filter.minLevel)!.label;
-  const connectionLabel = filter.connection === null ? 'All connections' : (connections.find((c) => c.id === filter.connection)?.name ?? filter.connection);
+  const connectionLabel =
+    filter.connection === null ? 'All connections' : (connections.find((c) => c.id === filter.connection)?.name ?? filter.connection);
   return (
     <div className={styles.root}>
       <div className={styles.toolbar} role="toolbar" aria-label="Log filters">
         <Field label="Search" className={styles.search}>
-          <SearchBox value={filter.text} onChange={(_, data) => setFilter((f) => ({ ...f, text: data.value }))} placeholder="Text in the message" data-testid="log-search" />
+          <SearchBox
+            value={filter.text}
+            onChange={(_, data) => setFilter((f) => ({ ...f, text: data.value }))}
+            placeholder="Text in the message"
+            data-testid="log-search"
+          />
         </Field>
         <Field label="Level">
           <Dropdown
@@ -109,7 +104,9 @@ export function LogsView() {
           <Dropdown
             value={connectionLabel}
             selectedOptions={[filter.connection ?? ALL]}
-            onOptionSelect={(_, data) => setFilter((f) => ({ ...f, connection: data.optionValue === ALL ? null : (data.optionValue ?? null) }))}
+            onOptionSelect={(_, data) =>
+              setFilter((f) => ({ ...f, connection: data.optionValue === ALL ? null : (data.optionValue ?? null) }))
+            }
           >
             <Option value={ALL}>All connections</Option>
             {connections.map((c) => (

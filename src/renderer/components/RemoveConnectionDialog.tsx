@@ -25,15 +25,20 @@ export function RemoveConnectionDialog({ name, open, onCancel, onConfirm }: Prop
         <DialogBody>
           <DialogTitle>Remove {name}?</DialogTitle>
           <DialogContent>
-            This machine stops listening on {name}. Apps that reach their endpoint through it lose that path unless another
-            agent listens on the same Hybrid Connection. The Hybrid Connection itself stays in Azure; you can add it again
-            later with its connection string.
+            This machine stops listening on {name}. Apps that reach their endpoint through it lose that path unless another agent listens on
+            the same Hybrid Connection. The Hybrid Connection itself stays in Azure; you can add it again later with its connection string.
           </DialogContent>
           <DialogActions>
             <Button appearance="secondary" onClick={onCancel} disabledFocusable={busy}>
               Cancel
             </Button>
-            <Button appearance="primary" onClick={confirm} disabledFocusable={busy} icon={busy ? <Spinner size="tiny" /> : undefined} data-testid="confirm-remove">
+            <Button
+              appearance="primary"
+              onClick={confirm}
+              disabledFocusable={busy}
+              icon={busy ? <Spinner size="tiny" /> : undefined}
+              data-testid="confirm-remove"
+            >
               Remove
             </Button>
           </DialogActions>

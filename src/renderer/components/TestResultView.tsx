@@ -17,7 +17,11 @@ export function TestResultView({ result }: { result: TestResult }) {
     <ol className={styles.list} aria-label={`Test of ${result.target}: ${result.ok ? 'passed' : 'failed'}`} data-testid="test-result">
       {result.steps.map((step) => (
         <li key={step.name} className={styles.step}>
-          {step.ok ? <CheckmarkCircle16Filled className={styles.ok} aria-hidden /> : <DismissCircle16Filled className={styles.bad} aria-hidden />}
+          {step.ok ? (
+            <CheckmarkCircle16Filled className={styles.ok} aria-hidden />
+          ) : (
+            <DismissCircle16Filled className={styles.bad} aria-hidden />
+          )}
           <div>
             <strong>
               {step.name}: {step.ok ? 'passed' : 'failed'}

@@ -6,7 +6,13 @@ import { VisuallyHidden } from './VisuallyHidden.js';
 
 const useStyles = makeStyles({
   root: { display: 'inline-flex', flexWrap: 'wrap', columnGap: tokens.spacingHorizontalM, rowGap: tokens.spacingVerticalXXS },
-  part: { display: 'inline-flex', alignItems: 'center', gap: tokens.spacingHorizontalXXS, whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' },
+  part: {
+    display: 'inline-flex',
+    alignItems: 'center',
+    gap: tokens.spacingHorizontalXXS,
+    whiteSpace: 'nowrap',
+    fontVariantNumeric: 'tabular-nums',
+  },
 });
 
 /** Bytes both ways; arrows for the eye, words for screen readers. */

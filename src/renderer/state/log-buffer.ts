@@ -41,5 +41,7 @@ export function filterLogs(entries: readonly LogEntry[], filter: LogFilter): Log
 
 /** Plain text for the clipboard: one line per entry, the same columns the view shows. */
 export function logsAsText(entries: readonly LogEntry[]): string {
-  return entries.map((e) => `${e.time} ${e.level.toUpperCase().padEnd(5)} ${e.connection ? `[${e.connection}] ` : ''}${e.message}`).join('\n');
+  return entries
+    .map((e) => `${e.time} ${e.level.toUpperCase().padEnd(5)} ${e.connection ? `[${e.connection}] ` : ''}${e.message}`)
+    .join('\n');
 }

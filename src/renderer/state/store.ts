@@ -82,7 +82,9 @@ export function createHcmStore(host: HostConnection) {
     const results = await Promise.allSettled([
       bridge.getAppInfo().then((appInfo) => store.setState({ appInfo })),
       bridge.listConnections().then(applyConnections),
-      bridge.getLogs(afterSeq === undefined ? {} : { afterSeq }).then((lines) => store.setState((s) => ({ logs: mergeLogs(s.logs, lines) }))),
+      bridge
+        .getLogs(afterSeq === undefined ? {} : { afterSeq })
+        .then((lines) => store.setState((s) => ({ logs: mergeLogs(s.logs, lines) }))),
       bridge.getUpdateState().then((update) => store.setState({ update })),
     ]);
     const failed = results[1];
