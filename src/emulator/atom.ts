@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EmulatorHybridConnection } from './config.js';
 
-/** Atom documents of the Service Bus management GET (protocol.md §6). */
+/** Atom documents of the Service Bus management GET (docs/protocol.md §6). */
 
 const CONNECT_NS = 'http://schemas.microsoft.com/netservices/2010/10/servicebus/connect';
 

@@ -22,7 +22,7 @@ import { relayFrames } from './frame-relay.js';
 import { offeredProtocols, upgradeProblem, writeHttpError, writeSwitchingProtocols } from './handshake.js';
 
 /**
- * A local Azure Relay that speaks the Hybrid Connections protocol (shared/protocol.md §4–6):
+ * A local Azure Relay that speaks the Hybrid Connections protocol (docs/protocol.md §4–6):
  * listeners hold control channels, senders are paired with one listener through a single-use
  * rendezvous, and frames are relayed untouched. Admin hooks under /$emulator/ let tests provoke
  * the failures Azure produces (dropped or frozen listeners, service errors, hostile messages).
@@ -640,7 +640,7 @@ function verifyExpiry(token: string): number {
   return parseSasToken(token).expiresAt;
 }
 
-/** The sender's headers go to the listener (protocol.md §4), minus the service's own token. */
+/** The sender's headers go to the listener (docs/protocol.md §5), minus the service's own token. */
 function forwardedHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {

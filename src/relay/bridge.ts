@@ -87,7 +87,7 @@ export function describeConnectError(where: string, host: string, err: NodeJS.Er
   }
 }
 
-/** First sub-protocol the sender offered, which the listener must offer back (protocol.md §4). */
+/** First sub-protocol the sender offered, which the listener must offer back (docs/protocol.md §4.3). */
 function senderProtocol(headers: Record<string, string>): string | undefined {
   for (const [k, v] of Object.entries(headers)) {
     if (k.toLowerCase() === 'sec-websocket-protocol') return v.split(',')[0]?.trim() || undefined;

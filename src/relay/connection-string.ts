@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { RelayError } from './errors.js';
 
 /**
- * Azure Relay connection strings (protocol.md §2). Parsing is strict because a silently
+ * Azure Relay connection strings (docs/protocol.md §2). Parsing is strict because a silently
  * misread string produces a listener that never connects, which is the worst failure mode.
  */
 export interface ConnectionString {

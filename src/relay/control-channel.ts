@@ -12,7 +12,7 @@ import type { TokenProvider } from './token-provider.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
 
 /**
- * The listener's control channel (protocol.md §4): one WebSocket on which the relay announces
+ * The listener's control channel (docs/protocol.md §4): one WebSocket on which the relay announces
  * connections. It keeps itself alive (ping with a deadline, because load balancers silently drop
  * idle sockets and a half-open socket never reports an error) and renews its token before expiry.
  */

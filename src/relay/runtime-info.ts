@@ -8,7 +8,7 @@ import { MANAGEMENT_TOKEN_TTL_SECONDS } from './sas.js';
 import { tokenProviderFor } from './token-provider.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
 
-/** What the management GET tells the agent about a Hybrid Connection (protocol.md §6). */
+/** What the management GET tells the agent about a Hybrid Connection (docs/protocol.md §6). */
 export interface RuntimeInfo {
   name: string;
   /** Endpoint from the `endpoint` user-metadata entry; undefined when absent. */

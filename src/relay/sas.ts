@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { RelayError } from './errors.js';
 
 /**
- * Shared Access Signature tokens (protocol.md §3).
+ * Shared Access Signature tokens (docs/protocol.md §3).
  * The HMAC key is the UTF-8 bytes of the key string as shown in the portal, not its base64 decoding.
  */
 

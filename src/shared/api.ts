@@ -7,7 +7,7 @@
  * Every value crossing a transport is plain JSON (dates as ISO strings).
  */
 
-/** Truthful per-connection state (protocol.md §4: never show Connected for a dead channel). */
+/** Truthful per-connection state (docs/protocol.md §4.8: never show Connected for a dead channel). */
 export type ConnectionStatus = 'Connected' | 'Connecting' | 'NotConnected' | 'NotFound' | 'Unauthorized';
 
 export const STATUS_LABELS: Record<ConnectionStatus, string> = {

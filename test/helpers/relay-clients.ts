@@ -5,7 +5,7 @@ import { parseConnectionString, relayOrigin } from '../../src/relay/connection-s
 import { openSender } from '../../src/relay/sender.js';
 import { tokenFor } from './emulator.js';
 
-/** Plain `ws` clients playing the listener side of the protocol (shared/protocol.md §4), for tests. */
+/** Plain `ws` clients playing the listener side of the protocol (docs/protocol.md §4), for tests. */
 
 export interface AcceptCommand {
   address: string;

@@ -7,7 +7,7 @@ import { freePort } from '../../src/bench/ports.js';
 import { type TcpServer, startEchoServer, startTcpServer, startUnansweringPort } from '../helpers/tcp-servers.js';
 
 /**
- * What goes wrong in the field (shared/protocol.md §8), provoked for real: endpoints down,
+ * What goes wrong in the field (docs/protocol.md §8), provoked for real: endpoints down,
  * the relay restarting, half-open control channels, token expiry, deleted entities, bad keys.
  */
 

@@ -8,7 +8,7 @@ import { getRuntimeInfo } from '../../src/relay/runtime-info.js';
 import { openSender } from '../../src/relay/sender.js';
 import { type EmulatorProcess, KEYS, listenUrl, startEmulator, testConfig, tokenFor, waitFor } from '../helpers/emulator.js';
 
-/** The emulator's protocol behaviours, exercised with plain `ws` clients (shared/protocol.md §4–6). */
+/** The emulator's protocol behaviours, exercised with plain `ws` clients (docs/protocol.md §4–6). */
 
 interface AcceptCommand {
   address: string;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/paths.js';
 
 /**
- * The import rules of shared/design.md, checked on every file: relay <- core <- {main, cli};
+ * The import rules of docs/architecture.md (Layering), checked on every file: relay <- core <- {main, cli};
  * renderer -> shared only; emulator -> relay; 'electron' only in src/main.
  */
 

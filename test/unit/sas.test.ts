@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { audienceCovers, createSasToken, parseSasToken, sasAudience, signSas, verifySasToken, type SasRule } from '../../src/relay/sas.js';
 
-// shared/protocol.md §3
+// docs/protocol.md §3 (test vectors)
 const KEY_NAME = 'RootManageSharedAccessKey';
 const KEY = 'XKv4zZ0b5hd3q8d2mD6e7sVb1FzJQm0kS9cW5Yt3uQ0=';
 const SE = 1700000000;
