@@ -18,20 +18,23 @@ export interface CommandTarget {
   close(): Promise<void>;
 }
 
+/** The running agent's contract through its control socket; null when none runs. */
+export async function connectRunningAgent(): Promise<Omit<CommandTarget, 'live'> | null> {
+  const client = await ControlClient.connect(hcmPaths().controlSocket);
+  if (!client) return null;
+  const api = Object.fromEntries(
+    HCM_METHODS.map((m) => [m, (...args: unknown[]) => (client.call as (m: string, ...a: unknown[]) => Promise<unknown>)(m, ...args)]),
+  ) as unknown as HcmApi;
+  return {
+    api,
+    resolveId: async (nameOrId) => resolveAgainst(await api.listConnections(), nameOrId),
+    close: async () => client.close(),
+  };
+}
+
 export async function connectTarget(): Promise<CommandTarget> {
-  const paths = hcmPaths();
-  const client = await ControlClient.connect(paths.controlSocket);
-  if (client) {
-    const api = Object.fromEntries(
-      HCM_METHODS.map((m) => [m, (...args: unknown[]) => (client.call as (m: string, ...a: unknown[]) => Promise<unknown>)(m, ...args)]),
-    ) as unknown as HcmApi;
-    return {
-      api,
-      live: true,
-      resolveId: async (nameOrId) => resolveAgainst(await api.listConnections(), nameOrId),
-      close: async () => client.close(),
-    };
-  }
+  const running = await connectRunningAgent();
+  if (running) return { ...running, live: true };
   const service = offlineService();
   return { api: service, live: false, resolveId: (n) => service.resolveId(n), close: async () => undefined };
 }

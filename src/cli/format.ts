@@ -23,7 +23,7 @@ export function connectionsTable(list: ConnectionSummary[], live: boolean): stri
   return table(
     ['NAME', 'NAMESPACE', 'ENDPOINT', 'STATUS', 'ACTIVE', 'TOTAL', 'TO ENDPOINT', 'FROM ENDPOINT'],
     list.map((c) => [
-      c.name,
+      c.demo ? `${c.name} (demo)` : c.name,
       c.namespace,
       c.endpoint,
       live ? STATUS_LABELS[c.status] : 'agent not running',
@@ -38,6 +38,7 @@ export function connectionsTable(list: ConnectionSummary[], live: boolean): stri
 export function connectionDetails(c: ConnectionDetails, live: boolean): string {
   const rows: Array<[string, string]> = [
     ['Name', c.name],
+    ...(c.demo ? [['Demo', 'yes: a local relay on this machine and a built-in echo endpoint; never saved'] as [string, string]] : []),
     ['Namespace', c.namespace],
     ['Endpoint', `${c.endpoint} (${c.endpointSource === 'metadata' ? 'from Hybrid Connection metadata' : 'set by hand'})`],
     ['Status', live ? `${STATUS_LABELS[c.status]} since ${c.statusSince}` : 'agent not running'],

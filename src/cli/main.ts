@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConnect } from './commands/connect.js';
 import { registerConnectionCommands } from './commands/connections.js';
+import { registerDemo } from './commands/demo.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
@@ -24,6 +25,7 @@ function buildProgram(): Command {
     });
   registerConnectionCommands(program);
   registerRun(program);
+  registerDemo(program);
   registerConnect(program);
   registerTest(program);
   registerLogs(program);

@@ -15,6 +15,7 @@ import {
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
+import { ensurePrivateFolder } from './folders.js';
 import type { HcmPaths } from './paths.js';
 
 /**
@@ -58,6 +59,7 @@ export interface StoredConnection extends SavedConnection {
 }
 
 export class ConfigError extends Error {
+  readonly code = 'E_CONFIG';
   constructor(
     readonly file: string,
     problem: string,
@@ -120,7 +122,7 @@ export class ConfigStore {
   }
 
   private ensureHome(): void {
-    mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
+    ensurePrivateFolder(this.paths.home, 'configuration');
   }
 
   /**

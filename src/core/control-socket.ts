@@ -1,5 +1,6 @@
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { dirname } from 'node:path';
 import {
   HCM_EVENTS,
   HCM_METHODS,
@@ -20,12 +21,45 @@ import {
 const MAX_LINE = 1024 * 1024;
 
 export class AgentAlreadyRunningError extends Error {
+  readonly code = 'E_AGENT_RUNNING';
   constructor(path: string) {
     super(
       `another HCM agent is already running for this configuration (control socket ${path}); stop it first or use it (hcm list, hcm logs)`,
     );
     this.name = 'AgentAlreadyRunningError';
   }
+}
+
+export class UntrustedSocketError extends Error {
+  readonly code = 'E_SOCKET_UNTRUSTED';
+  constructor(path: string, why: string) {
+    super(`refusing to use the control socket ${path}: ${why}; nothing was sent to it`);
+    this.name = 'UntrustedSocketError';
+  }
+}
+
+/**
+ * Before the CLI sends anything (a connection string, say) it checks that the socket is one this
+ * user made: a socket file owned by this user, in a folder only this user can write to. Node has
+ * no API for the peer's credentials (SO_PEERCRED), so ownership of the file and folder is the check.
+ * Returns false when there is no socket (no agent running).
+ */
+export function checkControlSocket(path: string, uid: number | null = process.getuid?.() ?? null): boolean {
+  if (process.platform === 'win32' || uid === null) return true;
+  let info;
+  try {
+    info = lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new UntrustedSocketError(path, `it cannot be inspected (${(err as NodeJS.ErrnoException).code})`);
+  }
+  if (!info.isSocket()) throw new UntrustedSocketError(path, 'it is not a socket');
+  if (info.uid !== uid) throw new UntrustedSocketError(path, `it belongs to user ${info.uid}, not to you (${uid})`);
+  const folder = lstatSync(dirname(path));
+  if (!folder.isDirectory() || folder.uid !== uid || (folder.mode & 0o022) !== 0) {
+    throw new UntrustedSocketError(path, `its folder ${dirname(path)} is not a private folder of yours`);
+  }
+  return true;
 }
 
 function canConnect(path: string): Promise<boolean> {
@@ -137,8 +171,9 @@ export class ControlClient {
     socket.on('error', () => undefined);
   }
 
-  /** Connects to a running agent; undefined when none is running. */
+  /** Connects to a running agent; undefined when none is running. Throws when the socket is not this user's. */
   static async connect(path: string): Promise<ControlClient | undefined> {
+    if (!checkControlSocket(path)) return undefined;
     return new Promise((resolve) => {
       const socket = net.connect(path);
       socket.once('connect', () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 /**
  * Where HCM keeps its files: per user, following each OS's convention (XDG on Linux,
  * %APPDATA% on Windows, ~/Library on macOS), or all under HCM_HOME when it is set.
+ * Pure: the caller's environment goes in, paths come out; folders.ts creates them.
  */
 export interface HcmPaths {
   home: string;
@@ -15,6 +16,8 @@ export interface HcmPaths {
   logDir: string;
   /** Local control socket of a running agent (a named pipe on Windows). */
   controlSocket: string;
+  /** The folder holding the control socket: owned by the user, mode 0700 (none on Windows). */
+  controlSocketDir: string | null;
   emulatorStateDir: string;
 }
 
@@ -44,52 +47,74 @@ export function userDirs(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home
       data: posix.join(library, 'Application Support', APP),
     };
   }
-  // XDG Base Directory: relative values are invalid and ignored, as the specification says.
-  const xdg = (name: string, fallback: string) => (env[name] && posix.isAbsolute(env[name]!) ? env[name]! : posix.join(home, fallback));
   return {
-    config: posix.join(xdg('XDG_CONFIG_HOME', '.config'), APP),
-    log: posix.join(xdg('XDG_STATE_HOME', '.local/state'), APP),
-    data: posix.join(xdg('XDG_DATA_HOME', '.local/share'), APP),
+    config: posix.join(xdgDir(env, 'XDG_CONFIG_HOME') ?? posix.join(home, '.config'), APP),
+    log: posix.join(xdgDir(env, 'XDG_STATE_HOME') ?? posix.join(home, '.local/state'), APP),
+    data: posix.join(xdgDir(env, 'XDG_DATA_HOME') ?? posix.join(home, '.local/share'), APP),
   };
+}
+
+/** XDG Base Directory: relative values are invalid and ignored, as the specification says. */
+function xdgDir(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value && path.posix.isAbsolute(value) ? value : undefined;
+}
+
+export interface PathContext {
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  home?: string;
+  /** The user's numeric id (names the private folder under tmp); null where the OS has none. */
+  uid?: number | null;
+  tmp?: string;
 }
 
 export function hcmPaths(
   env: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform,
   home: string = homedir(),
+  context: Pick<PathContext, 'uid' | 'tmp'> = {},
 ): HcmPaths {
+  const uid = context.uid === undefined ? (process.getuid?.() ?? null) : context.uid;
+  const tmp = context.tmp ?? tmpdir();
   const override = env.HCM_HOME;
-  if (override) {
-    return {
-      home: override,
-      configFile: join(override, 'config.json'),
-      secretsFile: join(override, 'secrets.json'),
-      logDir: join(override, 'logs'),
-      controlSocket: controlSocketPath(override, platform),
-      emulatorStateDir: join(override, 'emulator'),
-    };
-  }
-  const p = userDirs(env, platform, home);
+  const dirs: UserDirs = override ? { config: override, log: join(override, 'logs'), data: override } : userDirs(env, platform, home);
   const j = platform === 'win32' ? path.win32.join : path.posix.join;
+  const socket = controlSocketPath(dirs.config, platform, env, uid, tmp);
   return {
-    home: p.config,
-    configFile: j(p.config, 'config.json'),
-    secretsFile: j(p.config, 'secrets.json'),
-    logDir: p.log,
-    controlSocket: controlSocketPath(p.config, platform),
-    emulatorStateDir: j(p.data, 'emulator'),
+    home: dirs.config,
+    configFile: j(dirs.config, 'config.json'),
+    secretsFile: j(dirs.config, 'secrets.json'),
+    logDir: dirs.log,
+    controlSocket: socket.path,
+    controlSocketDir: socket.dir,
+    emulatorStateDir: j(dirs.data, 'emulator'),
   };
 }
 
-/** Unix socket paths are limited to ~104 bytes, so a long home falls back to a hashed name in tmp. */
-function controlSocketPath(home: string, platform: NodeJS.Platform): string {
-  const hash = createHash('sha256').update(home).digest('hex').slice(0, 16);
-  if (platform === 'win32') return `\\\\.\\pipe\\${APP}-${hash}`;
-  const inHome = join(home, 'hcm.sock');
-  return Buffer.byteLength(inHome) < 100 ? inHome : join(tmpdir(), `${APP}-${hash}.sock`);
+/**
+ * The control socket lives only in a folder that the user owns with mode 0700, so no other local
+ * user can create it first and receive the CLI's requests (keys included). That is the config
+ * folder when the path fits a Unix socket address (~104 bytes), else $XDG_RUNTIME_DIR/open-hcm,
+ * else a private folder under tmp named after the uid (created and checked by folders.ts).
+ */
+function controlSocketPath(
+  configDir: string,
+  platform: NodeJS.Platform,
+  env: NodeJS.ProcessEnv,
+  uid: number | null,
+  tmp: string,
+): { path: string; dir: string | null } {
+  const hash = createHash('sha256').update(configDir).digest('hex').slice(0, 16);
+  if (platform === 'win32') return { path: `\\\\.\\pipe\\${APP}-${hash}`, dir: null };
+  const inConfig = join(configDir, 'hcm.sock');
+  if (Buffer.byteLength(inConfig) < 100) return { path: inConfig, dir: configDir };
+  const runtime = xdgDir(env, 'XDG_RUNTIME_DIR');
+  const dir = runtime ? join(runtime, APP) : join(tmp, `${APP}-${uid ?? 'user'}`);
+  return { path: join(dir, `${hash}.sock`), dir };
 }
 
-export function displayPath(path: string): string {
-  const home = homedir();
-  return path.startsWith(home) ? `~${path.slice(home.length)}` : path;
+/** The path as a user would type it: ~/… for anything under the home folder. */
+export function displayPath(path: string, home: string = homedir()): string {
+  return home && home !== '/' && (path === home || path.startsWith(`${home}/`)) ? `~${path.slice(home.length)}` : path;
 }

@@ -17,12 +17,16 @@ import type {
   HcmEvents,
   LogEntry,
   TestResult,
+  TrafficResult,
   UpdateState,
   ValidationResult,
 } from '../shared/api.js';
 import { ConfigStore, type StoredConnection } from './config-store.js';
 import { type ControlServer, startControlServer } from './control-socket.js';
+import { type DemoRelayHandle, type DemoRelayStarter, demoConnection } from './demo.js';
+import { sendEchoTraffic } from './demo-traffic.js';
 import { testEndpoint, testRelay } from './diagnostics.js';
+import { prepareAgentFolders } from './folders.js';
 import { Logger } from './logger.js';
 import { type HcmPaths, hcmPaths } from './paths.js';
 import { type UpdateProvider, unsupportedUpdates } from './updates.js';
@@ -43,6 +47,8 @@ export interface HcmServiceOptions {
   logger?: Logger;
   tuning?: ListenerTuning;
   updates?: UpdateProvider;
+  /** Starts the demo's local relay (the faces pass the emulator's; absent = no demo on this host). */
+  startDemoRelay?: DemoRelayStarter;
 }
 
 export interface HcmService extends HcmBridge {
@@ -90,6 +96,9 @@ class Service implements HcmService {
   private readonly loggedStatus = new Map<string, string>();
   private readonly updates: UpdateProvider;
   private connections: StoredConnection[] = [];
+  /** The demo lives in memory only: it is never written next to the admin's real connections. */
+  private demo: { connection: StoredConnection; relay: DemoRelayHandle } | undefined;
+  private demoStarting: Promise<ConnectionDetails> | undefined;
   private control: ControlServer | undefined;
   private unwatch: (() => void) | undefined;
   private counterTimer: NodeJS.Timeout | undefined;
@@ -120,6 +129,7 @@ class Service implements HcmService {
     this.connections = this.store.load().connections;
     this.started = true;
     if (!this.engine) return;
+    prepareAgentFolders(this.paths);
     this.control = await startControlServer(this.paths.controlSocket, this);
     this.unwatch = this.store.watch(() => this.reloadConfig());
     this.logger.info(`agent started (${this.connections.length} connection(s), config ${this.store.configFile})`);
@@ -134,8 +144,15 @@ class Service implements HcmService {
     if (this.engine) {
       this.logger.info('stopping: no new connections are accepted');
       await this.engine.stop(options.graceMs ?? 0);
+      await this.demo?.relay.stop();
+      this.demo = undefined;
       this.logger.info('agent stopped');
     }
+  }
+
+  /** Saved connections, then the demo when it runs. */
+  private all(): StoredConnection[] {
+    return this.demo ? [...this.connections, this.demo.connection] : this.connections;
   }
 
   private reloadConfig(): void {
@@ -152,7 +169,7 @@ class Service implements HcmService {
   private applyToEngine(): void {
     if (!this.engine) return;
     const specs = [];
-    for (const c of this.connections) {
+    for (const c of this.all()) {
       try {
         specs.push({ id: c.id, connectionString: c.connectionString, endpoint: parseEndpoint(c.endpoint) });
       } catch (err) {
@@ -171,8 +188,11 @@ class Service implements HcmService {
   }
 
   private onStatus(s: ListenerSnapshot): void {
-    // Log transitions only; the listener already logs each error as it happens.
-    if (this.loggedStatus.get(s.id) !== s.status) {
+    // Log transitions only; the listener already logs each error as it happens. A connection
+    // just removed goes down because it was asked to: that is logged as its removal.
+    if (!this.all().some((c) => c.id === s.id)) {
+      this.loggedStatus.delete(s.id);
+    } else if (this.loggedStatus.get(s.id) !== s.status) {
       this.loggedStatus.set(s.id, s.status);
       this.logger.log(s.status === 'Connected' || s.status === 'Connecting' ? 'info' : 'warn', `status ${s.status}`, s.id);
     }
@@ -212,7 +232,7 @@ class Service implements HcmService {
   }
 
   private summaries(): ConnectionSummary[] {
-    return this.connections.map((c) => this.summary(c));
+    return this.all().map((c) => this.summary(c));
   }
 
   private summary(c: StoredConnection): ConnectionSummary {
@@ -233,16 +253,16 @@ class Service implements HcmService {
         bytesFromEndpoint: snap?.counters.bytesFromEndpoint ?? 0,
         lastConnectionAt: snap?.counters.lastConnectionAt?.toISOString() ?? null,
       },
+      ...(c === this.demo?.connection ? { demo: true } : {}),
     };
   }
 
   async resolveId(nameOrId: string): Promise<string> {
     this.ensureLoaded();
-    const exact = this.connections.find((c) => c.id === nameOrId);
+    const all = this.all();
+    const exact = all.find((c) => c.id === nameOrId);
     if (exact) return exact.id;
-    const byName = this.connections.filter(
-      (c) => c.name.toLowerCase() === nameOrId.toLowerCase() || c.id.toLowerCase() === nameOrId.toLowerCase(),
-    );
+    const byName = all.filter((c) => c.name.toLowerCase() === nameOrId.toLowerCase() || c.id.toLowerCase() === nameOrId.toLowerCase());
     if (byName.length === 1) return byName[0]!.id;
     if (byName.length > 1) {
       throw new ServiceError('E_AMBIGUOUS', `"${nameOrId}" matches ${byName.map((c) => c.id).join(', ')}; use namespace/name`);
@@ -255,7 +275,7 @@ class Service implements HcmService {
 
   private find(id: string): StoredConnection {
     this.ensureLoaded();
-    const c = this.connections.find((x) => x.id === id);
+    const c = this.all().find((x) => x.id === id);
     if (!c) throw new ServiceError('E_NOT_FOUND', `no connection with id "${id}"`);
     return c;
   }
@@ -282,7 +302,7 @@ class Service implements HcmService {
    * the admin changed it in Azure, the saved endpoint follows (new connections use the new one).
    */
   private async refreshRuntime(id: string): Promise<void> {
-    const c = this.connections.find((x) => x.id === id);
+    const c = this.all().find((x) => x.id === id);
     if (!c) return;
     let info: RuntimeInfo;
     try {
@@ -404,6 +424,7 @@ class Service implements HcmService {
 
   async removeConnection(id: string): Promise<void> {
     this.find(String(id));
+    if (id === this.demo?.connection.id) return this.stopDemo();
     await this.store.update((list) => {
       const i = list.findIndex((c) => c.id === id);
       if (i < 0) throw new ServiceError('E_NOT_FOUND', `no connection with id "${id}"`);
@@ -432,6 +453,64 @@ class Service implements HcmService {
     const after = Number.isFinite(options?.afterSeq) ? Number(options.afterSeq) : 0;
     const limit = Number.isFinite(options?.limit) ? Math.max(1, Math.min(5000, Number(options.limit))) : 500;
     return this.logger.entries(after, limit);
+  }
+
+  // ------------------------------------------------------------ demo
+
+  async startDemo(): Promise<ConnectionDetails> {
+    if (this.demo) return this.getConnection(this.demo.connection.id);
+    if (!this.engine) throw new ServiceError('E_INVALID', 'no agent is running here; start the demo with "hcm demo"');
+    if (!this.options.startDemoRelay) throw new ServiceError('E_INVALID', 'this host has no demo');
+    const startRelay = this.options.startDemoRelay;
+    this.demoStarting ??= (async () => {
+      // The relay's own chatter (listeners coming and going) is detail; its problems are not.
+      const relay = await startRelay((level, message) => this.logger.log(level === 'info' ? 'debug' : level, `demo relay: ${message}`));
+      const connection = demoConnection(relay);
+      if (this.connections.some((c) => c.id === connection.id)) {
+        await relay.stop();
+        throw new ServiceError('E_DUPLICATE', `a saved connection is called "${connection.id}" too; the demo cannot start next to it`);
+      }
+      this.demo = { connection, relay };
+      this.logger.info(
+        `demo started: a local relay at ${relay.relayAddress} (nothing leaves this machine), endpoint ${relay.endpoint} (a built-in echo service)`,
+        connection.id,
+      );
+      this.applyToEngine();
+      this.emitConnections();
+      return this.getConnection(connection.id);
+    })().finally(() => {
+      this.demoStarting = undefined;
+    });
+    return this.demoStarting;
+  }
+
+  async stopDemo(): Promise<void> {
+    await this.demoStarting?.catch(() => undefined);
+    const demo = this.demo;
+    if (!demo) return;
+    this.demo = undefined;
+    this.applyToEngine();
+    this.runtime.delete(demo.connection.id);
+    await demo.relay.stop();
+    this.logger.info('demo removed', demo.connection.id);
+    this.emitConnections();
+  }
+
+  async sendTestTraffic(id: string): Promise<TrafficResult> {
+    const c = this.find(String(id));
+    const demo = this.demo;
+    if (!demo || c !== demo.connection) {
+      throw new ServiceError(
+        'E_INVALID',
+        'test traffic needs a Send key, which only the demo has; use "hcm connect" with a Send connection string',
+      );
+    }
+    const result = await sendEchoTraffic(parseConnectionString(demo.relay.send), { transport: this.options.transport });
+    const detail = result.ok
+      ? `${result.connections} connections through the relay, ${result.bytesEchoed} bytes echoed back intact in ${result.ms} ms`
+      : `${result.failures.length} of ${result.connections} connections failed: ${result.failures[0]}`;
+    this.logger.log(result.ok ? 'info' : 'warn', `test traffic: ${detail}`, c.id);
+    return { target: c.id, ...result, detail };
   }
 
   getUpdateState(): Promise<UpdateState> {

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeImage, protocol } from 'electron';
 import updaterPackage from 'electron-updater';
 import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
+import type { DemoRelayStarter } from '../core/demo.js';
+import { prepareAgentFolders } from '../core/folders.js';
 import { Logger } from '../core/logger.js';
 import { hcmPaths } from '../core/paths.js';
 import { createHcmService } from '../core/service.js';
@@ -17,13 +19,34 @@ const electron: ElectronDeps = { app, BrowserWindow, ipcMain, protocol, Menu, Tr
 const updater: UpdaterPort | null = app.isPackaged ? updaterPackage.autoUpdater : null;
 
 const paths = hcmPaths();
+try {
+  prepareAgentFolders(paths);
+} catch (err) {
+  app.whenReady().then(
+    () => {
+      dialog.showErrorBox('Hybrid Connection Manager cannot start', (err as Error).message);
+      app.exit(1);
+    },
+    () => app.exit(1),
+  );
+}
 const logger = new Logger({ level: 'info', dir: paths.logDir });
+// The demo's relay emulator is loaded only when someone asks for the demo.
+const startDemoRelay: DemoRelayStarter = (log) => import('../emulator/demo.js').then((m) => m.startDemoRelay(log));
 
 startDesktop({
   electron,
   updater,
   createService: (updates) =>
-    createHcmService({ host: 'electron', paths, logger, updates, transport: transportFromEnv(), tuning: tuningFromEnv() }),
+    createHcmService({
+      host: 'electron',
+      paths,
+      logger,
+      updates,
+      transport: transportFromEnv(),
+      tuning: tuningFromEnv(),
+      startDemoRelay,
+    }),
   preloadPath: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
   rendererDir: fileURLToPath(new URL('../renderer/', import.meta.url)),
   iconDir: fileURLToPath(new URL('../../assets/', import.meta.url)),

@@ -22,6 +22,9 @@ const METHODS: Record<HcmMethod, true> = {
   getUpdateState: true,
   checkForUpdates: true,
   installUpdate: true,
+  startDemo: true,
+  stopDemo: true,
+  sendTestTraffic: true,
 };
 const EVENTS: Record<HcmEvent, true> = { connections: true, log: true, update: true };
 

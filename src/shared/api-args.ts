@@ -27,12 +27,15 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
     case 'getUpdateState':
     case 'checkForUpdates':
     case 'installUpdate':
+    case 'startDemo':
+    case 'stopDemo':
       expectCount(method, args, 0, 0);
       return [];
     case 'getConnection':
     case 'removeConnection':
     case 'restartConnection':
     case 'testConnection':
+    case 'sendTestTraffic':
       expectCount(method, args, 1, 1);
       return [text(method, 'id', args[0], MAX_ID)];
     case 'validateConnectionString':

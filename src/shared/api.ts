@@ -50,6 +50,8 @@ export interface ConnectionSummary {
   statusSince: string;
   lastError: ErrorInfo | null;
   counters: ConnectionCounters;
+  /** The built-in demo ("Try it with a local relay"): a local relay, never saved with real connections. */
+  demo?: boolean;
 }
 
 export interface ConnectionDetails extends ConnectionSummary {
@@ -120,6 +122,18 @@ export interface TestResult {
   steps: TestStep[];
 }
 
+/** What "Send test traffic" did: connections through the relay to the demo's echo endpoint, every byte compared. */
+export interface TrafficResult {
+  target: string;
+  ok: boolean;
+  connections: number;
+  bytesSent: number;
+  bytesEchoed: number;
+  ms: number;
+  /** One line for people: what happened, or what went wrong. */
+  detail: string;
+}
+
 export type UpdateState =
   | { state: 'idle'; currentVersion: string }
   | { state: 'checking'; currentVersion: string }
@@ -157,6 +171,12 @@ export interface HcmApi {
   checkForUpdates(): Promise<UpdateState>;
   /** Quits and installs a downloaded update (desktop only). */
   installUpdate(): Promise<void>;
+  /** Starts the demo: a local relay with one Hybrid Connection to a built-in echo service (idempotent). */
+  startDemo(): Promise<ConnectionDetails>;
+  /** Removes the demo connection and stops its local relay (nothing to do when none runs). */
+  stopDemo(): Promise<void>;
+  /** Makes real connections through the demo's relay to its echo endpoint (demo connections only). */
+  sendTestTraffic(id: string): Promise<TrafficResult>;
 }
 
 /** Events pushed by the host. */
@@ -183,6 +203,9 @@ export const HCM_METHODS: readonly HcmMethod[] = [
   'getUpdateState',
   'checkForUpdates',
   'installUpdate',
+  'startDemo',
+  'stopDemo',
+  'sendTestTraffic',
 ];
 
 export const HCM_EVENTS: readonly HcmEvent[] = ['connections', 'log', 'update'];

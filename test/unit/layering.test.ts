@@ -16,7 +16,8 @@ const ALLOWED: Record<string, string[]> = {
   emulator: ['emulator', 'relay'],
   core: ['core', 'relay', 'shared'],
   cli: ['cli', 'core', 'relay', 'shared', 'emulator'],
-  main: ['main', 'core', 'relay', 'shared'],
+  // The desktop app hosts the demo's local relay (src/emulator/demo.ts), loaded on demand.
+  main: ['main', 'core', 'relay', 'shared', 'emulator'],
   renderer: ['renderer', 'shared'],
   bench: ['bench', 'core', 'relay', 'shared', 'emulator'],
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hcmPaths } from '../../src/core/paths.js';
+import { displayPath, hcmPaths } from '../../src/core/paths.js';
 
 describe('hcmPaths', () => {
   it('follows XDG on Linux, with the defaults when the variables are unset or relative', () => {
@@ -39,16 +39,34 @@ describe('hcmPaths', () => {
     expect(p.emulatorStateDir).toBe('/Users/ann/Library/Application Support/open-hcm/emulator');
   });
 
-  it('puts everything under HCM_HOME when it is set, and moves a socket path too long for Unix to tmp', () => {
+  it('puts everything under HCM_HOME when it is set', () => {
     expect(hcmPaths({ HCM_HOME: '/srv/hcm' }, 'linux', '/home/ann')).toEqual({
       home: '/srv/hcm',
       configFile: '/srv/hcm/config.json',
       secretsFile: '/srv/hcm/secrets.json',
       logDir: '/srv/hcm/logs',
       controlSocket: '/srv/hcm/hcm.sock',
+      controlSocketDir: '/srv/hcm',
       emulatorStateDir: '/srv/hcm/emulator',
     });
+  });
+
+  it('moves a socket path too long for Unix to a private folder: $XDG_RUNTIME_DIR, else one named after the uid in tmp', () => {
     const deep = `/srv/${'x'.repeat(120)}`;
-    expect(hcmPaths({ HCM_HOME: deep }, 'linux', '/home/ann').controlSocket).toMatch(/open-hcm-[0-9a-f]{16}\.sock$/);
+    const runtime = hcmPaths({ HCM_HOME: deep, XDG_RUNTIME_DIR: '/run/user/1000' }, 'linux', '/home/ann', { uid: 1000, tmp: '/tmp' });
+    expect(runtime.controlSocketDir).toBe('/run/user/1000/open-hcm');
+    expect(runtime.controlSocket).toMatch(/^\/run\/user\/1000\/open-hcm\/[0-9a-f]{16}\.sock$/);
+    const tmp = hcmPaths({ HCM_HOME: deep }, 'linux', '/home/ann', { uid: 1000, tmp: '/tmp' });
+    expect(tmp.controlSocketDir).toBe('/tmp/open-hcm-1000');
+    expect(tmp.controlSocket).toMatch(/^\/tmp\/open-hcm-1000\/[0-9a-f]{16}\.sock$/);
+    // Never directly in the shared tmp folder, where another user could create it first.
+    expect(tmp.controlSocket.startsWith('/tmp/open-hcm-') && !tmp.controlSocket.slice('/tmp/'.length).includes('.sock/')).toBe(true);
+    expect(tmp.controlSocket.split('/').length).toBe(4);
+  });
+
+  it('shows paths under the home folder as ~/…', () => {
+    expect(displayPath('/home/ann/.config/open-hcm', '/home/ann')).toBe('~/.config/open-hcm');
+    expect(displayPath('/home/anna/x', '/home/ann')).toBe('/home/anna/x');
+    expect(displayPath('/srv/hcm', '/home/ann')).toBe('/srv/hcm');
   });
 });

@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import { AgentAlreadyRunningError } from '../../core/control-socket.js';
-import { ConfigError } from '../../core/config-store.js';
-import { Logger } from '../../core/logger.js';
-import { hcmPaths } from '../../core/paths.js';
-import { createHcmService } from '../../core/service.js';
 import type { LogLevel } from '../../shared/api.js';
-import { safeTransport, safeTuning } from '../context.js';
+import { serveUntilSignal, startAgentHost } from '../agent-host.js';
 import { CliError, EXIT_USAGE } from '../exit.js';
 import { parseIntOption } from '../options.js';
 
@@ -21,35 +16,19 @@ export function registerRun(program: Command): void {
     )
     .action(async (opts: { grace: string; logLevel: string }) => {
       const graceMs = parseIntOption(opts.grace, '--grace', 0, 3600) * 1000;
-      if (!['debug', 'info', 'warn', 'error'].includes(opts.logLevel))
-        throw new CliError(`--log-level must be debug, info, warn or error`, EXIT_USAGE);
-      const paths = hcmPaths();
-      const logger = new Logger({ level: opts.logLevel as LogLevel, stderr: true, dir: paths.logDir });
-      const service = createHcmService({ host: 'agent', paths, logger, transport: safeTransport(), tuning: safeTuning() });
-      try {
-        await service.start();
-      } catch (err) {
-        await logger.close();
-        if (err instanceof ConfigError || err instanceof AgentAlreadyRunningError) throw new CliError(err.message);
-        throw err;
+      const logLevel = parseLogLevel(opts.logLevel);
+      const agent = await startAgentHost({ host: 'agent', logLevel });
+      const list = await agent.service.listConnections();
+      if (list.length === 0) {
+        agent.logger.warn(
+          'no Hybrid Connections are configured yet; add one with "hcm add" (this agent picks it up at once), or try "hcm demo"',
+        );
       }
-      const list = await service.listConnections();
-      if (list.length === 0)
-        logger.warn('no Hybrid Connections are configured yet; add one with "hcm add" (this agent picks it up at once)');
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) {
-            logger.warn(`${signal} again: exiting now`);
-            process.exit(1);
-          }
-          stopping = true;
-          logger.info(`${signal}: letting open connections finish (up to ${graceMs / 1000} s)`);
-          service.stop({ graceMs }).then(resolve, resolve);
-        };
-        process.on('SIGINT', () => stop('SIGINT'));
-        process.on('SIGTERM', () => stop('SIGTERM'));
-      });
-      await logger.close();
+      await serveUntilSignal(agent, { graceMs });
     });
+}
+
+export function parseLogLevel(text: string): LogLevel {
+  if (!['debug', 'info', 'warn', 'error'].includes(text)) throw new CliError(`--log-level must be debug, info, warn or error`, EXIT_USAGE);
+  return text as LogLevel;
 }

@@ -1,15 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { ConfigError } from '../../core/config-store.js';
-import { AgentAlreadyRunningError } from '../../core/control-socket.js';
-import { Logger } from '../../core/logger.js';
 import { hcmPaths } from '../../core/paths.js';
-import { createHcmService } from '../../core/service.js';
-import { safeTransport, safeTuning } from '../context.js';
+import { serveUntilSignal, startAgentHost } from '../agent-host.js';
 import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
-import { startUiServer } from '../ui-server.js';
+import { type UiServer, startUiServer } from '../ui-server.js';
 import { type RunningAgent, connectToRunningAgent } from '../agent-bridge.js';
 
 /** dist/renderer, next to dist/cli where this file runs from. */
@@ -36,44 +32,22 @@ export function registerUi(program: Command): void {
       const paths = hcmPaths();
       const running = await connectToRunningAgent(paths.controlSocket);
       if (running) return serveRunningAgent(running, port);
-      const logger = new Logger({ level: 'info', stderr: true, dir: paths.logDir });
-      const service = createHcmService({ host: 'browser', paths, logger, transport: safeTransport(), tuning: safeTuning() });
-      try {
-        await service.start();
-      } catch (err) {
-        await logger.close();
-        if (err instanceof ConfigError || err instanceof AgentAlreadyRunningError) throw new CliError(err.message);
-        throw err;
-      }
-      let server;
+      const agent = await startAgentHost({ host: 'browser' });
+      let server: UiServer;
       try {
         server = await startUiServer({
-          bridge: service,
+          bridge: agent.service,
           staticDir: RENDERER_DIR,
           port,
-          log: (level, message) => logger.log(level, message),
+          log: (level, message) => agent.logger.log(level, message),
         });
       } catch (err) {
-        await service.stop();
-        await logger.close();
+        await agent.service.stop();
+        await agent.logger.close();
         throw new CliError(`cannot serve the UI on 127.0.0.1:${port}: ${(err as Error).message}`);
       }
       process.stdout.write(`HCM UI: ${server.url}\n`);
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) process.exit(1);
-          stopping = true;
-          logger.info(`${signal}: stopping the UI and letting open connections finish (up to ${graceMs / 1000} s)`);
-          server
-            .close()
-            .then(() => service.stop({ graceMs }))
-            .then(resolve, resolve);
-        };
-        process.on('SIGINT', () => stop('SIGINT'));
-        process.on('SIGTERM', () => stop('SIGTERM'));
-      });
-      await logger.close();
+      await serveUntilSignal(agent, { graceMs, what: 'stopping the UI', beforeStop: () => server.close() });
     });
 }
 

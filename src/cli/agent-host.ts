@@ -1,0 +1,77 @@
+import { prepareAgentFolders } from '../core/folders.js';
+import { Logger } from '../core/logger.js';
+import { type HcmPaths, hcmPaths } from '../core/paths.js';
+import { type HcmService, createHcmService } from '../core/service.js';
+import type { LogLevel } from '../shared/api.js';
+import { safeTransport, safeTuning } from './context.js';
+import { CliError } from './exit.js';
+
+/**
+ * What `hcm run`, `hcm ui` and `hcm demo` share: make the folders, start the agent (service +
+ * relay engine + control socket), then wait for SIGINT/SIGTERM and stop it, letting open tunnels
+ * finish within the grace period (a second signal exits at once).
+ */
+
+export interface AgentHost {
+  paths: HcmPaths;
+  logger: Logger;
+  service: HcmService;
+}
+
+export interface AgentHostOptions {
+  host: 'agent' | 'browser';
+  logLevel?: LogLevel;
+}
+
+export async function startAgentHost(options: AgentHostOptions): Promise<AgentHost> {
+  const paths = hcmPaths();
+  prepareAgentFolders(paths);
+  const logger = new Logger({ level: options.logLevel ?? 'info', stderr: true, dir: paths.logDir });
+  const service = createHcmService({
+    host: options.host,
+    paths,
+    logger,
+    transport: safeTransport(),
+    tuning: safeTuning(),
+    startDemoRelay: (log) => import('../emulator/demo.js').then((m) => m.startDemoRelay(log)),
+  });
+  try {
+    await service.start();
+  } catch (err) {
+    await logger.close();
+    const code = (err as { code?: unknown }).code;
+    // Errors of ours carry a code and a message for people; anything else keeps its stack.
+    if (typeof code === 'string' && code.startsWith('E')) throw new CliError((err as Error).message);
+    throw err;
+  }
+  return { paths, logger, service };
+}
+
+/**
+ * Resolves after the first SIGINT/SIGTERM once `beforeStop` ran and the service stopped.
+ * Also resolves (without a signal) when `until` settles, e.g. the UI's agent going away.
+ */
+export async function serveUntilSignal(
+  agent: AgentHost,
+  options: { graceMs: number; beforeStop?: () => Promise<void>; what?: string },
+): Promise<void> {
+  const { logger, service } = agent;
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn(`${signal} again: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info(`${signal}: ${options.what ?? 'stopping'}; letting open connections finish (up to ${options.graceMs / 1000} s)`);
+      (options.beforeStop ?? (() => Promise.resolve()))()
+        .catch(() => undefined)
+        .then(() => service.stop({ graceMs: options.graceMs }))
+        .then(resolve, resolve);
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+  await logger.close();
+}

@@ -1,0 +1,97 @@
+import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { displayPath, type HcmPaths } from './paths.js';
+
+/**
+ * Creates the folders a command needs before it uses them, so a new user's first command works
+ * on an empty home, and says in one line which folder could not be made and why.
+ */
+
+export type FolderRole = 'configuration' | 'log' | 'data' | 'control socket';
+
+export class FolderError extends Error {
+  readonly code = 'E_FOLDER';
+  constructor(message: string) {
+    super(message);
+    this.name = 'FolderError';
+  }
+}
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a file is in the way',
+  EEXIST: 'a file is in the way',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+};
+
+/** mkdir reports the folder it was asked for; the user needs the file that is in the way. */
+function inTheWay(dir: string): string | undefined {
+  for (let p = dir; dirname(p) !== p; p = dirname(p)) {
+    try {
+      if (!statSync(p).isDirectory()) return p;
+    } catch {
+      // not there (yet): look further up
+    }
+  }
+  return undefined;
+}
+
+function describe(err: NodeJS.ErrnoException): string {
+  const reason = (err.code && REASONS[err.code]) ?? err.message;
+  const path = err.code === 'ENOTDIR' || err.code === 'EEXIST' ? (inTheWay(err.path ?? '') ?? err.path) : err.path;
+  const where = path ? ` at ${displayPath(path)}` : '';
+  return `${reason}${where}${err.code ? ` (${err.code})` : ''}`;
+}
+
+/** mkdir -p with mode 0700 for what it creates; an existing folder is left as it is. */
+export function ensureFolder(dir: string, role: FolderRole): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new FolderError(`cannot create the ${role} folder ${displayPath(dir)}: ${describe(err as NodeJS.ErrnoException)}`);
+  }
+  let isDir: boolean;
+  try {
+    isDir = lstatSync(dir).isDirectory();
+  } catch (err) {
+    throw new FolderError(`cannot use the ${role} folder ${displayPath(dir)}: ${describe(err as NodeJS.ErrnoException)}`);
+  }
+  if (!isDir) throw new FolderError(`cannot use the ${role} folder ${displayPath(dir)}: it is not a folder`);
+}
+
+/**
+ * A folder only this user may enter: created 0700, refused when another user owns it or it is a
+ * symbolic link (both would let someone else put files there first), tightened to 0700 when ours
+ * but open to others.
+ */
+export function ensurePrivateFolder(dir: string, role: FolderRole, uid: number | null = process.getuid?.() ?? null): void {
+  ensureFolder(dir, role);
+  if (uid === null) return; // Windows: no POSIX owner or mode to check
+  const info = lstatSync(dir);
+  if (info.uid !== uid) {
+    throw new FolderError(`refusing to use the ${role} folder ${displayPath(dir)}: it belongs to user ${info.uid}, not to you (${uid})`);
+  }
+  if ((info.mode & 0o077) !== 0) {
+    try {
+      chmodSync(dir, 0o700);
+    } catch (err) {
+      throw new FolderError(`cannot make the ${role} folder ${displayPath(dir)} private: ${describe(err as NodeJS.ErrnoException)}`);
+    }
+  }
+}
+
+/** What an agent writes to: its configuration, its logs and its control socket. */
+export function prepareAgentFolders(paths: HcmPaths): void {
+  ensurePrivateFolder(paths.home, 'configuration');
+  ensureFolder(paths.logDir, 'log');
+  if (paths.controlSocketDir) ensurePrivateFolder(paths.controlSocketDir, 'control socket');
+}
+
+/** What a command that only edits the configuration writes to. */
+export function prepareConfigFolder(paths: HcmPaths): void {
+  ensurePrivateFolder(paths.home, 'configuration');
+}
