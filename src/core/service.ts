@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { platform } from 'node:os';
+import { hostname, platform } from 'node:os';
 import { type ConnectionString, hostWithPort, namespaceName, parseConnectionString } from '../relay/connection-string.js';
 import { type Endpoint, formatEndpoint, parseEndpoint } from '../relay/endpoint.js';
 import { RelayError } from '../relay/errors.js';
@@ -219,7 +219,14 @@ class Service implements HcmService {
   // ------------------------------------------------------------ queries
 
   async getAppInfo(): Promise<AppInfo> {
-    return { version: VERSION, host: this.options.host, platform: platform(), configDir: this.paths.home, logDir: this.paths.logDir };
+    return {
+      version: VERSION,
+      hostname: hostname(),
+      host: this.options.host,
+      platform: platform(),
+      configDir: this.paths.home,
+      logDir: this.paths.logDir,
+    };
   }
 
   async listConnections(): Promise<ConnectionSummary[]> {

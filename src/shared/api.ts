@@ -146,6 +146,8 @@ export type UpdateState =
 
 export interface AppInfo {
   version: string;
+  /** The machine's host name: admins reach several servers' UIs through `ssh -L`. */
+  hostname: string;
   /** Which host serves this API. */
   host: 'electron' | 'browser' | 'agent';
   platform: string;
