@@ -5,6 +5,11 @@
  */
 export const RECONNECT_STEPS_MS = [0, 1_000, 2_000, 5_000, 10_000, 30_000] as const;
 export const SLOW_RETRY_MS = 120_000;
+/**
+ * A channel counts as a success, and the steps start again from 0, only once it has stayed up
+ * this long: a relay that accepts the channel and drops it at once must not be retried in a loop.
+ */
+export const STABLE_AFTER_MS = 30_000;
 
 export class Backoff {
   private attempt = 0;
@@ -22,7 +27,7 @@ export class Backoff {
     return Math.round(base * (0.8 + 0.4 * this.random()));
   }
 
-  /** After a success the sequence starts again from 0. */
+  /** After a success (a channel that stayed up, see STABLE_AFTER_MS) the sequence starts again from 0. */
   reset(): void {
     this.attempt = 0;
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
+import { type Clock, type TimerHandle, systemClock } from './clock.js';
 import { type ConnectionString, relayOrigin } from './connection-string.js';
 import { RelayError } from './errors.js';
 import { networkError } from './runtime-info.js';
@@ -33,6 +34,8 @@ export interface ControlChannelOptions {
   keepAliveIntervalMs?: number;
   /** A ping unanswered this long means the channel is dead. */
   keepAliveTimeoutMs?: number;
+  /** Time source of the keep-alive and renewal timers (the real one unless a test injects another). */
+  clock?: Clock;
 }
 
 export interface ChannelClosed {
@@ -59,15 +62,17 @@ export interface ControlChannelEvents {
 
 export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   private ws: WebSocket | undefined;
-  private keepAliveTimer: NodeJS.Timeout | undefined;
-  private pongDeadline: NodeJS.Timeout | undefined;
-  private renewTimer: NodeJS.Timeout | undefined;
+  private keepAliveTimer: TimerHandle | undefined;
+  private pongDeadline: TimerHandle | undefined;
+  private renewTimer: TimerHandle | undefined;
   private closedEmitted = false;
   private deadError: RelayError | undefined;
   readonly listenerId = randomUUID();
+  private readonly clock: Clock;
 
   constructor(private readonly options: ControlChannelOptions) {
     super();
+    this.clock = options.clock ?? systemClock;
   }
 
   url(): string {
@@ -222,11 +227,11 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   private startKeepAlive(): void {
     const interval = this.options.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS;
     const timeout = this.options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
-    this.keepAliveTimer = setInterval(() => {
+    this.keepAliveTimer = this.clock.setInterval(() => {
       const ws = this.ws;
       if (!ws || ws.readyState !== WebSocket.OPEN) return;
       ws.ping();
-      this.pongDeadline ??= setTimeout(() => {
+      this.pongDeadline ??= this.clock.setTimeout(() => {
         this.deadError = new RelayError(
           'E_NETWORK',
           `the relay did not answer a keep-alive ping within ${Math.round(timeout / 1000)} s; reconnecting`,
@@ -237,19 +242,19 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   }
 
   private onPong(): void {
-    clearTimeout(this.pongDeadline);
+    this.clock.clearTimeout(this.pongDeadline);
     this.pongDeadline = undefined;
   }
 
   /** Renews at three quarters of the token's life, so a slow relay still has time to take it. */
   private scheduleRenewal(currentToken: string): void {
-    clearTimeout(this.renewTimer);
+    this.clock.clearTimeout(this.renewTimer);
     if (!this.options.tokens.canRenew) return;
     const left = tokenSecondsLeft(currentToken);
     if (left === undefined) return;
     const total = this.options.tokenTtlSeconds ?? left;
     const inMs = Math.max(1000, (left - total / 4) * 1000);
-    this.renewTimer = setTimeout(() => this.renew(), Math.min(inMs, 2 ** 31 - 1));
+    this.renewTimer = this.clock.setTimeout(() => this.renew(), Math.min(inMs, 2 ** 31 - 1));
   }
 
   private renew(): void {
@@ -265,9 +270,9 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   }
 
   private stopTimers(): void {
-    clearInterval(this.keepAliveTimer);
-    clearTimeout(this.pongDeadline);
-    clearTimeout(this.renewTimer);
+    this.clock.clearInterval(this.keepAliveTimer);
+    this.clock.clearTimeout(this.pongDeadline);
+    this.clock.clearTimeout(this.renewTimer);
     this.keepAliveTimer = undefined;
     this.pongDeadline = undefined;
     this.renewTimer = undefined;

@@ -1,8 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { Backoff, RECONNECT_STEPS_MS } from './backoff.js';
+import { Backoff, RECONNECT_STEPS_MS, STABLE_AFTER_MS } from './backoff.js';
 import { type BridgeStats, bridge } from './bridge.js';
+import { type Clock, type TimerHandle, systemClock } from './clock.js';
 import type { ConnectionString } from './connection-string.js';
-import { type AcceptCommand, type ChannelClosed, ControlChannel } from './control-channel.js';
+import {
+  type AcceptCommand,
+  type ChannelClosed,
+  ControlChannel,
+  type ControlChannelEvents,
+  type ControlChannelOptions,
+} from './control-channel.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { RelayError, RelayHandshakeError } from './errors.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
@@ -42,6 +49,25 @@ export interface ListenerTuning {
   reconnectStepsMs?: readonly number[];
   /** Retry delay after 401/403/404, which do not fix themselves quickly (default 120 s). */
   slowRetryMs?: number;
+  /** A channel up this long counts as a success and the reconnect steps start again from 0 (default 30 s). */
+  stableAfterMs?: number;
+}
+
+/** What the supervisor uses of a control channel: a ControlChannel, or a scripted one in unit tests. */
+export interface SupervisedChannel {
+  readonly listenerId: string;
+  open(): Promise<void>;
+  close(): void;
+  on<K extends keyof ControlChannelEvents>(event: K, listener: (...args: ControlChannelEvents[K]) => void): unknown;
+  removeAllListeners(): unknown;
+}
+
+/** The supervisor's collaborators; the real ones unless given. */
+export interface ListenerDeps {
+  clock?: Clock;
+  /** Jitter of the reconnect delays, in [0, 1). */
+  random?: () => number;
+  createChannel?: (options: ControlChannelOptions) => SupervisedChannel;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -58,7 +84,7 @@ export interface ListenerEvents {
 
 export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   private statusValue: ListenerStatus = 'NotConnected';
-  private statusSince = new Date();
+  private statusSince: Date;
   private lastError: { message: string; at: Date } | null = null;
   private readonly counters: ListenerCounters = {
     activeConnections: 0,
@@ -68,24 +94,32 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     bytesFromEndpoint: 0,
     lastConnectionAt: null,
   };
-  private channel: ControlChannel | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private channel: SupervisedChannel | undefined;
+  /** When the current channel opened (clock ms); undefined while there is none. */
+  private openedAt: number | undefined;
+  private retryTimer: TimerHandle | undefined;
   private running = false;
   private generation = 0;
   private readonly backoff: Backoff;
   private readonly tokens: TokenProvider;
   private readonly tunnels = new Set<() => void>();
   private warnedFixedToken = false;
+  private readonly clock: Clock;
+  private readonly createChannel: (options: ControlChannelOptions) => SupervisedChannel;
 
   constructor(
     readonly id: string,
     private readonly cs: ConnectionString,
     private endpoint: Endpoint,
     private readonly tuning: ListenerTuning = {},
+    deps: ListenerDeps = {},
   ) {
     super();
+    this.clock = deps.clock ?? systemClock;
+    this.createChannel = deps.createChannel ?? ((options) => new ControlChannel(options));
+    this.statusSince = this.date();
     this.tokens = tokenProviderFor(cs, tuning.tokenTtlSeconds);
-    this.backoff = new Backoff(tuning.reconnectStepsMs ?? RECONNECT_STEPS_MS, Math.random, tuning.slowRetryMs);
+    this.backoff = new Backoff(tuning.reconnectStepsMs ?? RECONNECT_STEPS_MS, deps.random ?? Math.random, tuning.slowRetryMs);
   }
 
   snapshot(): ListenerSnapshot {
@@ -123,15 +157,19 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   async stop(graceMs = 0): Promise<void> {
     this.running = false;
     this.generation++;
-    clearTimeout(this.retryTimer);
+    this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.channel?.removeAllListeners();
     this.channel?.close();
     this.channel = undefined;
+    this.openedAt = undefined;
     this.setStatus('NotConnected');
     if (this.counters.activeConnections > 0 && graceMs > 0) {
       this.emit('log', 'info', `waiting up to ${Math.round(graceMs / 1000)} s for ${this.counters.activeConnections} open connection(s)`);
-      const deadline = Date.now() + graceMs;
-      while (this.counters.activeConnections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const deadline = this.clock.now() + graceMs;
+      while (this.counters.activeConnections > 0 && this.clock.now() < deadline) {
+        await new Promise<void>((r) => this.clock.setTimeout(r, 50));
+      }
     }
     for (const abort of this.tunnels) abort();
     this.tunnels.clear();
@@ -153,21 +191,32 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
 
   private setStatus(status: ListenerStatus, error?: string): void {
     const changed = status !== this.statusValue || (error !== undefined && error !== this.lastError?.message);
-    if (status !== this.statusValue) this.statusSince = new Date();
+    if (status !== this.statusValue) this.statusSince = this.date();
     this.statusValue = status;
-    if (error !== undefined) this.lastError = { message: error, at: new Date() };
+    if (error !== undefined) this.lastError = { message: error, at: this.date() };
     if (changed) this.emit('status', this.snapshot());
   }
 
+  private date(): Date {
+    return new Date(this.clock.now());
+  }
+
+  /**
+   * One try at opening the channel. A retry does not go back to Connecting: a failure status
+   * (NotConnected, NotFound, Unauthorized, with its lastError) stays until a channel opens, so the
+   * status always says why the listener is not connected instead of flickering.
+   */
   private async attempt(): Promise<void> {
+    this.retryTimer = undefined;
     const generation = this.generation;
-    const channel = new ControlChannel({
+    const channel = this.createChannel({
       cs: this.cs,
       tokens: this.tokens,
       transport: this.tuning.transport,
       tokenTtlSeconds: this.tuning.tokenTtlSeconds,
       keepAliveIntervalMs: this.tuning.keepAliveIntervalMs,
       keepAliveTimeoutMs: this.tuning.keepAliveTimeoutMs,
+      clock: this.clock,
     });
     this.channel = channel;
     try {
@@ -181,7 +230,8 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
       channel.close();
       return;
     }
-    this.backoff.reset();
+    // Not a success yet: the backoff starts again only once the channel has stayed up (onChannelClosed).
+    this.openedAt = this.clock.now();
     channel.on('accept', (accept) => this.onAccept(accept));
     channel.on('unknown', (what) => this.emit('log', 'warn', `ignored a control message from the relay: ${what}`));
     channel.on('request', () =>
@@ -205,6 +255,9 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   }
 
   private onChannelClosed(info: ChannelClosed): void {
+    const upMs = this.clock.now() - (this.openedAt ?? this.clock.now());
+    this.openedAt = undefined;
+    if (upMs >= (this.tuning.stableAfterMs ?? STABLE_AFTER_MS)) this.backoff.reset();
     const message = info.error?.message ?? describeClose(info.code, info.reason);
     this.setStatus('NotConnected', message);
     this.emit('log', 'warn', `control channel lost: ${message}`);
@@ -216,7 +269,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     const delay = this.backoff.next(slow);
     const generation = this.generation;
     if (delay > 0) this.emit('log', 'info', `reconnecting in ${(delay / 1000).toFixed(1)} s`);
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = this.clock.setTimeout(() => {
       if (generation === this.generation && this.running) void this.attempt();
     }, delay);
   }
@@ -234,7 +287,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
           this.tunnels.add(abort);
           this.counters.activeConnections++;
           this.counters.totalConnections++;
-          this.counters.lastConnectionAt = new Date();
+          this.counters.lastConnectionAt = this.date();
           this.emit('counters');
           this.emit('log', 'debug', `connection ${accept.id}${from} bridged to ${formatEndpoint(endpoint)}`);
         },
