@@ -33,6 +33,10 @@ const KNOWN_KEYS = {
 type KnownKey = keyof typeof KNOWN_KEYS;
 
 const MAX_KEY_PART = 256;
+/** Azure allows Hybrid Connection paths of up to 260 characters. */
+export const MAX_ENTITY_PATH = 260;
+/** RFC 1035: a host name written out has at most 253 characters. */
+const MAX_HOST = 253;
 
 function fail(message: string): never {
   throw new RelayError('E_CONNECTION_STRING', message);
@@ -89,6 +93,7 @@ export function parseConnectionString(text: string, options: ParseOptions = {}):
   if (entityPath !== undefined) {
     entityPath = entityPath.replace(/^\/+|\/+$/g, '');
     if (!entityPath) fail('EntityPath is empty');
+    if (entityPath.length > MAX_ENTITY_PATH) fail(`EntityPath is longer than ${MAX_ENTITY_PATH} characters (${entityPath.length})`);
     if (!/^[A-Za-z0-9._\-/]+$/.test(entityPath))
       fail(`EntityPath ${quoteValue(entityPath)} has characters a Hybrid Connection name cannot have`);
   }
@@ -142,8 +147,14 @@ const notShown = (text: string) => `(${text.length} characters, not shown: it ma
  */
 function quoteValue(text: string): string {
   const keyLike = (text.match(/[A-Za-z0-9+/]{16,}/g) ?? []).some((run) => /[0-9+/]/.test(run));
-  return keyLike || /sharedaccess|sig=/i.test(text) ? notShown(text) : `"${text}"`;
+  if (keyLike || /sharedaccess|sig=/i.test(text)) return notShown(text);
+  // Quoted on one line, and a long one is cut (the cut part could still hold anything).
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(text)) return `(${text.length} characters with control characters, not shown)`;
+  return text.length > MAX_QUOTED ? `"${text.slice(0, MAX_QUOTED)}…" (${text.length} characters)` : `"${text}"`;
 }
+
+const MAX_QUOTED = 80;
 
 function parseEndpointUri(text: string): { host: string; port: number | undefined } {
   let url: URL;
@@ -161,6 +172,9 @@ function parseEndpointUri(text: string): { host: string; port: number | undefine
     fail(`Endpoint ${quoteValue(text)} must not have a path; put the Hybrid Connection name in EntityPath`);
   }
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (host.length > MAX_HOST) fail(`Endpoint host is longer than ${MAX_HOST} characters (${host.length})`);
+  // Port 0 means "any port" to a listening socket and no port at all to a connecting one.
+  if (url.port === '0') fail(`Endpoint ${quoteValue(text)} has port 0; give the relay's port (or none for 443)`);
   return { host, port: url.port ? Number(url.port) : undefined };
 }
 

@@ -4,13 +4,14 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { type Clock, type TimerHandle, systemClock } from './clock.js';
 import { type ConnectionString, relayOrigin } from './connection-string.js';
-import { RelayError } from './errors.js';
+import { RelayError, quoteRelayText } from './errors.js';
 import { networkError } from './runtime-info.js';
-import { splitAddress } from './raw-upgrade.js';
 import { readHandshakeFailure } from './sender.js';
 import { tokenSecondsLeft } from './sas.js';
 import type { TokenProvider } from './token-provider.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
+import { acceptAddressProblem } from './accept-address.js';
+import { WarningLimiter } from './warning-limiter.js';
 
 /**
  * The listener's control channel (docs/protocol.md §4): one WebSocket on which the relay announces
@@ -48,7 +49,6 @@ export interface ChannelClosed {
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 25_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
 const CONTROL_MAX_PAYLOAD = 256 * 1024;
-const MAX_ADDRESS_LENGTH = 4096;
 
 export interface ControlChannelEvents {
   accept: [AcceptCommand];
@@ -103,6 +103,8 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
       });
       ws.on('error', (err) => {
         if (!opened) reject(err instanceof RelayError ? err : handshakeError(url, err));
+        // ws closes the channel itself on a protocol violation; say what it was, not just "1006".
+        else this.deadError ??= protocolViolation(err);
       });
       ws.on('open', () => {
         opened = true;
@@ -115,7 +117,9 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
       ws.on('ping', () => this.onPong());
       ws.on('close', (code, reason) => {
         this.stopTimers();
-        if (opened) this.emitClosed({ code, reason: reason.toString('utf8'), error: this.deadError });
+        this.warnings.flush();
+        // The reason is the relay's text (at most 123 bytes): quoted on one line.
+        if (opened) this.emitClosed({ code, reason: quoteRelayText(reason.toString('utf8')), error: this.deadError });
       });
     });
   }
@@ -143,73 +147,78 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     this.emit('closed', info);
   }
 
+  /** Warnings about what the relay sent: the first few a minute, then one summary (a flood costs a few log lines). */
+  private readonly warnings = new WarningLimiter((n) => this.emit('unknown', `… ${n} more suppressed in the last minute`));
+
+  private warn(what: string): void {
+    if (this.warnings.allow()) this.emit('unknown', what);
+  }
+
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (isBinary) {
-      this.emit('unknown', `binary message of ${data.length} bytes`);
+      this.warn(`binary message of ${data.length} bytes`);
       return;
     }
     let message: unknown;
     try {
       message = JSON.parse(data.toString('utf8'));
     } catch {
-      this.emit('unknown', `non-JSON message of ${data.length} bytes`);
+      this.warn(`non-JSON message of ${data.length} bytes`);
       return;
     }
-    if (typeof message !== 'object' || message === null) {
-      this.emit('unknown', 'a JSON value that is not an object');
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      this.warn('a JSON value that is not an object');
       return;
     }
     const m = message as Record<string, unknown>;
-    if ('accept' in m) {
+    if (Object.hasOwn(m, 'accept')) {
       const accept = this.validateAccept(m.accept);
-      if (typeof accept === 'string') this.emit('unknown', `malformed accept: ${accept}`);
+      if (typeof accept === 'string') this.warn(`malformed accept: ${accept}`);
       else this.emit('accept', accept);
       return;
     }
-    if ('request' in m) {
+    if (Object.hasOwn(m, 'request')) {
       this.answerHttpRequest(m.request);
       return;
     }
-    this.emit('unknown', `command "${Object.keys(m).join(',').slice(0, 60)}"`);
+    this.warn(describeCommand(Object.keys(m)));
   }
 
   /**
-   * Checks an accept before acting on it: a well-formed address on the relay's own domain, so a
-   * corrupted or hostile message cannot make the agent connect somewhere else.
+   * Checks an accept before acting on it: the whole address must pass the rule of
+   * accept-address.ts, so a corrupted or hostile message cannot make the agent connect anywhere
+   * else or smuggle anything into the upgrade request. The address itself is kept as given.
    */
   private validateAccept(raw: unknown): AcceptCommand | string {
-    if (typeof raw !== 'object' || raw === null) return 'not an object';
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'not an object';
     const a = raw as Record<string, unknown>;
-    if (typeof a.address !== 'string' || a.address.length > MAX_ADDRESS_LENGTH) return 'address missing or too long';
-    let parts: ReturnType<typeof splitAddress>;
-    try {
-      parts = splitAddress(a.address);
-    } catch {
-      return 'address is not a ws:// or wss:// URL';
-    }
-    const secure = !this.options.cs.useDevelopmentEmulator;
-    if (parts.secure !== secure) return `address scheme ${parts.secure ? 'wss' : 'ws'} is not ${secure ? 'wss' : 'ws'}`;
-    if (!isRelayHost(parts.host, this.options.cs.host)) return `address host ${parts.host} is not part of the relay`;
+    if (typeof a.address !== 'string') return 'address missing or not a string';
+    const problem = acceptAddressProblem(a.address, this.options.cs);
+    if (problem) return problem;
     const headers: Record<string, string> = {};
     if (typeof a.connectHeaders === 'object' && a.connectHeaders !== null) {
       for (const [k, v] of Object.entries(a.connectHeaders as Record<string, unknown>)) {
-        if (typeof v === 'string') headers[k] = v;
+        // Only the sub-protocol is used; a header that could not be written back is dropped.
+        if (typeof v === 'string' && isPrintable(k, 256) && isPrintable(v, 4096, true)) headers[k] = v;
       }
     }
     const re = a.remoteEndpoint as { address?: unknown; port?: unknown } | undefined;
     return {
       address: a.address,
-      id: typeof a.id === 'string' ? a.id : '',
+      // Both end up in log lines: printable and short, or left out.
+      id: isPrintable(a.id, 128) ? a.id : '',
       connectHeaders: headers,
       remoteEndpoint:
-        re && typeof re.address === 'string' && typeof re.port === 'number' ? { address: re.address, port: re.port } : undefined,
+        re && isPrintable(re.address, 64) && Number.isInteger(re.port) && (re.port as number) >= 0 && (re.port as number) <= 65535
+          ? { address: re.address, port: re.port as number }
+          : undefined,
     };
   }
 
   /** HTTP-mode requests are not part of what App Service does; answer 501 so the caller is not left hanging. */
   private answerHttpRequest(raw: unknown): void {
     const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-    const id = typeof r.id === 'string' ? r.id : '';
+    const id = isPrintable(r.id, 128) ? r.id : '';
     this.ws?.send(
       JSON.stringify({
         response: {
@@ -221,7 +230,7 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
         },
       }),
     );
-    this.emit('request', id);
+    if (this.warnings.allow()) this.emit('request', id);
   }
 
   private startKeepAlive(): void {
@@ -286,15 +295,29 @@ function handshakeError(url: string, err: Error): RelayError {
   return networkError(url, err);
 }
 
-/**
- * Azure sends accept addresses on gateway hosts of the same DNS suffix as the namespace
- * (g12-prod-….servicebus.windows.net for contoso.servicebus.windows.net); the emulator uses its own host.
- */
-export function isRelayHost(host: string, namespaceHost: string): boolean {
-  const h = host.toLowerCase();
-  const ns = namespaceHost.toLowerCase();
-  if (h === ns) return true;
-  const labels = ns.split('.');
-  if (labels.length < 3) return false;
-  return h.endsWith(`.${labels.slice(1).join('.')}`);
+/** What ws reports when the relay breaks the WebSocket protocol (it then closes the channel itself). */
+function protocolViolation(err: Error): RelayError | undefined {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    return new RelayError(
+      'E_PROTOCOL',
+      `the relay sent a control message larger than ${CONTROL_MAX_PAYLOAD} bytes; the channel was closed (1009) and is reopened`,
+    );
+  }
+  if (code.startsWith('WS_ERR_')) {
+    return new RelayError('E_PROTOCOL', `the relay sent an invalid control frame (${err.message}); the channel was closed and is reopened`);
+  }
+  return undefined;
+}
+
+/** Names of unknown commands are quoted only when they look like names (they end up in logs). */
+function describeCommand(keys: string[]): string {
+  if (keys.length === 0) return 'an empty JSON object';
+  const names = keys.slice(0, 5).map((k) => (/^[A-Za-z][A-Za-z0-9_-]{0,39}$/.test(k) ? k : `(${k.length} characters, not shown)`));
+  return `command "${names.join(',')}"${keys.length > 5 ? ` and ${keys.length - 5} more` : ''}`;
+}
+
+/** A string of printable ASCII (spaces allowed only when `spaces`), at most `max` long. */
+function isPrintable(value: unknown, max: number, spaces = false): value is string {
+  return typeof value === 'string' && value.length <= max && (spaces ? /^[\x20-\x7e]*$/ : /^[\x21-\x7e]+$/).test(value);
 }

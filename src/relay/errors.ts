@@ -34,11 +34,12 @@ export class RelayHandshakeError extends RelayError {
   readonly description: string;
   readonly trackingId: string | undefined;
   constructor(status: number, description: string) {
-    super(codeForStatus(status, description), `relay answered ${status}: ${description || '(no description)'}`);
+    const shown = quoteRelayText(description);
+    super(codeForStatus(status, description), `relay answered ${status}: ${shown || '(no description)'}`);
     this.name = 'RelayHandshakeError';
     this.status = status;
-    this.description = description;
-    this.trackingId = /TrackingId:([^\s,;]+)/i.exec(description)?.[1];
+    this.description = shown;
+    this.trackingId = /TrackingId:([^\s,;]{1,100})/i.exec(description)?.[1];
   }
 }
 
@@ -61,4 +62,17 @@ export function isStandardReason(status: number, reason: string | undefined): bo
 
 export function refusalDescription(status: number, reason: string | undefined, body: string): string {
   return isStandardReason(status, reason) ? body || reason || '' : reason!;
+}
+
+export const MAX_QUOTED_TEXT = 300;
+
+/**
+ * A text the relay (or anything on the way) sent, made fit to quote in a message, a log line or
+ * a status: control characters become spaces, and a long text is cut, saying how much was cut.
+ */
+export function quoteRelayText(text: string, max = MAX_QUOTED_TEXT): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\x00-\x1f\x7f]+/g, ' ');
+  if (clean.length <= max) return clean;
+  return `${clean.slice(0, max)}… (${clean.length - max} more characters not shown)`;
 }

@@ -22,6 +22,10 @@ const BODY_WAIT_MS = 2_000;
 
 /** Splits `ws[s]://authority/rest` without re-serialising it: the request target goes out as given. */
 export function splitAddress(url: string): { secure: boolean; authority: string; host: string; port: number; target: string } {
+  // The request line is written from this text: a space, CR or LF in it would end the line early
+  // and let the rest become headers or a body of the upgrade request.
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f]/.test(url)) throw new RelayError('E_PROTOCOL', 'relay address contains spaces or control characters');
   const m = /^(wss?):\/\/([^/?#]+)([^#]*)/i.exec(url);
   if (!m) throw new RelayError('E_PROTOCOL', 'relay address is not a ws:// or wss:// URL');
   const secure = m[1]!.toLowerCase() === 'wss';
@@ -49,7 +53,13 @@ export function rawUpgrade(
   connect: ConnectOptions,
   timeoutMs: number,
 ): Promise<UpgradeResult> {
-  const { secure, authority, host, port, target } = splitAddress(url);
+  let parts: ReturnType<typeof splitAddress>;
+  try {
+    parts = splitAddress(url);
+  } catch (err) {
+    return Promise.reject(err as Error); // callers chain on the promise: no synchronous throw
+  }
+  const { secure, authority, host, port, target } = parts;
   const lines = [`GET ${target} HTTP/1.1`, `Host: ${authority}`];
   for (const [name, value] of Object.entries(headers)) {
     assertHeaderSafe(name, value);

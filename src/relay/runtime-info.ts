@@ -1,9 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { XMLParser } from 'fast-xml-parser';
-import { type ConnectionString, relayOrigin } from './connection-string.js';
+import { type ConnectionString, MAX_ENTITY_PATH, relayOrigin } from './connection-string.js';
 import { type Endpoint, parseEndpoint } from './endpoint.js';
-import { RelayError } from './errors.js';
+import { RelayError, quoteRelayText } from './errors.js';
 import { MANAGEMENT_TOKEN_TTL_SECONDS } from './sas.js';
 import { tokenProviderFor } from './token-provider.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
@@ -29,11 +29,12 @@ export async function getRuntimeInfo(cs: ConnectionString, transport?: Transport
   const token = tokenProviderFor(cs).getToken(cs.entityPath, MANAGEMENT_TOKEN_TTL_SECONDS);
   const url = `${relayOrigin(cs, 'http')}/${encodeURI(cs.entityPath)}?api-version=${API_VERSION}`;
   const { status, statusText, body } = await httpGet(url, { Authorization: token, 'X-PROCESS-AT': 'ServiceBus' }, transport);
-  if (status === 401) throw new RelayError('E_UNAUTHORIZED', `the relay refused the key (401): ${statusText}`);
-  if (status === 403) throw new RelayError('E_FORBIDDEN', `the key's rule may not read this Hybrid Connection (403): ${statusText}`);
+  const text = quoteRelayText(statusText);
+  if (status === 401) throw new RelayError('E_UNAUTHORIZED', `the relay refused the key (401): ${text}`);
+  if (status === 403) throw new RelayError('E_FORBIDDEN', `the key's rule may not read this Hybrid Connection (403): ${text}`);
   if (status === 404) throw notFound(cs.entityPath);
   if (status < 200 || status > 299) {
-    throw new RelayError('E_RUNTIME_INFO', `runtime information request failed with ${status}: ${statusText}`);
+    throw new RelayError('E_RUNTIME_INFO', `runtime information request failed with ${status}: ${text}`);
   }
   return parseRuntimeInfo(body, cs.entityPath);
 }
@@ -50,7 +51,7 @@ export function parseRuntimeInfo(body: string, entity: string): RuntimeInfo {
   try {
     doc = xml.parse(body) as Record<string, unknown>;
   } catch (err) {
-    throw new RelayError('E_RUNTIME_INFO', `runtime information is not valid XML: ${(err as Error).message}`);
+    throw new RelayError('E_RUNTIME_INFO', `runtime information is not valid XML: ${quoteRelayText(String((err as Error)?.message))}`);
   }
   if (doc.feed !== undefined) throw notFound(entity);
   const entry = doc.entry as Record<string, unknown> | undefined;
@@ -60,19 +61,25 @@ export function parseRuntimeInfo(body: string, entity: string): RuntimeInfo {
     throw new RelayError('E_RUNTIME_INFO', 'runtime information has no HybridConnectionDescription; is this a Hybrid Connection?');
   }
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  // What is shown to the user is bounded: a name as long as an entity path, a timestamp as long as one.
+  const short = (v: unknown, max: number) => {
+    const t = text(v);
+    // eslint-disable-next-line no-control-regex
+    return t !== undefined && t.length <= max && !/[\x00-\x1f\x7f]/.test(t) ? t : undefined;
+  };
   const userMetadata = text(description.UserMetadata);
   const { endpoint, problem } = endpointFromMetadata(userMetadata);
   const listenerCountText = text(description.ListenerCount);
   const rca = text(description.RequiresClientAuthorization);
   return {
-    name: text(entry.title) ?? entity,
+    name: short(entry.title, MAX_ENTITY_PATH) ?? entity,
     endpoint,
     endpointProblem: problem,
     userMetadata,
-    listenerCount: listenerCountText !== undefined && /^\d+$/.test(listenerCountText) ? Number(listenerCountText) : undefined,
+    listenerCount: listenerCountText !== undefined && /^\d{1,9}$/.test(listenerCountText) ? Number(listenerCountText) : undefined,
     requiresClientAuthorization: rca === undefined ? undefined : rca.toLowerCase() === 'true',
-    createdAt: text(description.CreatedAt),
-    updatedAt: text(description.UpdatedAt),
+    createdAt: short(description.CreatedAt, 64),
+    updatedAt: short(description.UpdatedAt, 64),
   };
 }
 
@@ -123,6 +130,20 @@ export function httpGet(url: string, headers: Record<string, string>, transport?
   // must never serve a request that does not trust it).
   const { createConnection: _unused, ...connect } = tlsOptions(transport, isSecureUrl(url));
   return new Promise((resolve, reject) => {
+    // `timeout` only bounds idle gaps; a relay trickling a byte a second never leaves one. This
+    // bounds the whole request, connect to last byte.
+    const deadline = setTimeout(
+      () => req.destroy(new RelayError('E_TIMEOUT', `${new URL(url).host} did not finish answering within ${timeout} ms`)),
+      timeout,
+    );
+    const settle =
+      <T>(fn: (value: T) => void) =>
+      (value: T) => {
+        clearTimeout(deadline);
+        fn(value);
+      };
+    resolve = settle(resolve);
+    reject = settle(reject);
     const req = lib.get(url, { headers, timeout, agent: false, ...connect }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

@@ -88,6 +88,9 @@ describe('parseConnectionString', () => {
     ['Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=a b', /characters/],
     ['Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;UseDevelopmentEmulator=yes', /true or false/],
     ['Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;OperationTimeout=soon', /time span/],
+    [`Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=${'e'.repeat(261)}`, /EntityPath is longer than 260/],
+    [`Endpoint=sb://${'h.'.repeat(130)}net/;SharedAccessKeyName=a;SharedAccessKey=b`, /host is longer than 253/],
+    ['Endpoint=sb://x:0/;SharedAccessKeyName=a;SharedAccessKey=b', /port 0/],
   ])('rejects %j with a specific message', (text, message) => {
     const err = errorOf(() => parseConnectionString(text));
     expect(err).toBeInstanceOf(RelayError);
@@ -123,6 +126,20 @@ describe('parseConnectionString', () => {
       expect(message).toMatch(/not shown: it may hold a key/);
       for (const piece of keyPieces) expect(message).not.toContain(piece);
     }
+  });
+
+  it('keeps EntityPath up to 260 characters (the Azure limit)', () => {
+    const path = `a/${'b'.repeat(258)}`;
+    expect(parseConnectionString(`Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=${path}`).entityPath).toBe(path);
+  });
+
+  it('quotes a long bad value shortened, and one with control characters not at all', () => {
+    const long = errorOf(() =>
+      parseConnectionString(`Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=${'a b'.repeat(80)}`),
+    );
+    expect(long.message).toMatch(/EntityPath "(a b){26}a …" \(240 characters\) has characters/);
+    const ctl = errorOf(() => parseConnectionString('Endpoint=sb://x/;SharedAccessKeyName=a;SharedAccessKey=b;EntityPath=a\u001b[2Jb'));
+    expect(ctl.message).toMatch(/EntityPath \(6 characters with control characters, not shown\)/);
   });
 
   it('quotes a misspelt name back so the user can see what is wrong', () => {

@@ -27,3 +27,26 @@ describe('parseEndpoint', () => {
     expect(() => parseEndpoint(text)).toThrow(message);
   });
 });
+
+describe('endpoint limits', () => {
+  it('refuses a host longer than DNS allows, and quotes a long value shortened', () => {
+    const long = `${'a'.repeat(300)}:5432`;
+    expect(() => parseEndpoint(long)).toThrow(expect.objectContaining({ code: 'E_ENDPOINT' }));
+    const message = (() => {
+      try {
+        parseEndpoint(`${'b'.repeat(10_000)}:1`);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(/too long; a host name has at most 253 characters/);
+    expect(message.length).toBeLessThan(200);
+    expect(() => parseEndpoint(`${'c'.repeat(254)}:1`)).toThrow(/longer than 253/);
+    expect(parseEndpoint(`${'d'.repeat(253)}:1`).host).toHaveLength(253);
+  });
+
+  it('never puts control characters of the value into the message', () => {
+    expect(() => parseEndpoint('db\r\nforged:80')).toThrow(/^endpoint "db forged:80": "db forged" is not a valid host name$/);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RelayHandshakeError, isStandardReason, refusalDescription } from '../../src/relay/errors.js';
+import { RelayHandshakeError, isStandardReason, quoteRelayText, refusalDescription } from '../../src/relay/errors.js';
 
 describe('handshake refusals', () => {
   it("takes the relay's description from the reason phrase, and the body when the phrase is standard or missing", () => {
@@ -22,5 +22,23 @@ describe('handshake refusals', () => {
     expect(new RelayHandshakeError(404, 'Endpoint does not exist')).toMatchObject({ code: 'E_NOT_FOUND' });
     expect(new RelayHandshakeError(403, 'x').code).toBe('E_FORBIDDEN');
     expect(new RelayHandshakeError(502, 'x').code).toBe('E_REJECTED');
+  });
+});
+
+describe('quoted relay texts', () => {
+  it('cuts a long text and says how much was cut', () => {
+    const long = 'x'.repeat(10_000);
+    const quoted = quoteRelayText(long);
+    expect(quoted.length).toBeLessThan(400);
+    expect(quoted).toMatch(/^x{300}… \(9700 more characters not shown\)$/);
+    expect(quoteRelayText('short')).toBe('short');
+    expect(quoteRelayText('a\r\nb\u001b[31m')).toBe('a b [31m');
+  });
+
+  it('caps the description of a refused handshake (a 10 KB status text is not printed whole)', () => {
+    const err = new RelayHandshakeError(401, `${'y'.repeat(10_000)} TrackingId:abc`);
+    expect(err.message.length).toBeLessThan(400);
+    expect(err.description).toMatch(/more characters not shown/);
+    expect(err.trackingId).toBe('abc');
   });
 });

@@ -1,5 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { endpointFromMetadata, networkError, parseRuntimeInfo } from '../../src/relay/runtime-info.js';
+import { parseConnectionString } from '../../src/relay/connection-string.js';
+import { endpointFromMetadata, getRuntimeInfo, networkError, parseRuntimeInfo } from '../../src/relay/runtime-info.js';
 import { emptyFeed, hybridConnectionEntry } from '../../src/emulator/atom.js';
 
 const hc = (userMetadata: string | undefined) => ({
@@ -80,5 +83,53 @@ describe('network failures reaching the relay', () => {
       Object.assign(new Error('y'), { code: 'ECONNREFUSED' }),
     ]);
     expect(networkError('ws://localhost:9/', both).message).toBe('connection to localhost:9 refused');
+  });
+});
+
+describe('the runtime-information GET against a misbehaving relay', () => {
+  async function relayAnswering(handler: http.RequestListener) {
+    const server = http.createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const cs = parseConnectionString(
+      `Endpoint=sb://127.0.0.1:${port}/;SharedAccessKeyName=l;SharedAccessKey=k;EntityPath=hyco;UseDevelopmentEmulator=true`,
+    );
+    return {
+      cs,
+      close: () => {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  }
+
+  it('gives up at an overall deadline, even when a byte keeps arriving', async () => {
+    const relay = await relayAnswering((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/xml' });
+      const drip = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(drip));
+    });
+    try {
+      const started = Date.now();
+      await expect(getRuntimeInfo(relay.cs, { timeoutMs: 500 })).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      relay.close();
+    }
+  }, 10_000);
+
+  it('quotes a huge status text cut short', async () => {
+    const relay = await relayAnswering((_req, res) => {
+      res.writeHead(401, 'z'.repeat(10_000));
+      res.end();
+    });
+    try {
+      const err = (await getRuntimeInfo(relay.cs, { timeoutMs: 5_000 }).catch((e: Error) => e)) as Error & { code: string };
+      expect(err.code).toBe('E_UNAUTHORIZED');
+      expect(err.message.length).toBeLessThan(400);
+      expect(err.message).toMatch(/refused the key \(401\): z{300}… \(9700 more characters not shown\)$/);
+    } finally {
+      relay.close();
+    }
   });
 });
