@@ -33,7 +33,7 @@ export function buildCommit(commit: string): { cli: string; commit: string } {
     });
   } catch (err) {
     const out = (err as { stdout?: Buffer }).stdout?.toString() ?? '';
-    throw new Error(`building ${sha.slice(0, 12)} failed:\n${out.slice(0, 3000)}`);
+    throw new Error(`building ${sha.slice(0, 12)} failed:\n${out.slice(0, 3000)}`, { cause: err });
   }
   const cli = join(dir, 'dist/cli/main.js');
   if (!existsSync(cli)) throw new Error(`building ${sha.slice(0, 12)} produced no dist/cli/main.js`);

@@ -25,9 +25,9 @@ export async function runRedisBenchmark(port: number, requests: number, clients:
     if (i < 0) throw new Error(`redis-benchmark --csv has no "${name}" column (Redis 7 or later prints it); header: ${header.join(',')}`);
     return i;
   };
-  const [t, rps, p50, p99, avg, max] = ['test', 'rps', 'p50_latency_ms', 'p99_latency_ms', 'avg_latency_ms', 'max_latency_ms'].map(
+  const [t, rps, p50, p99, avg, max] = ['test', 'rps', 'p50_latency_ms', 'p99_latency_ms', 'avg_latency_ms', 'max_latency_ms'].map<number>(
     col,
-  ) as number[];
+  );
   return lines.slice(1).map((row) => ({
     test: row[t!]!,
     rps: Number(row[rps!]),

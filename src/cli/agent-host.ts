@@ -4,7 +4,6 @@ import { type HcmPaths, hcmPaths } from '../core/paths.js';
 import { type HcmService, createHcmService } from '../core/service.js';
 import type { LogLevel } from '../shared/api.js';
 import { safeTransport, safeTuning } from './context.js';
-import { CliError } from './exit.js';
 
 /**
  * What `hcm run`, `hcm ui` and `hcm demo` share: make the folders, start the agent (service +
@@ -39,9 +38,6 @@ export async function startAgentHost(options: AgentHostOptions): Promise<AgentHo
     await service.start();
   } catch (err) {
     await logger.close();
-    const code = (err as { code?: unknown }).code;
-    // Errors of ours carry a code and a message for people; anything else keeps its stack.
-    if (typeof code === 'string' && code.startsWith('E')) throw new CliError((err as Error).message);
     throw err;
   }
   return { paths, logger, service };

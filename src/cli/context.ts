@@ -1,7 +1,8 @@
 import { ControlClient } from '../core/control-socket.js';
 import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
 import { hcmPaths } from '../core/paths.js';
-import { type HcmService, createHcmService } from '../core/service.js';
+import { type HcmService, createHcmService, resolveConnectionId } from '../core/service.js';
+import { errorMessage } from '../shared/errors.js';
 import { HCM_METHODS, type HcmApi } from '../shared/api.js';
 import { CliError } from './exit.js';
 
@@ -27,7 +28,7 @@ export async function connectRunningAgent(): Promise<Omit<CommandTarget, 'live'>
   ) as unknown as HcmApi;
   return {
     api,
-    resolveId: async (nameOrId) => resolveAgainst(await api.listConnections(), nameOrId),
+    resolveId: async (nameOrId) => resolveConnectionId(await api.listConnections(), nameOrId),
     close: async () => client.close(),
   };
 }
@@ -47,7 +48,7 @@ export function safeTransport() {
   try {
     return transportFromEnv();
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new CliError(errorMessage(err), 'E_CONFIG');
   }
 }
 
@@ -55,17 +56,6 @@ export function safeTuning() {
   try {
     return tuningFromEnv();
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new CliError(errorMessage(err), 'E_CONFIG');
   }
-}
-
-function resolveAgainst(list: Array<{ id: string; name: string }>, nameOrId: string): string {
-  const exact = list.find((c) => c.id === nameOrId);
-  if (exact) return exact.id;
-  const matches = list.filter((c) => c.name.toLowerCase() === nameOrId.toLowerCase() || c.id.toLowerCase() === nameOrId.toLowerCase());
-  if (matches.length === 1) return matches[0]!.id;
-  if (matches.length > 1) throw new CliError(`"${nameOrId}" matches ${matches.map((c) => c.id).join(', ')}; use namespace/name`);
-  throw new CliError(
-    `no connection named "${nameOrId}"${list.length ? ` (have: ${list.map((c) => c.id).join(', ')})` : ' (none added yet)'}`,
-  );
 }

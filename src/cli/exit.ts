@@ -1,14 +1,29 @@
-/** Exit codes of `hcm`: 0 ok, 1 the operation failed, 2 the command line was wrong. */
+import { HcmError, type HcmErrorCode } from '../shared/errors.js';
+
+/**
+ * Exit statuses of `hcm`, chosen by error code (never by the error's class):
+ * 0 done · 1 the operation failed · 2 the command line was wrong · 3 it needs a running agent and
+ * none runs.
+ */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_NO_AGENT = 3;
 
-/** An error whose message is meant for the user as is (no stack trace). */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT_FAILURE,
-  ) {
-    super(message);
+const SPECIAL: Partial<Record<HcmErrorCode, number>> = {
+  E_USAGE: EXIT_USAGE,
+  E_ARGS: EXIT_USAGE,
+  E_NO_AGENT: EXIT_NO_AGENT,
+};
+
+export function exitCodeFor(code: HcmErrorCode): number {
+  return SPECIAL[code] ?? EXIT_FAILURE;
+}
+
+/** An error of the CLI itself, with its code; its message is shown as is (no stack trace). */
+export class CliError extends HcmError {
+  constructor(message: string, code: HcmErrorCode) {
+    super(code, message);
+    this.name = 'CliError';
   }
 }

@@ -9,7 +9,8 @@ import { registerRun } from './commands/run.js';
 import { registerTest } from './commands/test.js';
 import { registerUi } from './commands/ui.js';
 import { registerVersion } from './commands/version.js';
-import { CliError, EXIT_FAILURE, EXIT_USAGE } from './exit.js';
+import { EXIT_OK, exitCodeFor } from './exit.js';
+import { errorCode, errorMessage } from '../shared/errors.js';
 import { VERSION } from '../core/version.js';
 
 function buildProgram(): Command {
@@ -39,22 +40,22 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return EXIT_OK;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version end here too, with code 0.
-      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+      // Commander printed its own message; --help and --version end here too, with code 0.
+      return err.exitCode === 0 ? EXIT_OK : exitCodeFor('E_USAGE');
     }
-    if (err instanceof CliError) {
-      process.stderr.write(`hcm: ${err.message}\n`);
-      return err.exitCode;
+    const code = errorCode(err);
+    process.stderr.write(`hcm: ${errorMessage(err)}\n`);
+    if (code === 'E_INTERNAL') {
+      if (process.env.HCM_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+      else process.stderr.write('hcm: this is unexpected; run again with HCM_DEBUG=1 for details and report it\n');
     }
-    process.stderr.write(`hcm: ${(err as Error).message ?? String(err)}\n`);
-    if (process.env.HCM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
-    return EXIT_FAILURE;
+    return exitCodeFor(code);
   }
 }
 
-main(process.argv).then((code) => {
+void main(process.argv).then((code) => {
   process.exitCode = code;
 });

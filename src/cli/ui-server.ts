@@ -16,8 +16,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { HCM_EVENTS, type HcmBridge, type HcmMethod, type WireEvent, type WireResponse } from '../shared/api.js';
-import { isHcmMethod, validateArgs } from '../shared/api-args.js';
+import { HCM_EVENTS, type HcmBridge, type WireEvent } from '../shared/api.js';
+import { answerWireMessage } from '../shared/dispatch.js';
 import { uiContentSecurityPolicy } from '../shared/csp.js';
 
 export const UI_HOST = '127.0.0.1';
@@ -97,7 +97,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
       if (isBinary) return ws.close(1003, 'text messages only');
-      void answer(bridge, String(data)).then((reply) => reply && send(ws, reply));
+      void answerWireMessage(bridge, String(data), {
+        onInternalError: (method, err) => log('warn', `${method} failed unexpectedly: ${err instanceof Error ? err.stack : String(err)}`),
+      }).then((reply) => send(ws, JSON.stringify(reply)));
     });
   });
 
@@ -145,35 +147,6 @@ function refuseUpgrade(req: IncomingMessage, host: string | null, tokenDigest: B
   // Compare digests so the comparison takes the same time whatever the length of the guess.
   if (!timingSafeEqual(digest(url.searchParams.get('token') ?? ''), tokenDigest)) return { status: 401, reason: 'Unauthorized' };
   return null;
-}
-
-/** One request in, one response out; null when the message is too broken to answer. */
-export async function answer(bridge: HcmBridge, text: string): Promise<string | null> {
-  let request: unknown;
-  try {
-    request = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  const { id, method, args } = (request ?? {}) as { id?: unknown; method?: unknown; args?: unknown };
-  if (typeof id !== 'number' || !Number.isSafeInteger(id)) return null;
-  const fail = (error: string, code?: string): string =>
-    JSON.stringify({ id, ok: false, error, ...(code ? { code } : {}) } satisfies WireResponse);
-  if (!isHcmMethod(method)) return fail(`unknown method ${JSON.stringify(method)}`, 'ENOMETHOD');
-  let checked: unknown[];
-  try {
-    checked = validateArgs(method, args);
-  } catch (err) {
-    return fail((err as Error).message, 'EINVAL');
-  }
-  try {
-    const call = bridge[method as HcmMethod] as (...a: unknown[]) => Promise<unknown>;
-    const result = await call.apply(bridge, checked);
-    return JSON.stringify({ id, ok: true, result: result ?? null } satisfies WireResponse);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return fail((err as Error).message ?? String(err), typeof code === 'string' ? code : undefined);
-  }
 }
 
 function send(ws: WebSocket, text: string): void {

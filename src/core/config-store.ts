@@ -15,6 +15,7 @@ import {
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
+import { HcmError } from '../shared/errors.js';
 import { ensurePrivateFolder } from './folders.js';
 import type { HcmPaths } from './paths.js';
 
@@ -58,13 +59,12 @@ export interface StoredConnection extends SavedConnection {
   connectionString: string;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'E_CONFIG';
+export class ConfigError extends HcmError {
   constructor(
     readonly file: string,
     problem: string,
   ) {
-    super(`${file}: ${problem}. The file was left untouched; fix it or move it aside.`);
+    super('E_CONFIG', `${file}: ${problem}. The file was left untouched; fix it or move it aside.`);
     this.name = 'ConfigError';
   }
 }

@@ -1,16 +1,9 @@
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import {
-  HCM_EVENTS,
-  HCM_METHODS,
-  type HcmBridge,
-  type HcmEvent,
-  type HcmMethod,
-  type WireEvent,
-  type WireRequest,
-  type WireResponse,
-} from '../shared/api.js';
+import type { HcmBridge, HcmEvent, HcmMethod, WireEvent, WireResponse } from '../shared/api.js';
+import { answerWireMessage } from '../shared/dispatch.js';
+import { HcmError, isHcmErrorCode } from '../shared/errors.js';
 
 /**
  * The local control socket of a running agent (desktop app or `hcm run`): the API contract as
@@ -20,20 +13,20 @@ import {
 
 const MAX_LINE = 1024 * 1024;
 
-export class AgentAlreadyRunningError extends Error {
-  readonly code = 'E_AGENT_RUNNING';
+export class AgentAlreadyRunningError extends HcmError {
   constructor(path: string) {
     super(
+      'E_AGENT_RUNNING',
+
       `another HCM agent is already running for this configuration (control socket ${path}); stop it first or use it (hcm list, hcm logs)`,
     );
     this.name = 'AgentAlreadyRunningError';
   }
 }
 
-export class UntrustedSocketError extends Error {
-  readonly code = 'E_SOCKET_UNTRUSTED';
+export class UntrustedSocketError extends HcmError {
   constructor(path: string, why: string) {
-    super(`refusing to use the control socket ${path}: ${why}; nothing was sent to it`);
+    super('E_SOCKET_UNTRUSTED', `refusing to use the control socket ${path}: ${why}; nothing was sent to it`);
     this.name = 'UntrustedSocketError';
   }
 }
@@ -77,7 +70,11 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-export async function startControlServer(path: string, api: HcmBridge): Promise<ControlServer> {
+export async function startControlServer(
+  path: string,
+  api: HcmBridge,
+  onInternalError: (method: string, err: unknown) => void = () => undefined,
+): Promise<ControlServer> {
   if (process.platform !== 'win32' && existsSync(path)) {
     if (await canConnect(path)) throw new AgentAlreadyRunningError(path);
     unlinkSync(path); // left behind by an agent that crashed
@@ -86,7 +83,7 @@ export async function startControlServer(path: string, api: HcmBridge): Promise<
   const server = net.createServer((socket) => {
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
-    serveConnection(socket, api);
+    serveConnection(socket, api, onInternalError);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new AgentAlreadyRunningError(path) : err));
@@ -102,56 +99,68 @@ export async function startControlServer(path: string, api: HcmBridge): Promise<
   };
 }
 
-function serveConnection(socket: net.Socket, api: HcmBridge): void {
+/** A client that sends more than this many calls before reading answers waits (its socket is paused). */
+const MAX_IN_FLIGHT = 32;
+/** Answers a client has not read yet: above the first, no new requests are read; above the second, it is dropped. */
+const PAUSE_OUTPUT_BYTES = 1024 * 1024;
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * One client of the control socket. Whatever it sends, the agent answers or drops it, never
+ * crashes: every line goes through the one dispatcher, and what a client may make the agent hold
+ * (unanswered calls, unread answers) is bounded.
+ */
+function serveConnection(socket: net.Socket, api: HcmBridge, onInternalError: (method: string, err: unknown) => void): void {
   let buffer = '';
+  let inFlight = 0;
   const unsubscribers: Array<() => void> = [];
   socket.setEncoding('utf8');
-  const send = (message: WireResponse | WireEvent) => {
-    if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
-  };
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    if (buffer.length > MAX_LINE) {
-      socket.destroy();
+  const flowControl = () => {
+    if (socket.destroyed) return;
+    if (socket.writableLength > MAX_OUTPUT_BYTES) {
+      socket.destroy(); // it does not read what it asked for
       return;
     }
+    if (inFlight >= MAX_IN_FLIGHT || socket.writableLength > PAUSE_OUTPUT_BYTES) socket.pause();
+    else socket.resume();
+  };
+  const send = (message: WireResponse | WireEvent) => {
+    if (socket.destroyed) return;
+    socket.write(`${JSON.stringify(message)}\n`);
+    flowControl();
+  };
+  socket.on('drain', flowControl);
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
     let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      if (line.trim()) void handleLine(line);
+      if (line.trim()) handleLine(line);
+    }
+    if (buffer.length > MAX_LINE) {
+      send({ id: -1, ok: false, error: `a request line is longer than ${MAX_LINE} bytes`, code: 'E_BAD_REQUEST' });
+      socket.end();
+      socket.destroySoon();
     }
   });
   socket.on('error', () => undefined);
   socket.on('close', () => unsubscribers.forEach((u) => u()));
 
-  async function handleLine(line: string): Promise<void> {
-    let request: WireRequest;
-    try {
-      request = JSON.parse(line) as WireRequest;
-    } catch {
-      send({ id: -1, ok: false, error: 'request is not JSON' });
-      return;
-    }
-    const id = typeof request.id === 'number' ? request.id : -1;
-    const args = Array.isArray(request.args) ? request.args : [];
-    if ((request.method as string) === 'subscribe') {
-      const wanted = args.filter((e): e is HcmEvent => HCM_EVENTS.includes(e as HcmEvent));
-      for (const event of wanted) unsubscribers.push(api.on(event, (payload) => send({ event, payload })));
-      send({ id, ok: true, result: wanted });
-      return;
-    }
-    if (!HCM_METHODS.includes(request.method)) {
-      send({ id, ok: false, error: `unknown method "${String(request.method).slice(0, 40)}"` });
-      return;
-    }
-    try {
-      const fn = api[request.method] as (...a: unknown[]) => Promise<unknown>;
-      const result = await fn.apply(api, args);
-      send({ id, ok: true, result: result ?? null });
-    } catch (err) {
-      send({ id, ok: false, error: (err as Error).message, code: (err as { code?: string }).code });
-    }
+  function handleLine(line: string): void {
+    inFlight++;
+    flowControl();
+    void answerWireMessage(api, line, {
+      onInternalError,
+      subscribe: (events) => {
+        for (const event of events) unsubscribers.push(api.on(event, (payload) => send({ event, payload })));
+      },
+    })
+      .then(send)
+      .finally(() => {
+        inFlight--;
+        flowControl();
+      });
   }
 }
 
@@ -165,7 +174,7 @@ export class ControlClient {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('close', () => {
-      for (const p of this.pending.values()) p.reject(new Error('the agent closed the control connection'));
+      for (const p of this.pending.values()) p.reject(new HcmError('E_UNAVAILABLE', 'the agent closed the control connection'));
       this.pending.clear();
     });
     socket.on('error', () => undefined);
@@ -213,7 +222,13 @@ export class ControlClient {
       const line = this.buffer.slice(0, nl);
       this.buffer = this.buffer.slice(nl + 1);
       if (!line.trim()) continue;
-      const message = JSON.parse(line) as WireResponse | WireEvent;
+      let message: WireResponse | WireEvent;
+      try {
+        message = JSON.parse(line) as WireResponse | WireEvent;
+      } catch {
+        continue; // not from an agent of ours; the socket's owner was checked, so this is a defect, not an attack
+      }
+      if (typeof message !== 'object' || message === null) continue;
       if ('event' in message) {
         for (const l of this.listeners) l(message.event, message.payload);
         continue;
@@ -222,7 +237,7 @@ export class ControlClient {
       if (!p) continue;
       this.pending.delete(message.id);
       if (message.ok) p.resolve(message.result);
-      else p.reject(Object.assign(new Error(message.error), { code: message.code }));
+      else p.reject(new HcmError(isHcmErrorCode(message.code) ? message.code : 'E_INTERNAL', String(message.error)));
     }
   }
 }

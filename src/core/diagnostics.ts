@@ -28,7 +28,7 @@ async function resolveStep(label: string, host: string): Promise<TestStep> {
       const addresses = await lookup(host, { all: true });
       return addresses.map((a) => a.address).join(', ');
     } catch (err) {
-      throw new Error(`cannot resolve ${host} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new Error(`cannot resolve ${host} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
     }
   });
 }

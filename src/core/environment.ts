@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { HcmError } from '../shared/errors.js';
 import type { ListenerTuning } from '../relay/hybrid-connection-listener.js';
 import type { TransportOptions } from '../relay/transport.js';
 
@@ -17,7 +18,9 @@ export function transportFromEnv(env: NodeJS.ProcessEnv = process.env, caFile?: 
   try {
     return { ca: readFileSync(file, 'utf8') };
   } catch (err) {
-    throw new Error(`cannot read the CA file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new HcmError('E_CONFIG', `cannot read the CA file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+      cause: err,
+    });
   }
 }
 
@@ -26,7 +29,7 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, min: number, max: numb
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`${name} must be a whole number between ${min} and ${max}, not "${text}"`);
+    throw new HcmError('E_CONFIG', `${name} must be a whole number between ${min} and ${max}, not "${text}"`);
   return n;
 }
 

@@ -1,5 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { HcmError } from '../shared/errors.js';
 import { displayPath, type HcmPaths } from './paths.js';
 
 /**
@@ -9,10 +10,9 @@ import { displayPath, type HcmPaths } from './paths.js';
 
 export type FolderRole = 'configuration' | 'log' | 'data' | 'control socket';
 
-export class FolderError extends Error {
-  readonly code = 'E_FOLDER';
+export class FolderError extends HcmError {
   constructor(message: string) {
-    super(message);
+    super('E_FOLDER', message);
     this.name = 'FolderError';
   }
 }

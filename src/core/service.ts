@@ -7,6 +7,7 @@ import { RelayEngine } from '../relay/engine.js';
 import type { ListenerSnapshot, ListenerTuning } from '../relay/hybrid-connection-listener.js';
 import { type RuntimeInfo, getRuntimeInfo } from '../relay/runtime-info.js';
 import type { TransportOptions } from '../relay/transport.js';
+import { HcmError, type HcmErrorCode } from '../shared/errors.js';
 import type {
   AddConnectionInput,
   AppInfo,
@@ -59,12 +60,10 @@ export interface HcmService extends HcmBridge {
   resolveId(nameOrId: string): Promise<string>;
 }
 
-export class ServiceError extends Error {
-  constructor(
-    readonly code: 'E_NOT_FOUND' | 'E_DUPLICATE' | 'E_INVALID' | 'E_AMBIGUOUS',
-    message: string,
-  ) {
-    super(message);
+/** What the service refuses, with the contract's error codes (src/shared/errors.ts). */
+export class ServiceError extends HcmError {
+  constructor(code: HcmErrorCode, message: string) {
+    super(code, message);
     this.name = 'ServiceError';
   }
 }
@@ -80,6 +79,20 @@ const COUNTER_EVENT_INTERVAL_MS = 250;
 
 export function connectionIdFor(cs: ConnectionString): string {
   return `${namespaceName(cs)}/${cs.entityPath}`;
+}
+
+/** A name or `namespace/name` (any case) to the one connection id it means. */
+export function resolveConnectionId(list: ReadonlyArray<{ id: string; name: string }>, nameOrId: string): string {
+  const exact = list.find((c) => c.id === nameOrId);
+  if (exact) return exact.id;
+  const wanted = nameOrId.toLowerCase();
+  const matches = list.filter((c) => c.name.toLowerCase() === wanted || c.id.toLowerCase() === wanted);
+  if (matches.length === 1) return matches[0]!.id;
+  if (matches.length > 1) {
+    throw new ServiceError('E_AMBIGUOUS', `"${nameOrId}" matches ${matches.map((c) => c.id).join(', ')}; use namespace/name`);
+  }
+  const have = list.length ? ` (have: ${list.map((c) => c.id).join(', ')})` : ' (none added yet)';
+  throw new ServiceError('E_NO_CONNECTION', `no connection named "${nameOrId}"${have}`);
 }
 
 export function createHcmService(options: HcmServiceOptions): HcmService {
@@ -266,24 +279,13 @@ class Service implements HcmService {
 
   async resolveId(nameOrId: string): Promise<string> {
     this.ensureLoaded();
-    const all = this.all();
-    const exact = all.find((c) => c.id === nameOrId);
-    if (exact) return exact.id;
-    const byName = all.filter((c) => c.name.toLowerCase() === nameOrId.toLowerCase() || c.id.toLowerCase() === nameOrId.toLowerCase());
-    if (byName.length === 1) return byName[0]!.id;
-    if (byName.length > 1) {
-      throw new ServiceError('E_AMBIGUOUS', `"${nameOrId}" matches ${byName.map((c) => c.id).join(', ')}; use namespace/name`);
-    }
-    throw new ServiceError(
-      'E_NOT_FOUND',
-      `no connection named "${nameOrId}"${this.connections.length ? ` (have: ${this.connections.map((c) => c.id).join(', ')})` : ' (none added yet)'}`,
-    );
+    return resolveConnectionId(this.all(), nameOrId);
   }
 
   private find(id: string): StoredConnection {
     this.ensureLoaded();
     const c = this.all().find((x) => x.id === id);
-    if (!c) throw new ServiceError('E_NOT_FOUND', `no connection with id "${id}"`);
+    if (!c) throw new ServiceError('E_NO_CONNECTION', `no connection with id "${id}"`);
     return c;
   }
 
@@ -434,7 +436,7 @@ class Service implements HcmService {
     if (id === this.demo?.connection.id) return this.stopDemo();
     await this.store.update((list) => {
       const i = list.findIndex((c) => c.id === id);
-      if (i < 0) throw new ServiceError('E_NOT_FOUND', `no connection with id "${id}"`);
+      if (i < 0) throw new ServiceError('E_NO_CONNECTION', `no connection with id "${id}"`);
       list.splice(i, 1);
     });
     this.runtime.delete(id);
@@ -444,7 +446,7 @@ class Service implements HcmService {
 
   async restartConnection(id: string): Promise<void> {
     this.find(String(id));
-    if (!this.engine) throw new ServiceError('E_INVALID', 'no agent is running here; start one with "hcm run"');
+    if (!this.engine) throw new ServiceError('E_NO_AGENT', 'no agent is running here; start one with "hcm run"');
     this.logger.info('restart requested', id);
     await this.engine.restart(id);
   }
@@ -466,8 +468,8 @@ class Service implements HcmService {
 
   async startDemo(): Promise<ConnectionDetails> {
     if (this.demo) return this.getConnection(this.demo.connection.id);
-    if (!this.engine) throw new ServiceError('E_INVALID', 'no agent is running here; start the demo with "hcm demo"');
-    if (!this.options.startDemoRelay) throw new ServiceError('E_INVALID', 'this host has no demo');
+    if (!this.engine) throw new ServiceError('E_NO_AGENT', 'no agent is running here; start the demo with "hcm demo"');
+    if (!this.options.startDemoRelay) throw new ServiceError('E_UNSUPPORTED', 'this host has no demo');
     const startRelay = this.options.startDemoRelay;
     this.demoStarting ??= (async () => {
       // The relay's own chatter (listeners coming and going) is detail; its problems are not.
@@ -508,7 +510,7 @@ class Service implements HcmService {
     const demo = this.demo;
     if (!demo || c !== demo.connection) {
       throw new ServiceError(
-        'E_INVALID',
+        'E_UNSUPPORTED',
         'test traffic needs a Send key, which only the demo has; use "hcm connect" with a Send connection string',
       );
     }

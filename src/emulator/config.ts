@@ -190,13 +190,15 @@ export function loadEmulatorConfig(file: string): EmulatorConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read emulator config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read emulator config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`emulator config ${file} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`emulator config ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   return resolveEmulatorConfig(json, `emulator config ${file}`);
 }

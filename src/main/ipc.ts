@@ -6,10 +6,10 @@
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { HCM_EVENTS, HCM_METHODS, type HcmApi, type HcmBridge, eventChannel, methodChannel } from '../shared/api.js';
-import { validateArgs } from '../shared/api-args.js';
+import { type CallReply, dispatchCall } from '../shared/dispatch.js';
 import { isRendererUrl } from './renderer-protocol.js';
 
-export type IpcReply = { ok: true; result: unknown } | { ok: false; error: string; code?: string };
+export type IpcReply = CallReply;
 
 /** Calls count only from the main frame of our own window showing our own renderer. */
 export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>, trusted: () => WebContents | null): boolean {
@@ -30,21 +30,9 @@ export function registerIpcHandlers(
     ipcMain.handle(methodChannel(method), async (event, ...args: unknown[]): Promise<IpcReply> => {
       if (!isTrusted(event)) {
         log(`refused IPC ${method} from an untrusted sender (${event.senderFrame?.url ?? 'unknown frame'})`);
-        return { ok: false, error: 'refused: this window may not call HCM', code: 'EPERM' };
+        return { ok: false, error: 'refused: this window may not call HCM', code: 'E_REFUSED' };
       }
-      let checked: unknown[];
-      try {
-        checked = validateArgs(method, args);
-      } catch (err) {
-        return { ok: false, error: (err as Error).message, code: 'EINVAL' };
-      }
-      try {
-        const call = api[method] as (...a: unknown[]) => Promise<unknown>;
-        return { ok: true, result: (await call.apply(api, checked)) ?? null };
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        return { ok: false, error: (err as Error).message ?? String(err), ...(typeof code === 'string' ? { code } : {}) };
-      }
+      return dispatchCall(api, method, args, { onInternalError: (m, err) => log(`${m} failed unexpectedly: ${errorStack(err)}`) });
     });
   }
   return () => {
@@ -61,4 +49,8 @@ export function forwardEvents(bridge: Pick<HcmBridge, 'on'>, target: () => Pick<
     }),
   );
   return () => offs.forEach((off) => off());
+}
+
+function errorStack(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }

@@ -4,7 +4,7 @@
  * ('electron' among them), so this file imports nothing at runtime but 'electron'; the
  * compiler checks the method and event lists against src/shared/api.ts.
  */
-import type { HcmBridge, HcmEvent, HcmEvents, HcmMethod } from '../shared/api.js';
+import type { HcmEvent, HcmEvents, HcmMethod } from '../shared/api.js';
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: string; code?: string };
 
@@ -28,12 +28,15 @@ const METHODS: Record<HcmMethod, true> = {
 };
 const EVENTS: Record<HcmEvent, true> = { connections: true, log: true, update: true };
 
+// A sandboxed preload has require() for a few modules only, and no ES module loader.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { contextBridge, ipcRenderer } = require('electron') as typeof import('electron');
 
 async function call(method: HcmMethod, args: unknown[]): Promise<unknown> {
   const reply = (await ipcRenderer.invoke(`hcm:${method}`, ...args)) as Reply;
   if (reply.ok) return reply.result;
-  throw new Error(reply.error);
+  // The code goes along so the page can choose its words by it (src/shared/errors.ts).
+  throw Object.assign(new Error(reply.error), { code: reply.code });
 }
 
 const bridge = {} as Record<string, unknown>;
@@ -50,4 +53,4 @@ bridge.on = <E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => 
   };
 };
 
-contextBridge.exposeInMainWorld('hcm', bridge as unknown as HcmBridge);
+contextBridge.exposeInMainWorld('hcm', bridge);

@@ -4,7 +4,7 @@ import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { pipeTunnel } from './data-pipe.js';
 import { connectPooled } from './pooled-reads.js';
 import { openDataSocket } from './data-socket.js';
-import type { RelayHandshakeError } from './errors.js';
+import { RelayError, type RelayHandshakeError } from './errors.js';
 import type { TransportOptions } from './transport.js';
 
 /**
@@ -38,9 +38,9 @@ export interface BridgeOptions {
   transport?: TransportOptions;
 }
 
-export class EndpointConnectError extends Error {
+export class EndpointConnectError extends RelayError {
   constructor(message: string) {
-    super(message);
+    super('E_ENDPOINT_CONNECT', message);
     this.name = 'EndpointConnectError';
   }
 }

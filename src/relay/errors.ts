@@ -4,20 +4,25 @@ import { STATUS_CODES } from 'node:http';
  * Errors with stable codes, so callers (CLI exit paths, UI, tests) branch on `code`
  * instead of parsing messages. Messages are written for admins and never contain secrets.
  */
-export type RelayErrorCode =
-  | 'E_CONNECTION_STRING'
-  | 'E_ENDPOINT'
-  | 'E_SAS'
-  | 'E_RUNTIME_INFO'
-  | 'E_NOT_FOUND'
-  | 'E_UNAUTHORIZED'
-  | 'E_FORBIDDEN'
-  | 'E_NO_LISTENERS'
-  | 'E_REJECTED'
-  | 'E_TIMEOUT'
-  | 'E_SERVICE'
-  | 'E_NETWORK'
-  | 'E_PROTOCOL';
+export const RELAY_ERROR_CODES = [
+  'E_CONNECTION_STRING',
+  'E_ENDPOINT',
+  'E_ENDPOINT_CONNECT',
+  'E_SAS',
+  'E_RUNTIME_INFO',
+  'E_NOT_FOUND',
+  'E_UNAUTHORIZED',
+  'E_FORBIDDEN',
+  'E_NO_LISTENERS',
+  'E_REJECTED',
+  'E_TIMEOUT',
+  'E_SERVICE',
+  'E_NETWORK',
+  'E_PROTOCOL',
+] as const;
+
+/** A subset of the contract's codes (src/shared/errors.ts; a unit test checks it): relay imports nothing outside relay. */
+export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
 
 export class RelayError extends Error {
   readonly code: RelayErrorCode;

@@ -83,15 +83,14 @@ export function adoptPooled(socket: net.Socket): net.Socket {
   }
   try {
     handle.readStop?.();
-    let adopted: net.Socket | undefined;
-    adopted = new net.Socket({
+    const adopted: net.Socket = new net.Socket({
       handle,
       allowHalfOpen: true,
       pauseOnCreate: true,
       onread: {
         buffer: scratch,
         callback: (n: number) => {
-          adopted!.emit('data', copyOut(n));
+          adopted.emit('data', copyOut(n));
           return true;
         },
       },
@@ -101,7 +100,7 @@ export function adoptPooled(socket: net.Socket): net.Socket {
     // does, and destroying it (e.g. on shutdown) destroys the new one.
     const destroyOld = socket.destroy.bind(socket);
     socket.destroy = (err?: Error) => {
-      adopted!.destroy(err);
+      adopted.destroy(err);
       return destroyOld(err);
     };
     adopted.once('close', () => destroyOld());

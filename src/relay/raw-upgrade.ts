@@ -57,7 +57,7 @@ export function rawUpgrade(
   try {
     parts = splitAddress(url);
   } catch (err) {
-    return Promise.reject(err as Error); // callers chain on the promise: no synchronous throw
+    return Promise.reject(err); // callers chain on the promise: no synchronous throw
   }
   const { secure, authority, host, port, target } = parts;
   const lines = [`GET ${target} HTTP/1.1`, `Host: ${authority}`];
@@ -114,7 +114,7 @@ export function rawUpgrade(
         resolve({ socket, head: rest, headers: parsed });
         return;
       }
-      readRefusal(socket, rest, parsed, code, status[2] ?? '').then(fail);
+      void readRefusal(socket, rest, parsed, code, status[2] ?? '').then(fail);
     };
     socket.on('data', onData);
   });

@@ -57,7 +57,7 @@ export function openSender(cs: ConnectionString, options: SenderOptions = {}): P
     const onOpen = () => settle(undefined);
     ws.on('open', onOpen);
     ws.on('unexpected-response', (_req, res: IncomingMessage) => {
-      readHandshakeFailure(res).then((e) => {
+      void readHandshakeFailure(res).then((e) => {
         settle(e);
         ws.terminate();
       });

@@ -5,9 +5,13 @@
  * Plain TypeScript on purpose: src/shared has no runtime dependencies.
  */
 import { HCM_METHODS, type HcmMethod } from './api.js';
+import { HcmError } from './errors.js';
 
-export class ArgumentError extends Error {
-  readonly code = 'EINVAL';
+export class ArgumentError extends HcmError {
+  constructor(message: string) {
+    super('E_ARGS', message);
+    this.name = 'ArgumentError';
+  }
 }
 
 const MAX_ID = 300;

@@ -7,6 +7,10 @@
  * Every value crossing a transport is plain JSON (dates as ISO strings).
  */
 
+import type { HcmErrorCode } from './errors.js';
+
+export type { HcmErrorCode } from './errors.js';
+
 /** Truthful per-connection state (docs/protocol.md §4.8: never show Connected for a dead channel). */
 export type ConnectionStatus = 'Connected' | 'Connecting' | 'NotConnected' | 'NotFound' | 'Unauthorized';
 
@@ -220,7 +224,13 @@ export interface HcmBridge extends HcmApi {
   on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void): () => void;
 }
 
-/** Messages of the browser host's WebSocket and the CLI's control socket (one JSON object per message/line). */
-export type WireRequest = { id: number; method: HcmMethod; args: unknown[] };
-export type WireResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; code?: string };
+/**
+ * Messages of the browser host's WebSocket and the CLI's control socket (one JSON object per
+ * message/line). Requests are answered by the one dispatcher (dispatch.ts); a request too broken
+ * to carry an id is answered with id -1.
+ */
+export type WireRequest = { id: number; method: HcmMethod; args: unknown[] } | WireSubscribe;
+/** Control socket only: start receiving these events on this connection; the result echoes them. */
+export type WireSubscribe = { id: number; method: 'subscribe'; args: HcmEvent[] };
+export type WireResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; code: HcmErrorCode };
 export type WireEvent = { event: HcmEvent; payload: unknown };

@@ -39,8 +39,8 @@ export function hcm(env: HcmEnv, args: string[], timeoutMs = 60_000): Promise<Co
     children.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`hcm ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stderr}`));
@@ -66,8 +66,8 @@ export function startHcm(env: HcmEnv, args: string[]): RunningProcess {
   const proc = spawn(process.execPath, [CLI, ...args], { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let output = '';
-  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) =>
     proc.once('exit', (code, signal) => {
       children.delete(proc);

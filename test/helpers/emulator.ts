@@ -71,10 +71,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   running.add(proc);
   let stdout = '';
   let stderr = '';
-  proc.stdout!.on('data', (d: Buffer) => {
+  proc.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
   });
-  proc.stderr!.on('data', (d: Buffer) => {
+  proc.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
   // 'close' (not 'exit') so stdout and stderr are complete when it resolves.
@@ -88,10 +88,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     const check = () => {
       const end = stdout.indexOf('\n');
       if (end < 0) return;
-      proc.stdout!.off('data', check);
+      proc.stdout.off('data', check);
       resolve(stdout.slice(0, end));
     };
-    proc.stdout!.on('data', check);
+    proc.stdout.on('data', check);
     void exited.then(({ code }) => reject(new Error(`emulator exited with ${code} before its ready line:\n${stderr}`)));
   });
   const ready = JSON.parse(line) as {
@@ -171,8 +171,8 @@ export async function runEmulatorToExit(args: string[], timeoutMs = 30_000): Pro
   running.add(proc);
   let stdout = '';
   let stderr = '';
-  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
   const [code, signal] = (await once(proc, 'close')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);

@@ -266,7 +266,7 @@ describe('ending and backpressure', () => {
     const payload = 'x'.repeat(300_000);
     const server = await startTcpServer((s) => s.end(payload));
     cleanups.push(() => server.close());
-    const { env, fwd } = await tunnelTo('fin', server.port);
+    const { fwd } = await tunnelTo('fin', server.port);
     const got = await new Promise<string>((resolve) => {
       const s = net.connect(fwd.port, '127.0.0.1');
       let data = '';
@@ -284,7 +284,7 @@ describe('ending and backpressure', () => {
       s.on('end', () => (sawEnd = true));
     });
     cleanups.push(() => server.close());
-    const { env, fwd } = await tunnelTo('sink', server.port);
+    const { fwd } = await tunnelTo('sink', server.port);
     const s = net.connect(fwd.port, '127.0.0.1');
     s.end('y'.repeat(200_000));
     await waitFor(() => sawEnd, 20_000, 'EOF at the endpoint');

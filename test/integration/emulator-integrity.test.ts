@@ -1,4 +1,4 @@
-import { type Cipher, createCipheriv, createHash } from 'node:crypto';
+import { type Cipheriv, createCipheriv, createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { type EmulatorProcess, startEmulator, testConfig } from '../helpers/emulator.js';
@@ -52,7 +52,7 @@ function messageSizes(seed: number): () => number {
   return () => EDGE_SIZES[index++] ?? Math.max(1, Math.min(MAX_MESSAGE, Math.floor(2 ** (random() * 20))));
 }
 
-function keystream(seed: string): Cipher {
+function keystream(seed: string): Cipheriv {
   return createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16));
 }
 

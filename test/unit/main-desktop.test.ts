@@ -1,3 +1,4 @@
+import { HCM_METHODS } from '../../src/shared/api.js';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -230,7 +231,7 @@ describe('the desktop app', () => {
       nodeIntegration: false,
       preload: '/app/dist/main/preload.cjs',
     });
-    expect(fake.record.handlers.size).toBe(12);
+    expect(fake.record.handlers.size).toBe(HCM_METHODS.length);
     expect(tray().image).toBe(join(ASSETS, 'tray-empty.png'));
     expect(tray().tooltip).toBe('Hybrid Connection Manager: No connections');
     const items = fake.record.appMenu!.template.flatMap((m) => m.submenu ?? []);
@@ -250,7 +251,7 @@ describe('the desktop app', () => {
       sender: { other: true },
       senderFrame: { url: 'app://hcm/index.html', parent: null },
     });
-    expect(stranger).toMatchObject({ ok: false, code: 'EPERM' });
+    expect(stranger).toMatchObject({ ok: false, code: 'E_REFUSED' });
   });
 
   it('adds a connection from the window, goes Connected, and tells the tray and the window', async () => {
@@ -290,7 +291,7 @@ describe('the desktop app', () => {
     expect(win.visible).toBe(false);
     expect(fake.record.notifications.filter((n) => n.title.includes('still running'))).toHaveLength(1);
     expect((await ipc('listConnections')).result).toEqual([expect.objectContaining({ status: 'Connected' })]);
-    fake.electron.app.emit('second-instance');
+    (fake.electron.app as unknown as EventEmitter).emit('second-instance');
     expect(win.visible).toBe(true);
   });
 

@@ -72,7 +72,7 @@ describe('registerIpcHandlers', () => {
       (m) => refused.push(m),
     );
     const reply = await handlers.get('hcm:removeConnection')!({ senderFrame: { url: 'https://evil.example/' } }, 'ns/a');
-    expect(reply).toMatchObject({ ok: false, code: 'EPERM' });
+    expect(reply).toMatchObject({ ok: false, code: 'E_REFUSED' });
     expect(calls).toEqual([]);
     expect(refused[0]).toContain('https://evil.example/');
   });
@@ -81,13 +81,13 @@ describe('registerIpcHandlers', () => {
     const { handlers, ipcMain } = fakeIpcMain();
     const { api, calls } = recordingApi();
     registerIpcHandlers(ipcMain, api, () => true);
-    expect(await handlers.get('hcm:getConnection')!({}, { toString: 'x' })).toMatchObject({ ok: false, code: 'EINVAL' });
+    expect(await handlers.get('hcm:getConnection')!({}, { toString: 'x' })).toMatchObject({ ok: false, code: 'E_ARGS' });
     expect(await handlers.get('hcm:addConnection')!({}, { connectionString: 'a', __proto__x: 1 })).toMatchObject({
       ok: false,
-      code: 'EINVAL',
+      code: 'E_ARGS',
     });
-    expect(await handlers.get('hcm:listConnections')!({}, 'extra')).toMatchObject({ ok: false, code: 'EINVAL' });
-    expect(await handlers.get('hcm:validateConnectionString')!({}, 'x'.repeat(5000))).toMatchObject({ ok: false, code: 'EINVAL' });
+    expect(await handlers.get('hcm:listConnections')!({}, 'extra')).toMatchObject({ ok: false, code: 'E_ARGS' });
+    expect(await handlers.get('hcm:validateConnectionString')!({}, 'x'.repeat(5000))).toMatchObject({ ok: false, code: 'E_ARGS' });
     expect(calls).toEqual([]);
     expect(await handlers.get('hcm:getConnection')!({}, 'ns/a')).toEqual({ ok: true, result: 'getConnection-result' });
     expect(calls).toEqual([['getConnection', ['ns/a']]]);
@@ -98,7 +98,7 @@ describe('registerIpcHandlers', () => {
     const api = {
       ...recordingApi().api,
       removeConnection: async () => {
-        throw Object.assign(new Error('no connection with id "x"'), { code: 'E_NOT_FOUND' });
+        throw Object.assign(new Error('no connection with id "x"'), { code: 'E_NO_CONNECTION' });
       },
       installUpdate: async () => undefined,
     };
@@ -106,7 +106,7 @@ describe('registerIpcHandlers', () => {
     expect(await handlers.get('hcm:removeConnection')!({}, 'x')).toEqual({
       ok: false,
       error: 'no connection with id "x"',
-      code: 'E_NOT_FOUND',
+      code: 'E_NO_CONNECTION',
     });
     // undefined results become null so they survive structured clone the same everywhere.
     expect(await handlers.get('hcm:installUpdate')!({})).toEqual({ ok: true, result: null });

@@ -25,7 +25,7 @@ interface Harness {
 function loadPreload(api: Parameters<typeof registerIpcHandlers>[1]): Harness {
   const handlers = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>();
   registerIpcHandlers(
-    { handle: (ch: string, fn: never) => void handlers.set(ch, fn), removeHandler: (ch: string) => void handlers.delete(ch) } as never,
+    { handle: (ch: string, fn: never) => void handlers.set(ch, fn), removeHandler: (ch: string) => void handlers.delete(ch) },
     api,
     () => true,
   );
@@ -119,7 +119,14 @@ describe('preload', () => {
       const args =
         method === 'addConnection'
           ? [{ connectionString: 'x' }]
-          : ['getConnection', 'removeConnection', 'restartConnection', 'testConnection', 'validateConnectionString'].includes(method)
+          : [
+                'getConnection',
+                'removeConnection',
+                'restartConnection',
+                'testConnection',
+                'validateConnectionString',
+                'sendTestTraffic',
+              ].includes(method)
             ? ['ns/a']
             : [];
       await expect(bridge[method]!(...args), method).resolves.toEqual({ method });

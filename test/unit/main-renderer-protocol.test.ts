@@ -66,7 +66,7 @@ describe('app:// protocol', () => {
 
   it('hands requests to the handler registered for the scheme', async () => {
     let registered: { scheme: string; handler: (r: Request) => Promise<Response> } | null = null;
-    registerRendererProtocol({ handle: (scheme: string, handler: never) => (registered = { scheme, handler }) } as never, dir);
+    registerRendererProtocol({ handle: (scheme: string, handler: never) => (registered = { scheme, handler }) }, dir);
     expect(registered!.scheme).toBe('app');
     const res = await registered!.handler(new Request('app://hcm/index.html'));
     expect(res.status).toBe(200);

@@ -31,7 +31,7 @@ describe('desktopUpdates', () => {
 
   it('follows the updater from check to download to ready, and installs only then', async () => {
     const fake = new FakeUpdater();
-    const u = desktopUpdates('1.2.3', fake as never);
+    const u = desktopUpdates('1.2.3', fake);
     const seen: UpdateState[] = [];
     u.onChange((s) => seen.push(s));
     expect(fake.autoDownload).toBe(true);
@@ -50,7 +50,7 @@ describe('desktopUpdates', () => {
 
   it('reports up to date and errors', async () => {
     const fake = new FakeUpdater();
-    const u = desktopUpdates('1.2.3', fake as never);
+    const u = desktopUpdates('1.2.3', fake);
     fake.emit('update-not-available', {});
     expect(u.getState()).toMatchObject({ state: 'up-to-date', currentVersion: '1.2.3' });
     fake.fail = new Error('getaddrinfo ENOTFOUND updates.example.invalid');

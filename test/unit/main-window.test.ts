@@ -22,7 +22,7 @@ function fakeContents() {
     setWindowOpenHandler: (h: never) => (openHandler = h),
     openHandler: () => openHandler,
   });
-  return contents as EventEmitter & { session: typeof session; openHandler: () => typeof openHandler };
+  return contents as unknown as EventEmitter & { session: typeof session; openHandler: () => typeof openHandler };
 }
 
 /** Emits an Electron-style event and reports whether a handler prevented it. */
@@ -146,7 +146,7 @@ describe('createMainWindow', () => {
     win.show();
     expect(emitPreventable(win, 'close')).toBe(true);
     expect(win.visible).toBe(false);
-    reveal(win as never);
+    reveal(win);
     expect(win.visible).toBe(true);
     expect(emitPreventable(win, 'close')).toBe(true);
     expect(told).toBe(1);

@@ -5,7 +5,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type UiServer, answer, resolveStaticPath, startUiServer } from '../../src/cli/ui-server.js';
+import { type UiServer, resolveStaticPath, startUiServer } from '../../src/cli/ui-server.js';
 import type { ConnectionSummary, HcmBridge, HcmEvent, HcmEvents, WireEvent, WireResponse } from '../../src/shared/api.js';
 
 /**
@@ -39,12 +39,12 @@ function memoryBridge() {
   const bridge: HcmBridge = {
     getAppInfo: async () => (
       record('getAppInfo', []),
-      { version: '1.0.0', host: 'browser', platform: 'linux', configDir: '/c', logDir: '/l' }
+      { version: '1.0.0', hostname: 'test-host', host: 'browser', platform: 'linux', configDir: '/c', logDir: '/l' }
     ),
     listConnections: async () => (record('listConnections', []), [connection]),
     getConnection: async (id) => {
       record('getConnection', [id]);
-      throw Object.assign(new Error(`no connection with id "${id}"`), { code: 'E_NOT_FOUND' });
+      throw Object.assign(new Error(`no connection with id "${id}"`), { code: 'E_NO_CONNECTION' });
     },
     validateConnectionString: async (s) => (record('validateConnectionString', [s]), { ok: false, stage: 'parse', error: 'nope' }),
     addConnection: async (input) => {
@@ -58,6 +58,11 @@ function memoryBridge() {
     getUpdateState: async () => ({ state: 'idle', currentVersion: '1.0.0' }),
     checkForUpdates: async () => ({ state: 'idle', currentVersion: '1.0.0' }),
     installUpdate: async () => undefined,
+    startDemo: async () => {
+      throw new Error('no demo in this test');
+    },
+    stopDemo: async () => undefined,
+    sendTestTraffic: async (id) => ({ target: id, ok: true, connections: 0, bytesSent: 0, bytesEchoed: 0, ms: 0, detail: '' }),
     on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
@@ -251,22 +256,22 @@ describe('calls and events', () => {
 
   it('returns the service error with its code', async () => {
     const reply = await call(ws, 2, 'getConnection', ['ns/missing']);
-    expect(reply).toEqual({ id: 2, ok: false, error: 'no connection with id "ns/missing"', code: 'E_NOT_FOUND' });
+    expect(reply).toEqual({ id: 2, ok: false, error: 'no connection with id "ns/missing"', code: 'E_NO_CONNECTION' });
   });
 
   it('stops bad arguments before the service', async () => {
     const before = memory.calls.length;
-    expect(await call(ws, 3, 'getConnection', [42])).toMatchObject({ id: 3, ok: false, code: 'EINVAL' });
-    expect(await call(ws, 4, 'addConnection', [{ connectionString: 'x', extra: 1 }])).toMatchObject({ id: 4, ok: false, code: 'EINVAL' });
-    expect(await call(ws, 5, 'removeConnection', [])).toMatchObject({ id: 5, ok: false, code: 'EINVAL' });
-    expect(await call(ws, 6, 'getLogs', [{ limit: -1 }])).toMatchObject({ id: 6, ok: false, code: 'EINVAL' });
-    expect(await call(ws, 7, 'listConnections', 'not a list' as unknown as unknown[])).toMatchObject({ id: 7, ok: false, code: 'EINVAL' });
+    expect(await call(ws, 3, 'getConnection', [42])).toMatchObject({ id: 3, ok: false, code: 'E_ARGS' });
+    expect(await call(ws, 4, 'addConnection', [{ connectionString: 'x', extra: 1 }])).toMatchObject({ id: 4, ok: false, code: 'E_ARGS' });
+    expect(await call(ws, 5, 'removeConnection', [])).toMatchObject({ id: 5, ok: false, code: 'E_ARGS' });
+    expect(await call(ws, 6, 'getLogs', [{ limit: -1 }])).toMatchObject({ id: 6, ok: false, code: 'E_ARGS' });
+    expect(await call(ws, 7, 'listConnections', 'not a list' as unknown as unknown[])).toMatchObject({ id: 7, ok: false, code: 'E_ARGS' });
     expect(memory.calls.length).toBe(before);
   });
 
   it('refuses unknown methods, including ones the object happens to have', async () => {
-    expect(await call(ws, 8, 'on', ['connections'])).toMatchObject({ id: 8, ok: false, code: 'ENOMETHOD' });
-    expect(await call(ws, 9, 'constructor', [])).toMatchObject({ id: 9, ok: false, code: 'ENOMETHOD' });
+    expect(await call(ws, 8, 'on', ['connections'])).toMatchObject({ id: 8, ok: false, code: 'E_NO_METHOD' });
+    expect(await call(ws, 9, 'constructor', [])).toMatchObject({ id: 9, ok: false, code: 'E_NO_METHOD' });
   });
 
   it('passes checked arguments through unchanged', async () => {
@@ -284,11 +289,12 @@ describe('calls and events', () => {
     second.close();
   });
 
-  it('ignores messages that are not requests', async () => {
-    expect(await answer(memory.bridge, 'not json')).toBeNull();
-    expect(await answer(memory.bridge, JSON.stringify({ method: 'listConnections', args: [] }))).toBeNull();
-    // The socket stays usable afterwards.
-    ws.send('garbage');
+  it('answers messages that are not requests with E_BAD_REQUEST under id -1, and stays usable', async () => {
+    for (const text of ['garbage', 'null', '[]', '42', JSON.stringify({ method: 'listConnections', args: [] })]) {
+      const reply = nextMessage(ws);
+      ws.send(text);
+      expect(await reply).toMatchObject({ id: -1, ok: false, code: 'E_BAD_REQUEST' });
+    }
     expect(await call(ws, 11, 'getAppInfo', [])).toMatchObject({ id: 11, ok: true });
   });
 });

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { errorMessage } from '../../shared/errors.js';
 import { formatConnectionString, parseConnectionString } from '../../relay/connection-string.js';
 import { LocalForwarder } from '../../relay/forwarder.js';
 import { safeTransport } from '../context.js';
-import { CliError, EXIT_USAGE } from '../exit.js';
+import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
 
 export function registerConnect(program: Command): void {
@@ -19,7 +20,7 @@ export function registerConnect(program: Command): void {
       try {
         cs = parseConnectionString(text, { requireEntityPath: true });
       } catch (err) {
-        throw new CliError((err as Error).message, EXIT_USAGE);
+        throw new CliError(errorMessage(err), 'E_USAGE');
       }
       const forwarder = new LocalForwarder(cs, {
         host: opts.host,
@@ -33,13 +34,13 @@ export function registerConnect(program: Command): void {
       try {
         address = await forwarder.listen();
       } catch (err) {
-        throw new CliError(`cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`);
+        throw new CliError(`cannot listen on ${opts.host}:${opts.port}: ${errorMessage(err)}`, 'E_LISTEN');
       }
       process.stdout.write(
         `forwarding ${address.address}:${address.port} -> ${formatConnectionString(cs).replace(/;SharedAccessKey=<redacted>/, '')}\n`,
       );
       await new Promise<void>((resolve) => {
-        const stop = () => forwarder.close().then(resolve, resolve);
+        const stop = () => void forwarder.close().then(resolve, resolve);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

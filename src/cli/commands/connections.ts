@@ -78,7 +78,7 @@ export function registerConnectionCommands(program: Command): void {
     .argument('<name>', 'name, or namespace/name')
     .action(async (name: string) => {
       await withTarget(async (t) => {
-        if (!t.live) throw new CliError('no agent is running, so there is nothing to restart (start one with "hcm run")');
+        if (!t.live) throw new CliError('no agent is running, so there is nothing to restart (start one with "hcm run")', 'E_NO_AGENT');
         const id = await t.resolveId(name);
         await t.api.restartConnection(id);
         print(`restarted ${id}`);
@@ -90,9 +90,6 @@ async function withTarget(fn: (t: Awaited<ReturnType<typeof connectTarget>>) => 
   const target = await connectTarget();
   try {
     await fn(target);
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError((err as Error).message);
   } finally {
     await target.close();
   }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { errorCode, errorMessage } from '../../shared/errors.js';
 import type { ConnectionSummary, HcmApi } from '../../shared/api.js';
 import { serveUntilSignal, startAgentHost } from '../agent-host.js';
 import { connectRunningAgent } from '../context.js';
-import { CliError, EXIT_USAGE } from '../exit.js';
+import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
 
 const DEMO_HELP = `
@@ -21,13 +22,13 @@ export function registerDemo(program: Command): void {
     .option('--grace <seconds>', 'on SIGINT/SIGTERM, how long open connections may finish', '30')
     .addHelpText('after', DEMO_HELP)
     .action(async (opts: { stop?: boolean; send?: boolean; grace: string }) => {
-      if (opts.stop && opts.send) throw new CliError('use either --stop or --send', EXIT_USAGE);
+      if (opts.stop && opts.send) throw new CliError('use either --stop or --send', 'E_USAGE');
       const graceMs = parseIntOption(opts.grace, '--grace', 0, 3600) * 1000;
       const running = await connectRunningAgent();
       if (opts.stop || opts.send) {
         if (!running) {
           if (opts.stop) return print('no agent is running, so no demo is running either (nothing to stop)');
-          throw new CliError('no agent is running; start the demo with "hcm demo"');
+          throw new CliError('no agent is running; start the demo with "hcm demo"', 'E_NO_AGENT');
         }
         try {
           if (opts.stop) {
@@ -35,10 +36,10 @@ export function registerDemo(program: Command): void {
             return print('demo removed');
           }
           const demo = (await running.api.listConnections()).find((c) => c.demo);
-          if (!demo) throw new CliError('the running agent has no demo; start it with "hcm demo"');
+          if (!demo) throw new CliError('the running agent has no demo; start it with "hcm demo"', 'E_NO_CONNECTION');
           const result = await running.api.sendTestTraffic(demo.id);
           print(`test traffic: ${result.detail}`);
-          if (!result.ok) throw new CliError('test traffic failed');
+          if (!result.ok) throw new CliError('test traffic failed', 'E_TEST_FAILED');
           return;
         } finally {
           await running.close();
@@ -60,7 +61,7 @@ export function registerDemo(program: Command): void {
       } catch (err) {
         await agent.service.stop();
         await agent.logger.close();
-        throw new CliError(`the demo could not start: ${(err as Error).message}`);
+        throw new CliError(`the demo could not start: ${errorMessage(err)}`, errorCode(err));
       }
       print(`${describe(demo)}\nin another terminal: hcm demo --send (test traffic), hcm list, hcm demo --stop; Ctrl-C stops the agent`);
       await serveUntilSignal(agent, { graceMs });

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { errorMessage } from '../../shared/errors.js';
 import { type EmulatorConfig, demoEmulatorConfig, loadEmulatorConfig } from '../../emulator/config.js';
 import { hcmPaths } from '../../core/paths.js';
-import { CliError, EXIT_USAGE } from '../exit.js';
+import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
 
 export function registerEmulator(program: Command): void {
@@ -29,7 +30,7 @@ export function registerEmulator(program: Command): void {
       try {
         config = configFile ? loadEmulatorConfig(configFile) : demoEmulatorConfig();
       } catch (err) {
-        throw new CliError((err as Error).message, EXIT_USAGE);
+        throw new CliError(errorMessage(err), 'E_USAGE');
       }
       const log = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
       // Loaded here, not at the top: certificate generation pulls in a large X.509 stack that
@@ -72,7 +73,7 @@ export function registerEmulator(program: Command): void {
       try {
         ready = await emulator.start();
       } catch (err) {
-        throw new CliError(`emulator could not start: ${(err as Error).message}`);
+        throw new CliError(`emulator could not start: ${errorMessage(err)}`, 'E_LISTEN');
       }
       if (stopping) await emulator.stop(); // a signal arrived while it was starting
       process.stdout.write(`${JSON.stringify(ready)}\n`);

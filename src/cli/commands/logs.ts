@@ -19,14 +19,14 @@ export function registerLogs(program: Command): void {
       const paths = hcmPaths();
       const client = await ControlClient.connect(paths.controlSocket);
       if (!client) {
-        if (opts.follow) throw new CliError('no agent is running; --follow needs one (start it with "hcm run")');
+        if (opts.follow) throw new CliError('no agent is running; --follow needs one (start it with "hcm run")', 'E_NO_AGENT');
         const file = join(paths.logDir, LOG_FILE);
-        if (!existsSync(file)) throw new CliError(`no agent is running and there is no log file yet (${file})`);
+        if (!existsSync(file)) throw new CliError(`no agent is running and there is no log file yet (${file})`, 'E_NO_AGENT');
         const all = readFileSync(file, 'utf8').split('\n').filter(Boolean);
         process.stdout.write(`${all.slice(-lines).join('\n')}\n`);
         return;
       }
-      const recent = (await client.call('getLogs', { limit: Math.min(lines, 5000) })) as LogEntry[];
+      const recent: LogEntry[] = await client.call('getLogs', { limit: Math.min(lines, 5000) });
       for (const e of recent) process.stdout.write(`${formatLogLine(e)}\n`);
       if (!opts.follow) {
         client.close();

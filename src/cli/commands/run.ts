@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { LogLevel } from '../../shared/api.js';
 import { serveUntilSignal, startAgentHost } from '../agent-host.js';
-import { CliError, EXIT_USAGE } from '../exit.js';
+import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
 
 export function registerRun(program: Command): void {
@@ -29,6 +29,6 @@ export function registerRun(program: Command): void {
 }
 
 export function parseLogLevel(text: string): LogLevel {
-  if (!['debug', 'info', 'warn', 'error'].includes(text)) throw new CliError(`--log-level must be debug, info, warn or error`, EXIT_USAGE);
+  if (!['debug', 'info', 'warn', 'error'].includes(text)) throw new CliError(`--log-level must be debug, info, warn or error`, 'E_USAGE');
   return text as LogLevel;
 }

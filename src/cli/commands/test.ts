@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { errorMessage } from '../../shared/errors.js';
 import { testEndpoint } from '../../core/diagnostics.js';
 import { parseEndpoint } from '../../relay/endpoint.js';
 import type { TestStep } from '../../shared/api.js';
@@ -28,7 +29,7 @@ export function registerTest(program: Command): void {
         try {
           endpoint = parseEndpoint(target);
         } catch (err) {
-          throw new CliError(`"${target}" is neither a configured connection nor host:port (${(err as Error).message})`);
+          throw new CliError(`"${target}" is neither a configured connection nor host:port (${errorMessage(err)})`, 'E_USAGE');
         }
         steps = await testEndpoint(endpoint);
       }
@@ -41,6 +42,6 @@ export function registerTest(program: Command): void {
             steps.map((s) => [s.name, s.ok ? 'ok' : 'FAILED', `${s.ms} ms`, s.detail]),
           )}\n`,
         );
-      if (!ok) throw new CliError(`${target}: ${steps.find((s) => !s.ok)!.detail}`);
+      if (!ok) throw new CliError(`${target}: ${steps.find((s) => !s.ok)!.detail}`, 'E_TEST_FAILED');
     });
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { errorMessage } from '../../shared/errors.js';
 import { hcmPaths } from '../../core/paths.js';
 import { serveUntilSignal, startAgentHost } from '../agent-host.js';
 import { CliError } from '../exit.js';
@@ -28,7 +29,8 @@ export function registerUi(program: Command): void {
     .action(async (opts: { port: string; grace: string }) => {
       const port = parseIntOption(opts.port, '--port', 0, 65535);
       const graceMs = parseIntOption(opts.grace, '--grace', 0, 3600) * 1000;
-      if (!existsSync(RENDERER_DIR)) throw new CliError(`the UI is not built (${RENDERER_DIR} is missing); run "npm run build"`);
+      if (!existsSync(RENDERER_DIR))
+        throw new CliError(`the UI is not built (${RENDERER_DIR} is missing); run "npm run build"`, 'E_UNSUPPORTED');
       const paths = hcmPaths();
       const running = await connectToRunningAgent(paths.controlSocket);
       if (running) return serveRunningAgent(running, port);
@@ -44,7 +46,7 @@ export function registerUi(program: Command): void {
       } catch (err) {
         await agent.service.stop();
         await agent.logger.close();
-        throw new CliError(`cannot serve the UI on 127.0.0.1:${port}: ${(err as Error).message}`);
+        throw new CliError(`cannot serve the UI on 127.0.0.1:${port}: ${errorMessage(err)}`, 'E_LISTEN');
       }
       process.stdout.write(`HCM UI: ${server.url}\n`);
       await serveUntilSignal(agent, { graceMs, what: 'stopping the UI', beforeStop: () => server.close() });
@@ -60,7 +62,7 @@ async function serveRunningAgent(running: RunningAgent, port: number): Promise<v
     server = await startUiServer({ bridge: running.bridge, staticDir: RENDERER_DIR, port, log });
   } catch (err) {
     running.close();
-    throw new CliError(`cannot serve the UI on 127.0.0.1:${port}: ${(err as Error).message}`);
+    throw new CliError(`cannot serve the UI on 127.0.0.1:${port}: ${errorMessage(err)}`, 'E_LISTEN');
   }
   process.stdout.write(`HCM UI: ${server.url}\n`);
   log('info', 'an agent is already running for this configuration; this UI shows it (stopping the UI leaves the agent running)');
@@ -71,5 +73,5 @@ async function serveRunningAgent(running: RunningAgent, port: number): Promise<v
   });
   await server.close();
   running.close();
-  if (why === 'gone') throw new CliError('the agent stopped; the UI stops with it');
+  if (why === 'gone') throw new CliError('the agent stopped; the UI stops with it', 'E_UNAVAILABLE');
 }
