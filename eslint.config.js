@@ -24,6 +24,14 @@ function layer(folder, forbidden, extra = {}) {
           paths: extra.paths ?? [],
         },
       ],
+      // no-restricted-imports does not see import(): the same rule for dynamic imports.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `ImportExpression[source.value=/^(\\.\\.?\\/)+(${forbidden.join('|')})\\//]`,
+          message: `src/${folder} may not import from ${forbidden.map((f) => `src/${f}`).join(', ')} (docs/architecture.md, Layering).`,
+        },
+      ],
     },
   };
 }
