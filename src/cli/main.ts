@@ -10,6 +10,7 @@ import { registerTest } from './commands/test.js';
 import { registerUi } from './commands/ui.js';
 import { registerVersion } from './commands/version.js';
 import { EXIT_OK, exitCodeFor } from './exit.js';
+import { hideArgumentsInUsageError } from './secret-input.js';
 import { errorCode, errorMessage } from '../shared/errors.js';
 import { VERSION } from '../core/version.js';
 
@@ -18,6 +19,7 @@ function buildProgram(): Command {
     .description('Open Hybrid Connection Manager: bridge Azure Relay Hybrid Connections to TCP endpoints')
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (text) => process.stderr.write(hideArgumentsInUsageError(text)) })
     .option('--ca <file>', "extra CA certificate (PEM) to trust, e.g. the emulator's ca.pem (or set HCM_CA_FILE)")
     .exitOverride()
     .hook('preAction', (cmd) => {
@@ -55,6 +57,12 @@ export async function main(argv: string[]): Promise<number> {
     return exitCodeFor(code);
   }
 }
+
+// `hcm list --json | head` closes our stdout early: that ends the command quietly, not with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 void main(process.argv).then((code) => {
   process.exitCode = code;

@@ -5,6 +5,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -13,9 +14,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { z } from 'zod';
 import { HcmError } from '../shared/errors.js';
+import { withFileLock } from './file-lock.js';
 import { ensurePrivateFolder } from './folders.js';
 import type { HcmPaths } from './paths.js';
 
@@ -71,6 +72,8 @@ export class ConfigError extends HcmError {
 
 export interface ConfigSnapshot {
   connections: StoredConnection[];
+  /** What was repaired on reading (e.g. a removal cut short between the two files). */
+  warnings: string[];
 }
 
 export class ConfigStore {
@@ -80,30 +83,37 @@ export class ConfigStore {
     return this.paths.configFile;
   }
 
-  /** Reads both files; missing files mean an empty configuration. */
+  /**
+   * Reads both files; missing files mean an empty configuration. secrets.json is written first
+   * (see update), so it is the commit point: a connection in config.json without its connection
+   * string is a removal that was cut short, and is finished here with a warning; a connection
+   * string without its config entry is an addition that was cut short (never acknowledged), and
+   * is ignored. The next change writes both files consistent again.
+   */
   load(): ConfigSnapshot {
     const config = readJson(this.paths.configFile, configSchema, { schemaVersion: SCHEMA_VERSION, connections: [] });
     const secrets = readJson(this.paths.secretsFile, secretsSchema, { schemaVersion: SCHEMA_VERSION, connectionStrings: {} });
-    return {
-      connections: config.connections.map((c) => {
-        const connectionString = secrets.connectionStrings[c.id];
-        if (connectionString === undefined) {
-          throw new ConfigError(this.paths.secretsFile, `has no connection string for "${c.id}" listed in ${this.paths.configFile}`);
-        }
-        return { ...c, connectionString };
-      }),
-    };
+    const warnings: string[] = [];
+    const connections: StoredConnection[] = [];
+    for (const c of config.connections) {
+      const connectionString = secrets.connectionStrings[c.id];
+      if (connectionString === undefined) {
+        warnings.push(
+          `"${c.id}" is listed in ${this.paths.configFile} but has no connection string in ${this.paths.secretsFile}: ` +
+            'a removal was interrupted; it is treated as removed',
+        );
+        continue;
+      }
+      connections.push({ ...c, connectionString });
+    }
+    return { connections, warnings };
   }
 
   /** Locked read-modify-write. The mutator may throw to abort without writing. */
   async update<T>(mutate: (connections: StoredConnection[]) => T): Promise<T> {
     this.ensureHome();
-    const release = await lockfile.lock(this.paths.home, {
-      lockfilePath: join(this.paths.home, 'config.lock'),
-      retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
-      stale: 10_000,
-    });
-    try {
+    return withFileLock(join(this.paths.home, 'config.lock'), () => {
+      removeLeftovers(this.paths.home);
       const { connections } = this.load();
       const result = mutate(connections);
       const secrets: SecretsFile = { schemaVersion: SCHEMA_VERSION, connectionStrings: {} };
@@ -116,9 +126,7 @@ export class ConfigStore {
       writeAtomic(this.paths.secretsFile, `${JSON.stringify(secrets, null, 2)}\n`);
       writeAtomic(this.paths.configFile, `${JSON.stringify(config, null, 2)}\n`);
       return result;
-    } finally {
-      await release();
-    }
+    });
   }
 
   private ensureHome(): void {
@@ -202,6 +210,19 @@ function readJson<T>(file: string, schema: z.ZodType<T>, empty: T): T {
   return parsed.data;
 }
 
+/** Temporary files of writers that were killed before their rename (no writer runs: we hold the lock). */
+function removeLeftovers(home: string): void {
+  for (const name of readdirSync(home)) {
+    if (/^(config|secrets)\.json\.\d+\.[0-9a-f]+\.tmp$/.test(name)) {
+      try {
+        unlinkSync(join(home, name));
+      } catch {
+        /* gone already */
+      }
+    }
+  }
+}
+
 /** Write to a temporary file in the same directory, fsync, rename: readers see old or new, never half. */
 export function writeAtomic(file: string, content: string, mode = 0o600): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -218,5 +239,20 @@ export function writeAtomic(file: string, content: string, mode = 0o600): void {
   } catch (err) {
     if (existsSync(tmp)) unlinkSync(tmp);
     throw err;
+  }
+  syncFolder(dirname(file));
+}
+
+/** Makes the rename itself durable: without it a power cut can bring back the old file. */
+function syncFolder(dir: string): void {
+  if (process.platform === 'win32') return; // folders cannot be opened for fsync there
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* some file systems refuse; the data itself is already synced */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -7,12 +7,13 @@ import { RelayEngine } from '../relay/engine.js';
 import type { ListenerSnapshot, ListenerTuning } from '../relay/hybrid-connection-listener.js';
 import { type RuntimeInfo, getRuntimeInfo } from '../relay/runtime-info.js';
 import type { TransportOptions } from '../relay/transport.js';
-import { HcmError, type HcmErrorCode } from '../shared/errors.js';
+import { HcmError, type HcmErrorCode, errorMessage } from '../shared/errors.js';
 import type {
   AddConnectionInput,
   AppInfo,
   ConnectionDetails,
   ConnectionSummary,
+  ErrorInfo,
   HcmBridge,
   HcmEvent,
   HcmEvents,
@@ -109,6 +110,9 @@ class Service implements HcmService {
   private readonly loggedStatus = new Map<string, string>();
   private readonly updates: UpdateProvider;
   private connections: StoredConnection[] = [];
+  /** Saved connections that cannot run, with the reason (shown as their status). */
+  private configProblems = new Map<string, ErrorInfo>();
+  private readonly loggedWarnings = new Set<string>();
   /** The demo lives in memory only: it is never written next to the admin's real connections. */
   private demo: { connection: StoredConnection; relay: DemoRelayHandle } | undefined;
   private demoStarting: Promise<ConnectionDetails> | undefined;
@@ -139,7 +143,7 @@ class Service implements HcmService {
 
   async start(): Promise<void> {
     if (this.started) return;
-    this.connections = this.store.load().connections;
+    this.connections = this.loadConfig();
     this.started = true;
     if (!this.engine) return;
     prepareAgentFolders(this.paths);
@@ -170,7 +174,7 @@ class Service implements HcmService {
 
   private reloadConfig(): void {
     try {
-      this.connections = this.store.load().connections;
+      this.connections = this.loadConfig();
     } catch (err) {
       this.logger.error(`configuration changed but cannot be read, keeping the running one: ${(err as Error).message}`);
       return;
@@ -179,16 +183,37 @@ class Service implements HcmService {
     this.emitConnections();
   }
 
+  /** Reads the saved configuration; what it repaired on the way is logged once. */
+  private loadConfig(): StoredConnection[] {
+    const { connections, warnings } = this.store.load();
+    for (const w of warnings) {
+      if (this.loggedWarnings.has(w)) continue;
+      this.loggedWarnings.add(w);
+      this.logger.warn(w);
+    }
+    return connections;
+  }
+
+  /**
+   * Hands the engine every connection it can run. One that cannot run (a broken connection string
+   * or endpoint in the saved files) is marked with the reason and skipped; the others run normally.
+   */
   private applyToEngine(): void {
     if (!this.engine) return;
     const specs = [];
+    const problems = new Map<string, ErrorInfo>();
     for (const c of this.all()) {
       try {
+        parseConnectionString(c.connectionString, { requireEntityPath: true });
         specs.push({ id: c.id, connectionString: c.connectionString, endpoint: parseEndpoint(c.endpoint) });
       } catch (err) {
-        this.logger.error(`skipping connection: ${(err as Error).message}`, c.id);
+        const message = `cannot run: the saved configuration is not valid (${errorMessage(err)}); fix ${this.store.configFile} and secrets.json, or remove and add it again`;
+        const before = this.configProblems.get(c.id);
+        problems.set(c.id, before?.message === message ? before : { message, at: new Date().toISOString() });
+        if (before?.message !== message) this.logger.error(message, c.id);
       }
     }
+    this.configProblems = problems;
     this.engine.apply(specs);
   }
 
@@ -248,7 +273,7 @@ class Service implements HcmService {
   }
 
   private ensureLoaded(): void {
-    if (!this.started) this.connections = this.store.load().connections;
+    if (!this.started) this.connections = this.loadConfig();
   }
 
   private summaries(): ConnectionSummary[] {
@@ -257,6 +282,7 @@ class Service implements HcmService {
 
   private summary(c: StoredConnection): ConnectionSummary {
     const snap = this.engine?.snapshot(c.id);
+    const problem = this.configProblems.get(c.id);
     return {
       id: c.id,
       name: c.name,
@@ -264,7 +290,7 @@ class Service implements HcmService {
       endpoint: c.endpoint,
       status: snap?.status ?? 'NotConnected',
       statusSince: (snap?.statusSince ?? new Date(c.addedAt)).toISOString(),
-      lastError: snap?.lastError ? { message: snap.lastError.message, at: snap.lastError.at.toISOString() } : null,
+      lastError: problem ?? (snap?.lastError ? { message: snap.lastError.message, at: snap.lastError.at.toISOString() } : null),
       counters: {
         activeConnections: snap?.counters.activeConnections ?? 0,
         totalConnections: snap?.counters.totalConnections ?? 0,

@@ -55,7 +55,12 @@ export class RelayEngine extends EventEmitter<EngineEvents> {
         r.listener.setEndpoint(spec.endpoint);
         continue;
       }
-      this.startListener(spec);
+      try {
+        this.startListener(spec);
+      } catch (err) {
+        // One connection that cannot start must not stop the others (the host checks specs first).
+        this.emit('log', 'error', `cannot start: ${(err as Error).message}`, spec.id);
+      }
     }
   }
 

@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ConfigStore, type StoredConnection } from '../../src/core/config-store.js';
+import { withFileLock } from '../../src/core/file-lock.js';
 
 function store() {
   const home = mkdtempSync(join(tmpdir(), 'hcm-cfg-'));
@@ -69,9 +71,45 @@ describe('ConfigStore', () => {
     expect(() => s.load()).toThrow(/does not match the expected format \(connections\.0\./);
     writeFileSync(join(home, 'config.json'), JSON.stringify({ schemaVersion: 7, connections: [] }));
     expect(() => s.load()).toThrow(/newer version of HCM \(schema 7/);
-    const { connectionString: _, ...saved } = conn('ns/a');
-    writeFileSync(join(home, 'config.json'), JSON.stringify({ schemaVersion: 1, connections: [saved] }));
-    expect(() => s.load()).toThrow(/secrets\.json: has no connection string for "ns\/a"/);
+  });
+
+  it('finishes a removal cut short between the two files, with a warning, and writes them consistent again', async () => {
+    const { home, store: s } = store();
+    await s.update((list) => list.push(conn('ns/a'), conn('ns/b')));
+    // What a kill between the two writes of a removal leaves: secrets.json without ns/a, config.json with it.
+    const secrets = JSON.parse(readFileSync(join(home, 'secrets.json'), 'utf8')) as { connectionStrings: Record<string, string> };
+    delete secrets.connectionStrings['ns/a'];
+    writeFileSync(join(home, 'secrets.json'), JSON.stringify(secrets));
+    const loaded = s.load();
+    expect(loaded.connections.map((c) => c.id)).toEqual(['ns/b']);
+    expect(loaded.warnings).toEqual([
+      expect.stringMatching(/"ns\/a" is listed in .*config\.json but has no connection string .*treated as removed/),
+    ]);
+    await s.update((list) => list.push(conn('ns/c')));
+    expect(s.load()).toEqual({
+      connections: [expect.objectContaining({ id: 'ns/b' }), expect.objectContaining({ id: 'ns/c' })],
+      warnings: [],
+    });
+  });
+
+  it('removes temporary files and breaks the lock of a writer that was killed, without waiting', async () => {
+    const { home, store: s } = store();
+    writeFileSync(join(home, 'config.json.4242.deadbeef.tmp'), 'half a file');
+    writeFileSync(join(home, 'secrets.json.4242.cafef00d.tmp'), 'half a file');
+    // A lock held by a process that no longer exists (pid 2^22 + 1 is above Linux's pid_max).
+    writeFileSync(join(home, 'config.lock'), `${2 ** 22 + 1}\n${hostname()}\n0123456789abcdef\n`);
+    const started = Date.now();
+    await s.update((list) => list.push(conn('ns/a')));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(readdirSync(home).sort()).toEqual(['config.json', 'secrets.json']);
+  });
+
+  it('waits for a live holder of the lock and gives up with its pid after the bound', async () => {
+    const { home } = store();
+    writeFileSync(join(home, 'config.lock'), `${process.pid}\n${hostname()}\nfeedfacefeedface\n`);
+    await expect(withFileLock(join(home, 'config.lock'), () => 1, { timeoutMs: 300 })).rejects.toThrow(
+      new RegExp(`locked by process ${process.pid} `),
+    );
   });
 
   it('does not write when the change is refused', async () => {

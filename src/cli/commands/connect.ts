@@ -5,17 +5,24 @@ import { LocalForwarder } from '../../relay/forwarder.js';
 import { safeTransport } from '../context.js';
 import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
+import { SECRET_SOURCE_HELP, type SecretSourceOptions, readConnectionString } from '../secret-input.js';
 
 export function registerConnect(program: Command): void {
   program
     .command('connect')
     .description('forward a local TCP port through the relay (the sender side, what App Service does)')
-    .argument('<send-connection-string>', 'connection string with a Send rule and EntityPath')
+    .argument('[send-connection-string]', 'connection string with a Send rule and EntityPath, or "-" to read it from stdin')
+    .option('--from-file <file>', 'read the connection string from a file')
+    .option('--from-env <variable>', 'read the connection string from an environment variable')
     .requiredOption('--port <n>', 'local port to listen on (0 picks a free one)')
     .option('--host <address>', 'local address to bind', '127.0.0.1')
     .option('--verbose', 'log every connection')
-    .addHelpText('after', '\nPrints one line on stdout when ready: "forwarding <host>:<port> -> <relay>"; errors go to stderr.')
-    .action(async (text: string, opts: { port: string; host: string; verbose?: boolean }) => {
+    .addHelpText(
+      'after',
+      `\nPrints one line on stdout when ready: "forwarding <host>:<port> -> <relay>"; errors go to stderr.\n\n${SECRET_SOURCE_HELP}`,
+    )
+    .action(async (arg: string | undefined, opts: { port: string; host: string; verbose?: boolean } & SecretSourceOptions) => {
+      const text = await readConnectionString(arg, opts);
       let cs;
       try {
         cs = parseConnectionString(text, { requireEntityPath: true });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { connectionDetails, connectionsTable } from '../format.js';
 import { connectTarget } from '../context.js';
 import { CliError } from '../exit.js';
+import { SECRET_SOURCE_HELP, type SecretSourceOptions, readConnectionString } from '../secret-input.js';
 
 /** add, list, show, remove, restart: the verbs admins know from Microsoft's HCM CLI. */
 export function registerConnectionCommands(program: Command): void {
@@ -9,12 +10,16 @@ export function registerConnectionCommands(program: Command): void {
     .command('add')
     .description('add a Hybrid Connection by its connection string (Listen rule, with EntityPath)')
     .argument(
-      '<connection-string>',
-      'e.g. "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=defaultListener;SharedAccessKey=…;EntityPath=hc"',
+      '[connection-string]',
+      '"-" to read it from stdin, or the string itself: "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=defaultListener;SharedAccessKey=…;EntityPath=hc"',
     )
+    .option('--from-file <file>', 'read the connection string from a file')
+    .option('--from-env <variable>', 'read the connection string from an environment variable')
     .option('--endpoint <host:port>', 'endpoint to use when the Hybrid Connection has no endpoint metadata')
     .option('--json', 'print the added connection as JSON')
-    .action(async (connectionString: string, opts: { endpoint?: string; json?: boolean }) => {
+    .addHelpText('after', `\n${SECRET_SOURCE_HELP}`)
+    .action(async (arg: string | undefined, opts: { endpoint?: string; json?: boolean } & SecretSourceOptions) => {
+      const connectionString = await readConnectionString(arg, opts);
       await withTarget(async (t) => {
         const added = await t.api.addConnection({ connectionString, endpoint: opts.endpoint });
         if (opts.json) print(JSON.stringify(added, null, 2));
