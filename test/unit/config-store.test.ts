@@ -40,10 +40,10 @@ describe('ConfigStore', () => {
     expect(s.load().connections[0]!.connectionString).toContain('SECRET-ns/a');
   });
 
-  it('loses no edit when many writers change it at once', async () => {
+  it('loses no edit when 200 writers change it at once (each waits its turn, none gives up)', async () => {
     const { home } = store();
     const writers = Array.from(
-      { length: 20 },
+      { length: 200 },
       () => new ConfigStore({ home, configFile: join(home, 'config.json'), secretsFile: join(home, 'secrets.json') }),
     );
     await Promise.all(writers.map((w, i) => w.update((list) => list.push(conn(`ns/c${i}`)))));
@@ -52,7 +52,7 @@ describe('ConfigStore', () => {
         .load()
         .connections.map((c) => c.id)
         .sort(),
-    ).toEqual(Array.from({ length: 20 }, (_, i) => `ns/c${i}`).sort());
+    ).toEqual(Array.from({ length: 200 }, (_, i) => `ns/c${i}`).sort());
   });
 
   it('reports a corrupt file by name and leaves it untouched, also on update', async () => {
