@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
-import { connectEndpoint } from '../relay/bridge.js';
+import { connectEndpoint } from '../relay/accept-handler.js';
 import { type ConnectionString, hostWithPort } from '../relay/connection-string.js';
 import { type Endpoint, formatEndpoint } from '../relay/endpoint.js';
 import { type TransportOptions, secureContextFor } from '../relay/transport.js';

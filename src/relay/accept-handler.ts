@@ -8,7 +8,8 @@ import { RelayError, type RelayHandshakeError } from './errors.js';
 import type { TransportOptions } from './transport.js';
 
 /**
- * One tunneled connection: TCP to the endpoint first, then the rendezvous WebSocket, then bytes
+ * What the agent does with each `accept` command (`handleAccept`), one tunneled connection:
+ * TCP to the endpoint first, then the rendezvous WebSocket, then bytes
  * both ways. Connecting TCP first means an unreachable endpoint is reported to the app as a
  * clean 502 with the reason, instead of a socket that opens and dies.
  * Moving the bytes is data-pipe.ts's job.
@@ -16,12 +17,12 @@ import type { TransportOptions } from './transport.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
-export interface BridgeStats {
+export interface AcceptStats {
   bytesToEndpoint: number;
   bytesFromEndpoint: number;
 }
 
-export interface BridgeCallbacks {
+export interface AcceptCallbacks {
   /** The tunnel is open: TCP and rendezvous both up. `abort` tears it down at once (shutdown). */
   onOpen(abort: () => void): void;
   /** Bytes moved since the last call (called often; keep it cheap). */
@@ -29,10 +30,10 @@ export interface BridgeCallbacks {
   /** The connection could not be bridged; it was rejected with `status` when possible. */
   onFailed(reason: string): void;
   /** An open tunnel ended. */
-  onClosed(stats: BridgeStats, reason: string): void;
+  onClosed(stats: AcceptStats, reason: string): void;
 }
 
-export interface BridgeOptions {
+export interface AcceptOptions {
   endpoint: Endpoint;
   connectTimeoutMs?: number;
   transport?: TransportOptions;
@@ -111,7 +112,7 @@ export async function rejectRendezvous(
   }
 }
 
-export async function bridge(accept: AcceptCommand, options: BridgeOptions, callbacks: BridgeCallbacks): Promise<void> {
+export async function handleAccept(accept: AcceptCommand, options: AcceptOptions, callbacks: AcceptCallbacks): Promise<void> {
   let tcp: net.Socket;
   try {
     tcp = await connectEndpoint(options.endpoint, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);

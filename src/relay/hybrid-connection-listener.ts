@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Backoff, RECONNECT_STEPS_MS, STABLE_AFTER_MS } from './backoff.js';
-import { type BridgeStats, bridge } from './bridge.js';
+import { type AcceptStats, handleAccept } from './accept-handler.js';
 import { type Clock, type TimerHandle, systemClock } from './clock.js';
 import type { ConnectionString } from './connection-string.js';
 import {
@@ -278,7 +278,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     const endpoint = this.endpoint;
     const from = accept.remoteEndpoint ? ` from ${accept.remoteEndpoint.address}` : '';
     let abortTunnel: (() => void) | undefined;
-    void bridge(
+    void handleAccept(
       accept,
       { endpoint, connectTimeoutMs: this.tuning.connectTimeoutMs, transport: this.tuning.transport },
       {
@@ -303,7 +303,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
           this.emit('counters');
           this.emit('log', 'warn', `connection${from} not bridged: ${reason}`);
         },
-        onClosed: (stats: BridgeStats, reason) => {
+        onClosed: (stats: AcceptStats, reason) => {
           if (abortTunnel) this.tunnels.delete(abortTunnel);
           this.counters.activeConnections--;
           this.emit('counters');
