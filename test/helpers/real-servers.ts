@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/bench/ports.js';
+import { freePort } from './ports.js';
 
 /**
  * Real PostgreSQL and Redis servers from the Debian packages, started on free loopback ports

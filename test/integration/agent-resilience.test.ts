@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionSummary } from '../../src/shared/api.js';
 import { type Forwarder, type HcmEnv, type RunningProcess, hcm, hcmEnv, listLive, startAgent, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
-import { freePort } from '../../src/bench/ports.js';
+import { freePort } from '../helpers/ports.js';
 import { type TcpServer, startEchoServer, startTcpServer, startUnansweringPort } from '../helpers/tcp-servers.js';
 
 /**

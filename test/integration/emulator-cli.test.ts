@@ -22,7 +22,7 @@ import {
   testConfig,
   tokenFor,
 } from '../helpers/emulator.js';
-import { freePort } from '../../src/bench/ports.js';
+import { freePort } from '../helpers/ports.js';
 import { CLI } from '../helpers/paths.js';
 import {
   type ControlChannel,
