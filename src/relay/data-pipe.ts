@@ -7,6 +7,7 @@ import {
   OP_CLOSE,
   OP_CONTINUATION,
   OP_PING,
+  OP_PONG,
   OP_TEXT,
   closePayload,
   encodeHeader,
@@ -70,36 +71,111 @@ export function endOnce(socket: Socket): void {
   if (!socket.writableEnded && !socket.destroyed) socket.end();
 }
 
+/**
+ * Pipes `relay` (a tunnel WebSocket past its handshake, paused; `head` is what arrived with the
+ * handshake) and `tcp` both ways until both are closed. Returns a function that aborts the tunnel.
+ */
 export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: PipeCallbacks): () => void {
-  const stats: PipeStats = { bytesToSocket: 0, bytesFromSocket: 0 };
-  let closeSent = false;
-  let closeReceived = false;
-  let reason = '';
-  let finished = false;
-  let relayPausedForTcp = false;
-  let tcpPausedForRelay = false;
-  let lingerTimer: NodeJS.Timeout | undefined;
+  const tunnel = new Tunnel(relay, tcp, callbacks);
+  const parser = relayToTcp(tunnel);
+  tcpToRelay(tunnel);
+  tunnel.watchEnds();
+  if (head.length) parser.push(head);
+  relay.resume(); // paused since the handshake, so no frame arrived before this reader
+  // Either side may already be gone (e.g. the endpoint reset while the rendezvous opened).
+  if (tcp.destroyed) tcp.emit('close', false);
+  if (relay.destroyed) relay.emit('close', false);
+  return () => tunnel.abort();
+}
+
+/**
+ * relay -> TCP: parses the relay's frames and writes every data payload to TCP as it arrives
+ * (slices of the pooled read, one write per read); answers pings. Reading from the relay pauses
+ * while TCP holds more than HIGH_WATER_BYTES. Returns the parser, for the bytes of the handshake.
+ */
+function relayToTcp(tunnel: Tunnel): FrameParser {
+  const { relay, tcp, stats, callbacks } = tunnel;
+  const toTcp = new SliceWriter(tcp);
   let control: Buffer[] = [];
-  let relayClosed = false;
-  let tcpClosed = false;
+  const parser = new FrameParser(
+    { expectMasked: false, unmask: true },
+    {
+      onHeader: (h) => {
+        if (h.opcode >= OP_CLOSE) control = [];
+      },
+      onPayload: (bytes, h) => {
+        // Continuation frames (opcode 0) carry data too; control frames may sit between them.
+        if (h.opcode === OP_BINARY || h.opcode === OP_TEXT || h.opcode === OP_CONTINUATION) {
+          if (tcp.destroyed || tunnel.closeReceived) return; // nothing more can be delivered
+          stats.bytesToSocket += bytes.length;
+          callbacks.onBytes(bytes.length, 0);
+          toTcp.write(bytes);
+          if (tcp.writableLength > HIGH_WATER_BYTES) tunnel.pauseRelay();
+        } else if (control.reduce((n, b) => n + b.length, 0) + bytes.length <= MAX_CONTROL_PAYLOAD) {
+          control.push(Buffer.from(bytes));
+        }
+      },
+      onFrameEnd: (h) => {
+        if (h.opcode === OP_PING) tunnel.sendFrame(0x80 | OP_PONG, Buffer.concat(control));
+        else if (h.opcode === OP_CLOSE) tunnel.closeReceivedFromRelay(Buffer.concat(control));
+      },
+      onError: (why) => tunnel.protocolError(why),
+    },
+  );
+  relay.on('data', (chunk: Buffer) => toTcp.forward(chunk, () => parser.push(chunk)));
+  tcp.on('drain', tunnel.resumeRelay);
+  return parser;
+}
 
-  const finish = () => {
-    if (finished || !relayClosed || !tcpClosed) return;
-    finished = true;
-    clearTimeout(lingerTimer);
-    callbacks.onClosed(stats, reason || 'closed');
-  };
+/**
+ * TCP -> relay: each TCP read leaves as one binary frame (header and payload in one write, the
+ * chunk back to its pool once written). Reading from TCP pauses while the relay socket holds more
+ * than HIGH_WATER_BYTES.
+ */
+function tcpToRelay(tunnel: Tunnel): void {
+  const { relay, tcp, stats, callbacks } = tunnel;
+  let tcpPausedForRelay = false;
+  tcp.on('data', (chunk: Buffer) => {
+    if (tunnel.closeSent) return;
+    stats.bytesFromSocket += chunk.length;
+    callbacks.onBytes(0, chunk.length);
+    if (!tunnel.sendFrame(0x80 | OP_BINARY, chunk, () => releaseChunk(chunk)) && !tcpPausedForRelay) {
+      tcpPausedForRelay = true;
+      tcp.pause();
+    }
+  });
+  relay.on('drain', () => {
+    if (tcpPausedForRelay) {
+      tcpPausedForRelay = false;
+      tcp.resume();
+    }
+  });
+}
 
-  const linger = () => {
-    lingerTimer ??= setTimeout(() => {
-      relay.destroy();
-      tcp.destroy();
-    }, CLOSE_LINGER_MS);
-    lingerTimer.unref();
-  };
+/**
+ * What both directions share: the byte counts, the reason the tunnel ended (the first one found
+ * wins), frames to the relay, the close handshake, and the end of both sockets.
+ */
+class Tunnel {
+  readonly stats: PipeStats = { bytesToSocket: 0, bytesFromSocket: 0 };
+  reason = '';
+  closeSent = false;
+  closeReceived = false;
+  private relayPausedForTcp = false;
+  private relayClosed = false;
+  private tcpClosed = false;
+  private finished = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly relay: Socket,
+    readonly tcp: Socket,
+    readonly callbacks: PipeCallbacks,
+  ) {}
 
   /** Writes one frame; false when the relay socket holds more than HIGH_WATER_BYTES. */
-  const sendFrame = (b0: number, payload: Buffer, written?: () => void): boolean => {
+  sendFrame(b0: number, payload: Buffer, written?: () => void): boolean {
+    const relay = this.relay;
     if (relay.destroyed || !relay.writable) {
       written?.();
       return true;
@@ -114,132 +190,108 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
     relay.write(payload, written);
     relay.uncork();
     return relay.writableLength <= HIGH_WATER_BYTES;
-  };
+  }
 
-  const sendClose = (code: number, why: string) => {
-    if (closeSent) return;
-    closeSent = true;
-    sendFrame(0x80 | OP_CLOSE, closePayload(code, why));
-    if (closeReceived) endOnce(relay);
-    linger();
-  };
+  sendClose(code: number, why: string): void {
+    if (this.closeSent) return;
+    this.closeSent = true;
+    this.sendFrame(0x80 | OP_CLOSE, closePayload(code, why));
+    if (this.closeReceived) endOnce(this.relay);
+    this.linger();
+  }
 
-  // relay -> TCP
-  const toTcp = new SliceWriter(tcp);
-  const parser = new FrameParser(
-    { expectMasked: false, unmask: true },
-    {
-      onHeader: (h) => {
-        if (h.opcode >= OP_CLOSE) control = [];
-      },
-      onPayload: (bytes, h) => {
-        // Continuation frames (opcode 0) carry data too; control frames may sit between them.
-        if (h.opcode === OP_BINARY || h.opcode === OP_TEXT || h.opcode === OP_CONTINUATION) {
-          if (tcp.destroyed || closeReceived) return; // nothing more can be delivered
-          stats.bytesToSocket += bytes.length;
-          callbacks.onBytes(bytes.length, 0);
-          toTcp.write(bytes);
-          if (tcp.writableLength > HIGH_WATER_BYTES && !relayPausedForTcp) {
-            relayPausedForTcp = true;
-            relay.pause();
-          }
-        } else if (control.reduce((n, b) => n + b.length, 0) + bytes.length <= MAX_CONTROL_PAYLOAD) {
-          control.push(Buffer.from(bytes));
-        }
-      },
-      onFrameEnd: (h) => {
-        if (h.opcode === OP_PING) {
-          sendFrame(0x80 | 0xa, Buffer.concat(control));
-        } else if (h.opcode === OP_CLOSE) {
-          closeReceived = true;
-          const { code, reason: text } = parseClosePayload(Buffer.concat(control));
-          reason ||=
-            code === 1000 || code === 1005
-              ? 'the other side closed the connection'
-              : `the relay closed the connection (${code}${text ? `: ${text}` : ''})`;
-          if (closeSent) endOnce(relay);
-          else sendClose(code === 1005 ? 1000 : code, '');
-          endTcp();
-        }
-      },
-      onError: (why) => {
-        reason ||= `protocol error from the relay: ${why}`;
-        sendClose(1002, why);
-        endTcp();
-      },
-    },
-  );
+  /** The relay's Close frame: answered with the same code unless ours went first; TCP is ended. */
+  closeReceivedFromRelay(payload: Buffer): void {
+    this.closeReceived = true;
+    const { code, reason: text } = parseClosePayload(payload);
+    this.reason ||=
+      code === 1000 || code === 1005
+        ? 'the other side closed the connection'
+        : `the relay closed the connection (${code}${text ? `: ${text}` : ''})`;
+    if (this.closeSent) endOnce(this.relay);
+    else this.sendClose(code === 1005 ? 1000 : code, '');
+    this.endTcp();
+  }
 
-  const resumeRelay = () => {
-    if (relayPausedForTcp) {
-      relayPausedForTcp = false;
-      relay.resume();
+  protocolError(why: string): void {
+    this.reason ||= `protocol error from the relay: ${why}`;
+    this.sendClose(1002, why);
+    this.endTcp();
+  }
+
+  pauseRelay(): void {
+    if (!this.relayPausedForTcp) {
+      this.relayPausedForTcp = true;
+      this.relay.pause();
+    }
+  }
+
+  readonly resumeRelay = (): void => {
+    if (this.relayPausedForTcp) {
+      this.relayPausedForTcp = false;
+      this.relay.resume();
     }
   };
 
-  const endTcp = () => {
-    resumeRelay();
-    endOnce(tcp);
-    linger();
-  };
+  /** Ends TCP after what it was sent; reading from the relay resumes so its Close is seen. */
+  endTcp(): void {
+    this.resumeRelay();
+    endOnce(this.tcp);
+    this.linger();
+  }
 
-  relay.on('data', (chunk: Buffer) => toTcp.forward(chunk, () => parser.push(chunk)));
-  tcp.on('drain', resumeRelay);
-  relay.on('end', () => {
-    // The relay went away without finishing the close handshake.
-    reason ||= closeReceived ? 'closed' : 'the connection to the relay dropped (1006)';
-    endTcp();
-    endOnce(relay);
-  });
-  relay.on('error', (err) => {
-    reason ||= `relay connection error: ${err.message}`;
-  });
-  relay.on('close', () => {
-    relayClosed = true;
-    if (!closeReceived) endOnce(tcp);
-    linger();
-    finish();
-  });
+  /** How the tunnel ends, whichever side goes first. */
+  watchEnds(): void {
+    const { relay, tcp } = this;
+    relay.on('end', () => {
+      // The relay went away without finishing the close handshake.
+      this.reason ||= this.closeReceived ? 'closed' : 'the connection to the relay dropped (1006)';
+      this.endTcp();
+      endOnce(relay);
+    });
+    relay.on('error', (err) => {
+      this.reason ||= `relay connection error: ${err.message}`;
+    });
+    relay.on('close', () => {
+      this.relayClosed = true;
+      if (!this.closeReceived) endOnce(tcp);
+      this.linger();
+      this.finish();
+    });
+    tcp.on('end', () => {
+      this.reason ||= 'the TCP peer closed the connection';
+      this.sendClose(1000, '');
+    });
+    tcp.on('error', (err) => {
+      this.reason ||= `TCP connection error: ${err.message}`;
+    });
+    tcp.on('close', () => {
+      this.tcpClosed = true;
+      // Reading from the relay may be paused for backpressure; resume so its Close is seen.
+      this.resumeRelay();
+      this.sendClose(1000, '');
+      this.finish();
+    });
+  }
 
-  // TCP -> relay
-  tcp.on('data', (chunk: Buffer) => {
-    if (closeSent) return;
-    stats.bytesFromSocket += chunk.length;
-    callbacks.onBytes(0, chunk.length);
-    if (!sendFrame(0x80 | OP_BINARY, chunk, () => releaseChunk(chunk)) && !tcpPausedForRelay) {
-      tcpPausedForRelay = true;
-      tcp.pause();
-    }
-  });
-  relay.on('drain', () => {
-    if (tcpPausedForRelay) {
-      tcpPausedForRelay = false;
-      tcp.resume();
-    }
-  });
-  tcp.on('end', () => {
-    reason ||= 'the TCP peer closed the connection';
-    sendClose(1000, '');
-  });
-  tcp.on('error', (err) => {
-    reason ||= `TCP connection error: ${err.message}`;
-  });
-  tcp.on('close', () => {
-    tcpClosed = true;
-    // Reading from the relay may be paused for backpressure; resume so its Close is seen.
-    resumeRelay();
-    sendClose(1000, '');
-    finish();
-  });
+  abort(): void {
+    this.reason ||= 'aborted';
+    this.relay.destroy();
+    this.tcp.destroy();
+  }
 
-  if (head.length) parser.push(head);
-  relay.resume(); // paused since the handshake, so no frame arrived before this reader
-  // Either side may already be gone (e.g. the endpoint reset while the rendezvous opened).
-  if (tcp.destroyed) tcp.emit('close', false);
-  if (relay.destroyed) relay.emit('close', false);
-  return () => {
-    reason ||= 'aborted';
-    relay.destroy();
-    tcp.destroy();
-  };
+  private linger(): void {
+    this.lingerTimer ??= setTimeout(() => {
+      this.relay.destroy();
+      this.tcp.destroy();
+    }, CLOSE_LINGER_MS);
+    this.lingerTimer.unref();
+  }
+
+  private finish(): void {
+    if (this.finished || !this.relayClosed || !this.tcpClosed) return;
+    this.finished = true;
+    clearTimeout(this.lingerTimer);
+    this.callbacks.onClosed(this.stats, this.reason || 'closed');
+  }
 }
