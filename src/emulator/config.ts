@@ -224,3 +224,21 @@ export function namespaceOf(config: EmulatorConfig, hc: EmulatorHybridConnection
   if (!ns) throw new Error(`namespace ${hc.namespace} vanished`);
   return ns;
 }
+
+/** Entity names may contain '/', so the longest existing prefix of the path wins; the rest is the suffix. */
+export function locateHybridConnection(
+  config: EmulatorConfig,
+  rawPath: string,
+): { hc: EmulatorHybridConnection; suffix: string } | undefined {
+  let segments: string[];
+  try {
+    segments = rawPath.split('/').map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+  for (let n = segments.length; n > 0; n--) {
+    const hc = findHybridConnection(config, segments.slice(0, n).join('/'));
+    if (hc) return { hc, suffix: segments.slice(n).join('/') };
+  }
+  return undefined;
+}

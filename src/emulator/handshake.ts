@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** Raw HTTP/1.1 WebSocket handshake pieces, so the emulator can hold, answer or refuse upgrades itself. */
+/**
+ * Raw HTTP/1.1 WebSocket handshake pieces, so the emulator can hold, answer or refuse upgrades
+ * itself, and its plain-HTTP text answers.
+ */
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -59,4 +62,15 @@ export function writeHttpError(socket: Socket, status: number, description: stri
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/** Azure ends its error descriptions with one; so does the emulator. */
+export function trackingId(): string {
+  return `TrackingId:${randomUUID()}`;
+}
+
+/** An answer to a plain HTTP request (not an upgrade); the status text carries the message too. */
+export function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, text.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200), { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(`${text}\n`);
 }
