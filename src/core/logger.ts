@@ -52,6 +52,10 @@ export class Logger extends EventEmitter<{ entry: [LogEntry] }> {
     this.level = LEVELS[level];
   }
 
+  getLevel(): LogLevel {
+    return (Object.keys(LEVELS) as LogLevel[]).find((l) => LEVELS[l] === this.level) ?? 'info';
+  }
+
   debug(message: string, connection?: string): void {
     this.log('debug', message, connection);
   }

@@ -2,12 +2,13 @@ import { EventEmitter } from 'node:events';
 import { hostname, platform } from 'node:os';
 import { type ConnectionString, hostWithPort, namespaceName, parseConnectionString } from '../relay/connection-string.js';
 import { type Endpoint, formatEndpoint, parseEndpoint } from '../relay/endpoint.js';
-import { RelayError } from '../relay/errors.js';
+import { RelayError, RelayHandshakeError } from '../relay/errors.js';
+import { probeListen } from '../relay/listen-probe.js';
 import { RelayEngine } from '../relay/engine.js';
 import type { ListenerSnapshot, ListenerTuning } from '../relay/hybrid-connection-listener.js';
 import { type RuntimeInfo, getRuntimeInfo } from '../relay/runtime-info.js';
 import type { TransportOptions } from '../relay/transport.js';
-import { HcmError, type HcmErrorCode, errorMessage } from '../shared/errors.js';
+import { HcmError, type HcmErrorCode, errorCode, errorMessage } from '../shared/errors.js';
 import type {
   AddConnectionInput,
   AppInfo,
@@ -18,6 +19,7 @@ import type {
   HcmEvent,
   HcmEvents,
   LogEntry,
+  LogLevel,
   TestResult,
   TrafficResult,
   UpdateState,
@@ -49,6 +51,8 @@ export interface HcmServiceOptions {
   logger?: Logger;
   tuning?: ListenerTuning;
   updates?: UpdateProvider;
+  /** Opens a folder in the system's file manager (the desktop app passes Electron's shell). */
+  openFolder?: (path: string) => Promise<void>;
   /** Starts the demo's local relay (the faces pass the emulator's; absent = no demo on this host). */
   startDemoRelay?: DemoRelayStarter;
 }
@@ -377,8 +381,10 @@ class Service implements HcmService {
     try {
       info = await getRuntimeInfo(cs, { ...this.options.transport, timeoutMs: 15_000 });
     } catch (err) {
-      return { ok: false, stage: 'relay', error: (err as Error).message };
+      return { ok: false, stage: 'relay', error: errorMessage(err), code: errorCode(err) };
     }
+    const rights = await this.listenRightProblem(cs, info);
+    if (rights) return { ok: false, stage: 'rights', error: rights.message, code: rights.code };
     const id = connectionIdFor(cs);
     this.ensureLoaded();
     const warnings: string[] = [];
@@ -406,12 +412,45 @@ class Service implements HcmService {
     };
   }
 
+  /**
+   * A rule without Listen (defaultSender, typically) passes the runtime-information GET but can
+   * never serve. Where no listener is online the relay is asked with a listen handshake (nothing
+   * can be taken from another agent then); where others listen, the rule's name decides.
+   */
+  private async listenRightProblem(cs: ConnectionString, info: RuntimeInfo): Promise<{ message: string; code: HcmErrorCode } | null> {
+    const rule = cs.sharedAccessKeyName ?? 'this SharedAccessSignature';
+    const sendOnly = (how: string) => ({
+      message: `This policy can only send: copy the defaultListener connection string instead (Shared access policies → defaultListener). ${how}`,
+      code: 'E_FORBIDDEN' as const,
+    });
+    if (info.listenerCount !== undefined && info.listenerCount > 0) {
+      const name = cs.sharedAccessKeyName ?? '';
+      return /send/i.test(name) && !/listen|manage|root/i.test(name)
+        ? sendOnly(`(Judged from the rule's name "${name}": other agents are listening, so the relay was not asked.)`)
+        : null;
+    }
+    try {
+      await probeListen(cs, { ...this.options.transport, timeoutMs: 15_000 });
+      return null;
+    } catch (err) {
+      if (err instanceof RelayHandshakeError && err.status === 403) {
+        return sendOnly(`(The relay refused to let "${rule}" listen: ${err.description})`);
+      }
+      if (err instanceof RelayHandshakeError && err.status === 401) {
+        return { message: `the relay refused the key of "${rule}" for listening: ${err.description}`, code: 'E_UNAUTHORIZED' };
+      }
+      // The GET worked, so the network is fine: anything else here is left to the agent to report.
+      this.logger.debug(`listen rights not checked: ${errorMessage(err)}`);
+      return null;
+    }
+  }
+
   // ------------------------------------------------------------ changes
 
   async addConnection(input: AddConnectionInput): Promise<ConnectionDetails> {
     const text = String(input?.connectionString ?? '').trim();
     const v = await this.validateConnectionString(text);
-    if (!v.ok) throw new ServiceError('E_INVALID', v.error);
+    if (!v.ok) throw new ServiceError(v.code ?? 'E_INVALID', v.error);
     let endpoint: Endpoint;
     let source: 'metadata' | 'manual';
     if (input.endpoint !== undefined && input.endpoint !== '') {
@@ -468,6 +507,52 @@ class Service implements HcmService {
     this.runtime.delete(id);
     this.logger.info('removed', id);
     this.reloadConfig();
+  }
+
+  async replaceConnectionString(id: string, connectionString: string): Promise<ConnectionDetails> {
+    const c = this.find(String(id));
+    if (c === this.demo?.connection) throw new ServiceError('E_UNSUPPORTED', 'the demo has no key to replace');
+    const text = String(connectionString ?? '').trim();
+    const v = await this.validateConnectionString(text);
+    if (!v.ok) throw new ServiceError(v.code ?? 'E_INVALID', v.error);
+    if (v.id !== c.id) {
+      throw new ServiceError('E_INVALID', `this connection string is for ${v.id}, not ${c.id}; add it as a new connection instead`);
+    }
+    const cs = parseConnectionString(text, { requireEntityPath: true });
+    await this.store.update((list) => {
+      const entry = list.find((x) => x.id === c.id);
+      if (!entry) throw new ServiceError('E_NO_CONNECTION', `no connection with id "${c.id}"`);
+      entry.connectionString = text;
+      entry.keyName = cs.sharedAccessKeyName ?? null;
+    });
+    this.logger.info(`connection string replaced (rule ${cs.sharedAccessKeyName ?? 'SharedAccessSignature'}); reconnecting with it`, c.id);
+    this.reloadConfig();
+    return this.getConnection(c.id);
+  }
+
+  async setEndpoint(id: string, endpoint: string): Promise<ConnectionDetails> {
+    const c = this.find(String(id));
+    if (c.endpointSource !== 'manual') {
+      throw new ServiceError(
+        'E_INVALID',
+        `the endpoint of ${c.id} comes from the Hybrid Connection's metadata in Azure (${c.endpoint}); change it there, not here`,
+      );
+    }
+    let parsed: Endpoint;
+    try {
+      parsed = parseEndpoint(String(endpoint));
+    } catch (err) {
+      throw new ServiceError('E_INVALID', errorMessage(err));
+    }
+    const next = formatEndpoint(parsed);
+    await this.store.update((list) => {
+      const entry = list.find((x) => x.id === c.id);
+      if (!entry) throw new ServiceError('E_NO_CONNECTION', `no connection with id "${c.id}"`);
+      entry.endpoint = next;
+    });
+    this.logger.info(`endpoint changed by hand: ${c.endpoint} -> ${next} (new connections use it)`, c.id);
+    this.reloadConfig();
+    return this.getConnection(c.id);
   }
 
   async restartConnection(id: string): Promise<void> {
@@ -546,6 +631,21 @@ class Service implements HcmService {
       : `${result.failures.length} of ${result.connections} connections failed: ${result.failures[0]}`;
     this.logger.log(result.ok ? 'info' : 'warn', `test traffic: ${detail}`, c.id);
     return { target: c.id, ...result, detail };
+  }
+
+  async getLogLevel(): Promise<LogLevel> {
+    return this.logger.getLevel();
+  }
+
+  async setLogLevel(level: LogLevel): Promise<void> {
+    if (this.logger.getLevel() === level) return;
+    this.logger.setLevel(level);
+    this.logger.log(level === 'debug' ? 'debug' : 'warn', `log level set to ${level}`);
+  }
+
+  async openLogFolder(): Promise<void> {
+    if (!this.options.openFolder) throw new ServiceError('E_UNSUPPORTED', `open it yourself: ${this.paths.logDir}`);
+    await this.options.openFolder(this.paths.logDir);
   }
 
   getUpdateState(): Promise<UpdateState> {

@@ -3,7 +3,7 @@
  * the real APIs to startDesktop (desktop.ts), where everything else happens.
  */
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeImage, protocol } from 'electron';
+import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeImage, protocol, shell } from 'electron';
 import updaterPackage from 'electron-updater';
 import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
 import type { DemoRelayStarter } from '../core/demo.js';
@@ -46,6 +46,10 @@ startDesktop({
       transport: transportFromEnv(),
       tuning: tuningFromEnv(),
       startDemoRelay,
+      openFolder: async (path) => {
+        const problem = await shell.openPath(path);
+        if (problem) throw new Error(`cannot open ${path}: ${problem}`);
+      },
     }),
   preloadPath: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
   rendererDir: fileURLToPath(new URL('../renderer/', import.meta.url)),

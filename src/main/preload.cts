@@ -25,6 +25,11 @@ const METHODS: Record<HcmMethod, true> = {
   startDemo: true,
   stopDemo: true,
   sendTestTraffic: true,
+  replaceConnectionString: true,
+  setEndpoint: true,
+  getLogLevel: true,
+  setLogLevel: true,
+  openLogFolder: true,
 };
 const EVENTS: Record<HcmEvent, true> = { connections: true, log: true, update: true };
 

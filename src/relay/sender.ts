@@ -39,6 +39,15 @@ export function openSender(cs: ConnectionString, options: SenderOptions = {}): P
   const url = senderUrl(cs, options, inQuery ? token : undefined);
   const headers: Record<string, string> = { ...options.headers };
   if (!inQuery) headers.ServiceBusAuthorization = token;
+  return openRelayWebSocket(url, headers, options);
+}
+
+/** Opens a WebSocket to the relay (any action); handshake failures become RelayHandshakeError. */
+export function openRelayWebSocket(
+  url: string,
+  headers: Record<string, string>,
+  options: TransportOptions & { protocols?: string[] } = {},
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, options.protocols ?? [], {
       headers,

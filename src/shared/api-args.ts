@@ -33,6 +33,8 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
     case 'installUpdate':
     case 'startDemo':
     case 'stopDemo':
+    case 'getLogLevel':
+    case 'openLogFolder':
       expectCount(method, args, 0, 0);
       return [];
     case 'getConnection':
@@ -53,6 +55,20 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
       };
       if (input.endpoint !== undefined) out.endpoint = text(method, 'endpoint', input.endpoint, MAX_ENDPOINT);
       return [out];
+    }
+    case 'replaceConnectionString':
+      expectCount(method, args, 2, 2);
+      return [text(method, 'id', args[0], MAX_ID), text(method, 'connectionString', args[1], MAX_CONNECTION_STRING)];
+    case 'setEndpoint':
+      expectCount(method, args, 2, 2);
+      return [text(method, 'id', args[0], MAX_ID), text(method, 'endpoint', args[1], MAX_ENDPOINT)];
+    case 'setLogLevel': {
+      expectCount(method, args, 1, 1);
+      const level = args[0];
+      if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {
+        throw new ArgumentError(`${method}: level must be debug, info, warn or error`);
+      }
+      return [level];
     }
     case 'getLogs': {
       expectCount(method, args, 0, 1);

@@ -91,9 +91,10 @@ export type ValidationResult =
     }
   | {
       ok: false;
-      /** Which stage failed: the text itself, or asking the relay about it. */
-      stage: 'parse' | 'relay';
+      /** Which stage failed: the text itself, asking the relay about it, or the rule's rights (it cannot listen). */
+      stage: 'parse' | 'relay' | 'rights';
       error: string;
+      code?: HcmErrorCode;
     };
 
 export interface AddConnectionInput {
@@ -168,11 +169,20 @@ export interface HcmApi {
   validateConnectionString(connectionString: string): Promise<ValidationResult>;
   addConnection(input: AddConnectionInput): Promise<ConnectionDetails>;
   removeConnection(id: string): Promise<void>;
+  /** Key rotation by hand: the same Hybrid Connection's new connection string, with the checks of Add. */
+  replaceConnectionString(id: string, connectionString: string): Promise<ConnectionDetails>;
+  /** A new `host:port` for a connection whose endpoint was set by hand (metadata endpoints change in Azure). */
+  setEndpoint(id: string, endpoint: string): Promise<ConnectionDetails>;
   restartConnection(id: string): Promise<void>;
   /** DNS and TCP reachability of the endpoint, and of the relay on its port. */
   testConnection(id: string): Promise<TestResult>;
   /** Recent log lines, oldest first; `afterSeq` returns only newer ones. */
   getLogs(options?: { afterSeq?: number; limit?: number }): Promise<LogEntry[]>;
+  /** The agent's log level, and changing it while it runs. */
+  getLogLevel(): Promise<LogLevel>;
+  setLogLevel(level: LogLevel): Promise<void>;
+  /** Opens the log folder in the system's file manager (desktop app only). */
+  openLogFolder(): Promise<void>;
   getUpdateState(): Promise<UpdateState>;
   checkForUpdates(): Promise<UpdateState>;
   /** Quits and installs a downloaded update (desktop only). */
@@ -203,9 +213,14 @@ export const HCM_METHODS: readonly HcmMethod[] = [
   'validateConnectionString',
   'addConnection',
   'removeConnection',
+  'replaceConnectionString',
+  'setEndpoint',
   'restartConnection',
   'testConnection',
   'getLogs',
+  'getLogLevel',
+  'setLogLevel',
+  'openLogFolder',
   'getUpdateState',
   'checkForUpdates',
   'installUpdate',

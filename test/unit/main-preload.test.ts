@@ -115,20 +115,22 @@ describe('preload', () => {
   it('reaches the main-side handler of every method on the same channel', async () => {
     const h = loadPreload(api());
     const bridge = h.exposed.get('hcm') as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const argsFor: Partial<Record<string, unknown[]>> = {
+      addConnection: [{ connectionString: 'x' }],
+      replaceConnectionString: ['ns/a', 'x'],
+      setEndpoint: ['ns/a', 'db:5432'],
+      setLogLevel: ['debug'],
+    };
+    const oneId = [
+      'getConnection',
+      'removeConnection',
+      'restartConnection',
+      'testConnection',
+      'validateConnectionString',
+      'sendTestTraffic',
+    ];
     for (const method of HCM_METHODS) {
-      const args =
-        method === 'addConnection'
-          ? [{ connectionString: 'x' }]
-          : [
-                'getConnection',
-                'removeConnection',
-                'restartConnection',
-                'testConnection',
-                'validateConnectionString',
-                'sendTestTraffic',
-              ].includes(method)
-            ? ['ns/a']
-            : [];
+      const args = argsFor[method] ?? (oneId.includes(method) ? ['ns/a'] : []);
       await expect(bridge[method]!(...args), method).resolves.toEqual({ method });
     }
     expect(h.invoked).toEqual(HCM_METHODS.map((m) => `hcm:${m}`));

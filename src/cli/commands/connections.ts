@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { connectionDetails, connectionsTable } from '../format.js';
 import { connectTarget } from '../context.js';
 import { CliError } from '../exit.js';
+import { parseLogLevel } from './run.js';
 import { SECRET_SOURCE_HELP, type SecretSourceOptions, readConnectionString } from '../secret-input.js';
 
 /** add, list, show, remove, restart: the verbs admins know from Microsoft's HCM CLI. */
@@ -74,6 +75,49 @@ export function registerConnectionCommands(program: Command): void {
         const id = await t.resolveId(name);
         await t.api.removeConnection(id);
         print(`removed ${id}`);
+      });
+    });
+
+  program
+    .command('set-key')
+    .description('replace the connection string of a Hybrid Connection (key rotation by hand), with the checks of "add"')
+    .argument('<name>', 'name, or namespace/name')
+    .argument('[connection-string]', 'the new connection string, or "-" to read it from stdin')
+    .option('--from-file <file>', 'read the connection string from a file')
+    .option('--from-env <variable>', 'read the connection string from an environment variable')
+    .addHelpText('after', `\n${SECRET_SOURCE_HELP}`)
+    .action(async (name: string, arg: string | undefined, opts: SecretSourceOptions) => {
+      const connectionString = await readConnectionString(arg, opts);
+      await withTarget(async (t) => {
+        const updated = await t.api.replaceConnectionString(await t.resolveId(name), connectionString);
+        print(
+          `replaced the connection string of ${updated.id} (rule ${updated.keyName ?? 'SharedAccessSignature'})${t.live ? '; reconnecting with it' : ''}`,
+        );
+      });
+    });
+
+  program
+    .command('set-endpoint')
+    .description('change the endpoint of a Hybrid Connection whose endpoint was set by hand')
+    .argument('<name>', 'name, or namespace/name')
+    .argument('<host:port>', 'the new endpoint')
+    .action(async (name: string, endpoint: string) => {
+      await withTarget(async (t) => {
+        const updated = await t.api.setEndpoint(await t.resolveId(name), endpoint);
+        print(`${updated.id} -> ${updated.endpoint}${t.live ? ' (new connections use it now)' : ''}`);
+      });
+    });
+
+  program
+    .command('log-level')
+    .description("show or change the running agent's log level")
+    .argument('[level]', 'debug, info, warn or error')
+    .action(async (level: string | undefined) => {
+      await withTarget(async (t) => {
+        if (!t.live) throw new CliError('no agent is running (the level of "hcm run" is set with --log-level)', 'E_NO_AGENT');
+        if (level === undefined) return print(await t.api.getLogLevel());
+        await t.api.setLogLevel(parseLogLevel(level));
+        print(`log level: ${level}`);
       });
     });
 
