@@ -1,10 +1,9 @@
-import { ControlClient } from '../core/control-socket.js';
 import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
-import { hcmPaths } from '../core/paths.js';
 import { type HcmService, createHcmService, resolveConnectionId } from '../core/service.js';
 import { errorMessage } from '../shared/errors.js';
-import { HCM_METHODS, type HcmApi } from '../shared/api.js';
+import type { HcmApi } from '../shared/api.js';
 import { CliError } from './exit.js';
+import { connectRunningAgent } from './running-agent.js';
 
 /**
  * Most commands work the same whether or not an agent is running: with one, they go through
@@ -19,23 +18,17 @@ export interface CommandTarget {
   close(): Promise<void>;
 }
 
-/** The running agent's contract through its control socket; null when none runs. */
-export async function connectRunningAgent(): Promise<Omit<CommandTarget, 'live'> | null> {
-  const client = await ControlClient.connect(hcmPaths().controlSocket);
-  if (!client) return null;
-  const api = Object.fromEntries(
-    HCM_METHODS.map((m) => [m, (...args: unknown[]) => (client.call as (m: string, ...a: unknown[]) => Promise<unknown>)(m, ...args)]),
-  ) as unknown as HcmApi;
-  return {
-    api,
-    resolveId: async (nameOrId) => resolveConnectionId(await api.listConnections(), nameOrId),
-    close: async () => client.close(),
-  };
-}
-
 export async function connectTarget(): Promise<CommandTarget> {
   const running = await connectRunningAgent();
-  if (running) return { ...running, live: true };
+  if (running) {
+    const api = running.host;
+    return {
+      api,
+      live: true,
+      resolveId: async (nameOrId) => resolveConnectionId(await api.listConnections(), nameOrId),
+      close: async () => running.close(),
+    };
+  }
   const service = offlineService();
   return { api: service, live: false, resolveId: (n) => service.resolveId(n), close: async () => undefined };
 }

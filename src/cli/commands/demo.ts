@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { errorCode, errorMessage } from '../../shared/errors.js';
 import type { ConnectionSummary, HcmApi } from '../../shared/api.js';
 import { serveUntilSignal, startAgentHost } from '../agent-host.js';
-import { connectRunningAgent } from '../context.js';
+import { connectRunningAgent } from '../running-agent.js';
 import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
 
@@ -32,25 +32,25 @@ export function registerDemo(program: Command): void {
         }
         try {
           if (opts.stop) {
-            await running.api.stopDemo();
+            await running.host.stopDemo();
             return print('demo removed');
           }
-          const demo = (await running.api.listConnections()).find((c) => c.demo);
+          const demo = (await running.host.listConnections()).find((c) => c.demo);
           if (!demo) throw new CliError('the running agent has no demo; start it with "hcm demo"', 'E_NO_CONNECTION');
-          const result = await running.api.sendTestTraffic(demo.id);
+          const result = await running.host.sendTestTraffic(demo.id);
           print(`test traffic: ${result.detail}`);
           if (!result.ok) throw new CliError('test traffic failed', 'E_TEST_FAILED');
           return;
         } finally {
-          await running.close();
+          running.close();
         }
       }
       if (running) {
         try {
-          const demo = await startAndWait(running.api);
+          const demo = await startAndWait(running.host);
           print(`${describe(demo)}\nadded to the agent that is already running; remove it with "hcm demo --stop"`);
         } finally {
-          await running.close();
+          running.close();
         }
         return;
       }

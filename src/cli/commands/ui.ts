@@ -7,7 +7,7 @@ import { serveUntilSignal, startAgentHost } from '../agent-host.js';
 import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
 import { type UiServer, startUiServer } from '../ui-server.js';
-import { type RunningAgent, connectToRunningAgent } from '../agent-bridge.js';
+import { type RunningAgent, connectRunningAgent } from '../running-agent.js';
 
 /** dist/renderer, next to dist/cli where this file runs from. */
 export const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -32,7 +32,7 @@ export function registerUi(program: Command): void {
       if (!existsSync(RENDERER_DIR))
         throw new CliError(`the UI is not built (${RENDERER_DIR} is missing); run "npm run build"`, 'E_UNSUPPORTED');
       const paths = hcmPaths();
-      const running = await connectToRunningAgent(paths.controlSocket);
+      const running = await connectRunningAgent({ socketPath: paths.controlSocket, events: true });
       if (running) return serveRunningAgent(running, port);
       const agent = await startAgentHost({ host: 'browser' });
       let server: UiServer;
@@ -59,7 +59,7 @@ async function serveRunningAgent(running: RunningAgent, port: number): Promise<v
     process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
   let server;
   try {
-    server = await startUiServer({ bridge: running.bridge, staticDir: RENDERER_DIR, port, log });
+    server = await startUiServer({ bridge: running.host, staticDir: RENDERER_DIR, port, log });
   } catch (err) {
     running.close();
     throw new CliError(`cannot serve the UI on 127.0.0.1:${port}: ${errorMessage(err)}`, 'E_LISTEN');
