@@ -295,6 +295,7 @@ class Service implements HcmService {
       status: snap?.status ?? 'NotConnected',
       statusSince: (snap?.statusSince ?? new Date(c.addedAt)).toISOString(),
       lastError: problem ?? (snap?.lastError ? { message: snap.lastError.message, at: snap.lastError.at.toISOString() } : null),
+      retryAt: problem ? null : (snap?.retryAt?.toISOString() ?? null),
       counters: {
         activeConnections: snap?.counters.activeConnections ?? 0,
         totalConnections: snap?.counters.totalConnections ?? 0,

@@ -72,6 +72,7 @@ export class RelayEngine extends EventEmitter<EngineEvents> {
       this.tuning,
     );
     listener.on('status', (s) => this.emit('status', s));
+    listener.on('retry', (s) => this.emit('status', s));
     listener.on('counters', () => this.emit('counters', spec.id));
     listener.on('connected', () => this.emit('connected', spec.id));
     listener.on('log', (level, message) => this.emit('log', level, message, spec.id));

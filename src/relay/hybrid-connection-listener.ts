@@ -38,6 +38,8 @@ export interface ListenerSnapshot {
   lastError: { message: string; at: Date } | null;
   counters: ListenerCounters;
   endpoint: Endpoint;
+  /** While down: when the next attempt to open the channel is due (null while connected or trying). */
+  retryAt: Date | null;
 }
 
 export interface ListenerTuning {
@@ -75,6 +77,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface ListenerEvents {
   /** Status or last error changed. */
   status: [ListenerSnapshot];
+  /** A retry was scheduled (snapshot.retryAt says when). */
+  retry: [ListenerSnapshot];
   /** Counters changed (fires per chunk; consumers throttle). */
   counters: [];
   /** The control channel is up (a good moment to refresh runtime info). */
@@ -98,6 +102,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   /** When the current channel opened (clock ms); undefined while there is none. */
   private openedAt: number | undefined;
   private retryTimer: TimerHandle | undefined;
+  private retryAt: Date | null = null;
   private running = false;
   private generation = 0;
   private readonly backoff: Backoff;
@@ -130,6 +135,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
       lastError: this.lastError,
       counters: { ...this.counters },
       endpoint: this.endpoint,
+      retryAt: this.retryAt,
     };
   }
 
@@ -208,6 +214,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
    */
   private async attempt(): Promise<void> {
     this.retryTimer = undefined;
+    this.retryAt = null;
     const generation = this.generation;
     const channel = this.createChannel({
       cs: this.cs,
@@ -269,6 +276,8 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     const delay = this.backoff.next(slow);
     const generation = this.generation;
     if (delay > 0) this.emit('log', 'info', `reconnecting in ${(delay / 1000).toFixed(1)} s`);
+    this.retryAt = new Date(this.clock.now() + delay);
+    this.emit('retry', this.snapshot());
     this.retryTimer = this.clock.setTimeout(() => {
       if (generation === this.generation && this.running) void this.attempt();
     }, delay);
@@ -276,8 +285,13 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
 
   private onAccept(accept: AcceptCommand): void {
     const endpoint = this.endpoint;
-    const from = accept.remoteEndpoint ? ` from ${accept.remoteEndpoint.address}` : '';
+    const sender = accept.remoteEndpoint ? `${accept.remoteEndpoint.address}:${accept.remoteEndpoint.port}` : null;
+    const from = sender ? ` from ${sender}` : '';
     let abortTunnel: (() => void) | undefined;
+    let openedAt = 0;
+    // Every connection the relay announces counts, the ones that fail included.
+    this.counters.totalConnections++;
+    this.counters.lastConnectionAt = this.date();
     void handleAccept(
       accept,
       { endpoint, connectTimeoutMs: this.tuning.connectTimeoutMs, transport: this.tuning.transport },
@@ -286,8 +300,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
           abortTunnel = abort;
           this.tunnels.add(abort);
           this.counters.activeConnections++;
-          this.counters.totalConnections++;
-          this.counters.lastConnectionAt = this.date();
+          openedAt = this.clock.now();
           this.emit('counters');
           this.emit('log', 'debug', `connection ${accept.id}${from} bridged to ${formatEndpoint(endpoint)}`);
         },
@@ -307,10 +320,12 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
           if (abortTunnel) this.tunnels.delete(abortTunnel);
           this.counters.activeConnections--;
           this.emit('counters');
+          // One line per finished tunnel: who, how long, how much, and why it ended.
+          const seconds = ((this.clock.now() - openedAt) / 1000).toFixed(1);
           this.emit(
             'log',
-            'debug',
-            `connection ${accept.id} ended (${reason}; ${stats.bytesToEndpoint} B in, ${stats.bytesFromEndpoint} B out)`,
+            'info',
+            `connection${from} ended after ${seconds} s: ${stats.bytesToEndpoint} B to ${formatEndpoint(endpoint)}, ${stats.bytesFromEndpoint} B back (${reason})`,
           );
         },
       },

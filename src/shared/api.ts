@@ -25,9 +25,9 @@ export const STATUS_LABELS: Record<ConnectionStatus, string> = {
 export interface ConnectionCounters {
   /** Tunneled TCP connections open right now. */
   activeConnections: number;
-  /** Tunneled connections accepted since the agent started. */
+  /** Connections the relay handed this agent since it started, the failed ones included. */
   totalConnections: number;
-  /** Connections that could not be bridged (endpoint unreachable, rendezvous failed). */
+  /** Of those, the ones that could not be bridged (endpoint unreachable, rendezvous failed). */
   failedConnections: number;
   /** Bytes from the relay (the app) to the endpoint. */
   bytesToEndpoint: number;
@@ -53,6 +53,8 @@ export interface ConnectionSummary {
   status: ConnectionStatus;
   statusSince: string;
   lastError: ErrorInfo | null;
+  /** While the control channel is down: when the agent tries again (null while connected or trying now). */
+  retryAt: string | null;
   counters: ConnectionCounters;
   /** The built-in demo ("Try it with a local relay"): a local relay, never saved with real connections. */
   demo?: boolean;

@@ -114,6 +114,9 @@ describe('unreachable endpoints', () => {
     await waitFor(async () => (await statusOf(env, 'refused')).counters.failedConnections === 1, 10_000, 'failed counter');
     const refused = await statusOf(env, 'refused');
     expect(refused.status).toBe('Connected');
+    // The attempt counts in the total: "Total 0, Failed 1" would contradict itself.
+    expect(refused.counters).toMatchObject({ totalConnections: 1, failedConnections: 1, activeConnections: 0 });
+    expect(refused.counters.lastConnectionAt).not.toBeNull();
     expect(refused.lastError?.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${deadPort} refused the connection`));
     await waitFor(() => fwd.output().includes('502'), 5000, 'forwarder log');
     expect(fwd.output()).toMatch(/relay refused the connection: 502 endpoint 127\.0\.0\.1:\d+ refused the connection/);

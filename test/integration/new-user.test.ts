@@ -119,6 +119,9 @@ describe('a new user with an empty home', () => {
       const sent = await hcm(user, ['demo', '--send']);
       expect(sent.code, sent.stderr).toBe(0);
       expect(sent.stdout).toMatch(/test traffic: 5 connections through the relay, 327680 bytes echoed back intact/);
+      const logs = await hcm(user, ['logs', '-n', '50']);
+      // One line per finished tunnel: who, how long, how much.
+      expect(logs.stdout.match(/connection( from \S+)? ended after \d+\.\d s: 65536 B to 127\.0\.0\.1:\d+, 65536 B back/g)).toHaveLength(5);
       const [row] = await listLive(user);
       expect(row).toMatchObject({ demo: true, counters: { totalConnections: 5, bytesToEndpoint: 327680, bytesFromEndpoint: 327680 } });
       // The demo is never written into the user's configuration.

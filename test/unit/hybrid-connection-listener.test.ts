@@ -570,3 +570,24 @@ describe('HybridConnectionListener keep-alive on the real control channel', () =
     expect(clock.pending()).toEqual([]);
   });
 });
+
+describe('HybridConnectionListener retry time', () => {
+  it('says when the next attempt is due while down, and clears it when it tries', async () => {
+    const h = harness();
+    const retries: Array<Date | null> = [];
+    h.listener.on('retry', (s) => retries.push(s.retryAt));
+    h.listener.start();
+    expect(h.listener.snapshot().retryAt).toBeNull();
+    await h.refuse(new RelayError('E_NETWORK', 'connection refused'));
+    // First retry is immediate (0 s), the next one 1 s after that failure.
+    expect(retries).toEqual([new Date(h.clock.now())]);
+    await h.nextAttemptAfter(0);
+    expect(h.listener.snapshot().retryAt).toBeNull();
+    await h.refuse(new RelayError('E_NETWORK', 'connection refused'));
+    const due = h.clock.now() + 1000;
+    expect(h.listener.snapshot().retryAt).toEqual(new Date(due));
+    expect(retries.at(-1)).toEqual(new Date(due));
+    await h.nextAttemptAfter(1000);
+    expect(h.listener.snapshot().retryAt).toBeNull();
+  });
+});

@@ -85,6 +85,7 @@ const summary: ConnectionSummary = {
   status: 'Connecting',
   statusSince: '2026-01-01T00:00:00.000Z',
   lastError: null,
+  retryAt: null,
   counters: {
     activeConnections: 0,
     totalConnections: 0,

@@ -65,7 +65,7 @@ describe('createStatusTray', () => {
     );
     expect(tray.image).toBe('/icons/tray-empty.png');
     expect(tray.tooltip).toBe('Hybrid Connection Manager: No connections');
-    const base = { namespace: 'ns', endpoint: 'h:1', statusSince: '', lastError: null, counters: {} as never };
+    const base = { namespace: 'ns', endpoint: 'h:1', statusSince: '', lastError: null, retryAt: null, counters: {} as never };
     t.show(
       overallStatus([
         { ...base, id: 'a', name: 'a', status: 'Connected' },

@@ -22,6 +22,7 @@ const connection: ConnectionSummary = {
   status: 'Connected',
   statusSince: '2026-01-01T00:00:00.000Z',
   lastError: null,
+  retryAt: null,
   counters: {
     activeConnections: 0,
     totalConnections: 0,
@@ -62,6 +63,15 @@ function memoryBridge() {
       throw new Error('no demo in this test');
     },
     stopDemo: async () => undefined,
+    replaceConnectionString: async () => {
+      throw new Error('not here');
+    },
+    setEndpoint: async () => {
+      throw new Error('not here');
+    },
+    getLogLevel: async () => 'info',
+    setLogLevel: async () => undefined,
+    openLogFolder: async () => undefined,
     sendTestTraffic: async (id) => ({ target: id, ok: true, connections: 0, bytesSent: 0, bytesEchoed: 0, ms: 0, detail: '' }),
     on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void) {
       let set = listeners.get(event);
