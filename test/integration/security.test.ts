@@ -53,7 +53,7 @@ describe('the control socket', () => {
     const env = hcmEnv(emulator.ca, { TMPDIR: tmp });
     const home = join(env.home, 'x'.repeat(120));
     env.env.HCM_HOME = home;
-    const paths = hcmPaths(env.env as NodeJS.ProcessEnv, process.platform, tmp, { tmp });
+    const paths = hcmPaths(env.env, process.platform, tmp, { tmp });
     expect(paths.controlSocketDir).toBe(join(tmp, `open-hcm-${process.getuid!()}`));
     mkdirSync(paths.controlSocketDir!, { mode: 0o777 });
     const received: string[] = [];
