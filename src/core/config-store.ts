@@ -224,12 +224,12 @@ function removeLeftovers(home: string): void {
 }
 
 /** Write to a temporary file in the same directory, fsync, rename: readers see old or new, never half. */
-export function writeAtomic(file: string, content: string, mode = 0o600): void {
+export function writeAtomic(file: string, content: string | Buffer, mode = 0o600): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'w', mode);
   try {
-    writeSync(fd, content);
+    writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
