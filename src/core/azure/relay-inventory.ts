@@ -176,7 +176,7 @@ async function addAppBindings(
                 h.namespace.toLowerCase() === r.properties?.serviceBusNamespace?.toLowerCase() &&
                 h.name.toLowerCase() === r.properties?.relayName?.toLowerCase(),
             );
-            if (hc && !hc.apps.includes(site.name!)) hc.apps.push(site.name!);
+            if (hc && !hc.apps.includes(site.name)) hc.apps.push(site.name);
           }
         });
       } catch (err) {
