@@ -39,10 +39,37 @@ const connectionSchema = z.object({
   endpoint: z.string().min(1),
   endpointSource: z.enum(['metadata', 'manual']),
   addedAt: z.string(),
+  /** Added through Azure: where the key came from (so a rotated key can be fetched again). */
+  azure: z
+    .object({
+      cloud: z.enum(['public', 'usgov', 'china', 'custom']),
+      tenantId: z.string(),
+      subscriptionId: z.string(),
+      resourceGroup: z.string(),
+      namespace: z.string(),
+      hybridConnection: z.string(),
+      rule: z.string(),
+      ruleScope: z.enum(['hybridConnection', 'namespace']),
+    })
+    .optional(),
+});
+
+const settingsSchema = z.object({
+  /** Sign-in: cloud, tenant and client id (the environment may override them). */
+  azure: z
+    .object({
+      cloud: z.enum(['public', 'usgov', 'china', 'custom']).optional(),
+      tenant: z.string().optional(),
+      clientId: z.string().optional(),
+      authority: z.string().optional(),
+      armEndpoint: z.string().optional(),
+    })
+    .optional(),
 });
 
 const configSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
+  settings: settingsSchema.optional(),
   connections: z.array(connectionSchema),
 });
 
@@ -52,6 +79,7 @@ const secretsSchema = z.object({
 });
 
 export type SavedConnection = z.infer<typeof connectionSchema>;
+export type Settings = z.infer<typeof settingsSchema>;
 export type ConfigFile = z.infer<typeof configSchema>;
 export type SecretsFile = z.infer<typeof secretsSchema>;
 
@@ -74,6 +102,7 @@ export interface ConfigSnapshot {
   connections: StoredConnection[];
   /** What was repaired on reading (e.g. a removal cut short between the two files). */
   warnings: string[];
+  settings: Settings;
 }
 
 export class ConfigStore {
@@ -106,18 +135,18 @@ export class ConfigStore {
       }
       connections.push({ ...c, connectionString });
     }
-    return { connections, warnings };
+    return { connections, warnings, settings: config.settings ?? {} };
   }
 
   /** Locked read-modify-write. The mutator may throw to abort without writing. */
-  async update<T>(mutate: (connections: StoredConnection[]) => T): Promise<T> {
+  async update<T>(mutate: (connections: StoredConnection[], settings: Settings) => T): Promise<T> {
     this.ensureHome();
     return withFileLock(join(this.paths.home, 'config.lock'), () => {
       removeLeftovers(this.paths.home);
-      const { connections } = this.load();
-      const result = mutate(connections);
+      const { connections, settings } = this.load();
+      const result = mutate(connections, settings);
       const secrets: SecretsFile = { schemaVersion: SCHEMA_VERSION, connectionStrings: {} };
-      const config: ConfigFile = { schemaVersion: SCHEMA_VERSION, connections: [] };
+      const config: ConfigFile = { schemaVersion: SCHEMA_VERSION, ...(Object.keys(settings).length ? { settings } : {}), connections: [] };
       for (const { connectionString, ...saved } of connections) {
         secrets.connectionStrings[saved.id] = connectionString;
         config.connections.push(saved);

@@ -11,6 +11,12 @@ import type { TransportOptions } from '../relay/transport.js';
 import { HcmError, type HcmErrorCode, errorCode, errorMessage } from '../shared/errors.js';
 import type {
   AddConnectionInput,
+  AzureAddResult,
+  AzureListing,
+  AzureSelection,
+  AzureSignInOptions,
+  AzureSignInStarted,
+  AzureState,
   AppInfo,
   ConnectionDetails,
   ConnectionSummary,
@@ -25,7 +31,10 @@ import type {
   UpdateState,
   ValidationResult,
 } from '../shared/api.js';
-import { ConfigStore, type StoredConnection } from './config-store.js';
+import { AzureSession } from './azure/azure-session.js';
+import { fetchListenConnectionString } from './azure/listen-key.js';
+import type { CacheEncryption } from './azure/token-cache.js';
+import { ConfigStore, type Settings, type StoredConnection } from './config-store.js';
 import { type ControlServer, startControlServer } from './control-socket.js';
 import { type DemoRelayHandle, type DemoRelayStarter, demoConnection } from './demo.js';
 import { sendEchoTraffic } from './demo-traffic.js';
@@ -51,6 +60,10 @@ export interface HcmServiceOptions {
   logger?: Logger;
   tuning?: ListenerTuning;
   updates?: UpdateProvider;
+  /** Encrypts the Azure token cache (the desktop app passes Electron's safeStorage). */
+  azureTokenEncryption?: CacheEncryption;
+  /** Opens Azure's sign-in page in the system browser (desktop); elsewhere the UI or CLI opens the URL it gets. */
+  openBrowser?: (url: string) => Promise<void>;
   /** Opens a folder in the system's file manager (the desktop app passes Electron's shell). */
   openFolder?: (path: string) => Promise<void>;
   /** Starts the demo's local relay (the faces pass the emulator's; absent = no demo on this host). */
@@ -117,6 +130,10 @@ class Service implements HcmService {
   /** Saved connections that cannot run, with the reason (shown as their status). */
   private configProblems = new Map<string, ErrorInfo>();
   private readonly loggedWarnings = new Set<string>();
+  private settings: Settings = {};
+  private readonly azure: AzureSession;
+  /** When each Azure-added connection last had its key fetched again after a 401. */
+  private readonly keyRefreshAt = new Map<string, number>();
   /** The demo lives in memory only: it is never written next to the admin's real connections. */
   private demo: { connection: StoredConnection; relay: DemoRelayHandle } | undefined;
   private demoStarting: Promise<ConnectionDetails> | undefined;
@@ -134,6 +151,24 @@ class Service implements HcmService {
     this.updates = options.updates ?? unsupportedUpdates();
     this.updates.onChange((state) => this.events.emit('update', state));
     this.logger.on('entry', (entry) => this.events.emit('log', entry));
+    this.azure = new AzureSession({
+      configDir: this.paths.home,
+      transport: options.transport,
+      encryption: options.azureTokenEncryption,
+      openBrowser: options.openBrowser,
+      savedSettings: () => {
+        this.ensureLoaded();
+        return this.settings.azure;
+      },
+      saveSettings: async (azure) => {
+        await this.store.update((_list, settings) => {
+          settings.azure = azure;
+        });
+        this.reloadConfig();
+      },
+      onState: (state) => this.events.emit('azure', state),
+      log: (level, message) => this.logger.log(level, message),
+    });
     if (options.runAgent !== false) {
       this.engine = new RelayEngine({ ...options.tuning, transport: options.transport });
       this.engine.on('status', (s) => this.onStatus(s));
@@ -189,7 +224,8 @@ class Service implements HcmService {
 
   /** Reads the saved configuration; what it repaired on the way is logged once. */
   private loadConfig(): StoredConnection[] {
-    const { connections, warnings } = this.store.load();
+    const { connections, warnings, settings } = this.store.load();
+    this.settings = settings;
     for (const w of warnings) {
       if (this.loggedWarnings.has(w)) continue;
       this.loggedWarnings.add(w);
@@ -235,6 +271,7 @@ class Service implements HcmService {
     if (!this.all().some((c) => c.id === s.id)) {
       this.loggedStatus.delete(s.id);
     } else if (this.loggedStatus.get(s.id) !== s.status) {
+      if (s.status === 'Unauthorized') void this.fetchRotatedKey(s.id);
       this.loggedStatus.set(s.id, s.status);
       this.logger.log(s.status === 'Connected' || s.status === 'Connecting' ? 'info' : 'warn', `status ${s.status}`, s.id);
     }
@@ -294,7 +331,9 @@ class Service implements HcmService {
       endpoint: c.endpoint,
       status: snap?.status ?? 'NotConnected',
       statusSince: (snap?.statusSince ?? new Date(c.addedAt)).toISOString(),
-      lastError: problem ?? (snap?.lastError ? { message: snap.lastError.message, at: snap.lastError.at.toISOString() } : null),
+      lastError:
+        problem ??
+        (snap?.lastError ? { message: this.withHint(c, snap.status, snap.lastError.message), at: snap.lastError.at.toISOString() } : null),
       retryAt: problem ? null : (snap?.retryAt?.toISOString() ?? null),
       counters: {
         activeConnections: snap?.counters.activeConnections ?? 0,
@@ -334,6 +373,7 @@ class Service implements HcmService {
       requiresClientAuthorization: rt?.requiresClientAuthorization ?? null,
       addedAt: c.addedAt,
       endpointSource: c.endpointSource,
+      azure: c.azure ? { ...c.azure, portalUrl: this.portalUrl(c.azure) } : null,
     };
   }
 
@@ -449,6 +489,10 @@ class Service implements HcmService {
   // ------------------------------------------------------------ changes
 
   async addConnection(input: AddConnectionInput): Promise<ConnectionDetails> {
+    return this.add(input);
+  }
+
+  private async add(input: AddConnectionInput, azure?: StoredConnection['azure']): Promise<ConnectionDetails> {
     const text = String(input?.connectionString ?? '').trim();
     const v = await this.validateConnectionString(text);
     if (!v.ok) throw new ServiceError(v.code ?? 'E_INVALID', v.error);
@@ -487,6 +531,7 @@ class Service implements HcmService {
         endpointSource: source,
         addedAt: new Date().toISOString(),
         connectionString: text,
+        ...(azure ? { azure } : {}),
       });
     });
     this.logger.info(
@@ -647,6 +692,146 @@ class Service implements HcmService {
   async openLogFolder(): Promise<void> {
     if (!this.options.openFolder) throw new ServiceError('E_UNSUPPORTED', `open it yourself: ${this.paths.logDir}`);
     await this.options.openFolder(this.paths.logDir);
+  }
+
+  // ------------------------------------------------------------ Azure
+
+  getAzureState(): Promise<AzureState> {
+    return this.azure.state();
+  }
+
+  beginAzureSignIn(options: AzureSignInOptions): Promise<AzureSignInStarted> {
+    return this.azure.beginSignIn(options);
+  }
+
+  signOutOfAzure(): Promise<void> {
+    return this.azure.signOut();
+  }
+
+  async listAzureHybridConnections(): Promise<AzureListing> {
+    const inventory = await this.azure.list((p) => this.events.emit('azureProgress', p));
+    this.ensureLoaded();
+    const added = new Set(this.all().map((c) => c.id.toLowerCase()));
+    return {
+      problems: inventory.problems,
+      items: inventory.hybridConnections.map((h) => {
+        const connectionId = `${h.namespace}/${h.name}`;
+        const disabledReason = added.has(connectionId.toLowerCase())
+          ? 'Already added'
+          : !h.endpoint
+            ? `No endpoint configured (${h.endpointProblem ?? 'no endpoint metadata'})`
+            : null;
+        return {
+          armId: h.id,
+          connectionId,
+          tenantId: h.tenantId,
+          subscriptionId: h.subscriptionId,
+          subscriptionName: h.subscriptionName,
+          resourceGroup: h.resourceGroup,
+          namespace: h.namespace,
+          region: h.region,
+          name: h.name,
+          endpoint: h.endpoint,
+          listenerCount: h.listenerCount,
+          apps: h.apps,
+          disabledReason,
+        };
+      }),
+    };
+  }
+
+  async addFromAzure(selections: AzureSelection[]): Promise<AzureAddResult[]> {
+    const auth = await this.azure.signedIn();
+    const results: AzureAddResult[] = [];
+    for (const selection of selections) {
+      try {
+        const { connectionString, origin } = await fetchListenConnectionString(auth, selection, { transport: this.options.transport });
+        const added = await this.add(
+          { connectionString },
+          {
+            cloud: origin.cloud,
+            tenantId: origin.tenantId,
+            subscriptionId: origin.subscriptionId,
+            resourceGroup: origin.resourceGroup,
+            namespace: origin.namespace,
+            hybridConnection: origin.name,
+            rule: origin.rule,
+            ruleScope: origin.ruleScope,
+          },
+        );
+        this.logger.info(`added from Azure (subscription ${selection.subscriptionId}, rule ${origin.rule})`, added.id);
+        results.push({ selection, ok: true, id: added.id });
+      } catch (err) {
+        results.push({ selection, ok: false, error: errorMessage(err) });
+      }
+    }
+    return results;
+  }
+
+  /** A refused key on a connection added through Azure: say how it gets fixed. */
+  private withHint(c: StoredConnection, status: string, message: string): string {
+    if (status !== 'Unauthorized' || !c.azure) return message;
+    return `${message}. Added from Azure: while you are signed in to Azure, HCM fetches a rotated key by itself; otherwise sign in (hcm login) or replace it (hcm set-key)`;
+  }
+
+  private portalUrl(origin: NonNullable<StoredConnection['azure']>): string {
+    let portal: string;
+    try {
+      portal = this.azure.current().cloud.cloud.portal;
+    } catch {
+      portal = 'https://portal.azure.com';
+    }
+    const id = `/subscriptions/${origin.subscriptionId}/resourceGroups/${origin.resourceGroup}/providers/Microsoft.Relay/namespaces/${origin.namespace}/hybridConnections/${origin.hybridConnection}`;
+    return `${portal}/#@${origin.tenantId}/resource${id}/overview`;
+  }
+
+  /**
+   * A connection added through Azure whose key is refused was probably rotated there: with an
+   * account signed in, fetch the key again (same rule) and reconnect; without, say how to fix it.
+   * At most once every two minutes per connection, so a key that really is wrong is not hammered.
+   */
+  private async fetchRotatedKey(id: string): Promise<void> {
+    const c = this.connections.find((x) => x.id === id);
+    if (!c?.azure) return;
+    const last = this.keyRefreshAt.get(id) ?? 0;
+    if (Date.now() - last < 120_000) return;
+    this.keyRefreshAt.set(id, Date.now());
+    let auth;
+    try {
+      auth = await this.azure.signedIn();
+    } catch {
+      this.logger.warn(
+        'the key was refused, probably rotated in Azure: sign in to Azure (hcm login, or Sign in in the app) so HCM fetches the new one by itself, or give it with hcm set-key',
+        id,
+      );
+      return;
+    }
+    const o = c.azure;
+    try {
+      const { connectionString } = await fetchListenConnectionString(
+        auth,
+        {
+          tenantId: o.tenantId,
+          subscriptionId: o.subscriptionId,
+          resourceGroup: o.resourceGroup,
+          namespace: o.namespace,
+          name: o.hybridConnection,
+        },
+        { transport: this.options.transport, rule: { rule: o.rule, ruleScope: o.ruleScope } },
+      );
+      if (connectionString === c.connectionString) {
+        this.logger.warn(`the key was refused, but Azure still has the same key for the rule ${o.rule}; check the rule's rights`, id);
+        return;
+      }
+      await this.store.update((list) => {
+        const entry = list.find((x) => x.id === id);
+        if (entry) entry.connectionString = connectionString;
+      });
+      this.logger.info(`the key was rotated in Azure: fetched the new key of rule ${o.rule} and reconnecting`, id);
+      this.reloadConfig();
+    } catch (err) {
+      this.logger.warn(`the key was refused, and fetching it again from Azure failed: ${errorMessage(err)}`, id);
+    }
   }
 
   getUpdateState(): Promise<UpdateState> {

@@ -3,7 +3,7 @@
  * the real APIs to startDesktop (desktop.ts), where everything else happens.
  */
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeImage, protocol, shell } from 'electron';
+import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeImage, protocol, safeStorage, shell } from 'electron';
 import updaterPackage from 'electron-updater';
 import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
 import type { DemoRelayStarter } from '../core/demo.js';
@@ -46,6 +46,18 @@ startDesktop({
       transport: transportFromEnv(),
       tuning: tuningFromEnv(),
       startDemoRelay,
+      // The OS keychain protects the Azure tokens where Electron can use it (createService runs once
+      // the app is ready, when safeStorage can tell); elsewhere the cache says it is not encrypted.
+      azureTokenEncryption: safeStorage.isEncryptionAvailable()
+        ? {
+            encrypt: (data) => safeStorage.encryptString(data.toString('utf8')),
+            decrypt: (data) => Buffer.from(safeStorage.decryptString(data)),
+            description: 'encrypted with the OS keychain through Electron safeStorage, mode 0600',
+          }
+        : undefined,
+      openBrowser: async (url) => {
+        await shell.openExternal(url);
+      },
       openFolder: async (path) => {
         const problem = await shell.openPath(path);
         if (problem) throw new Error(`cannot open ${path}: ${problem}`);

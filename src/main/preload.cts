@@ -30,8 +30,13 @@ const METHODS: Record<HcmMethod, true> = {
   getLogLevel: true,
   setLogLevel: true,
   openLogFolder: true,
+  getAzureState: true,
+  beginAzureSignIn: true,
+  signOutOfAzure: true,
+  listAzureHybridConnections: true,
+  addFromAzure: true,
 };
-const EVENTS: Record<HcmEvent, true> = { connections: true, log: true, update: true };
+const EVENTS: Record<HcmEvent, true> = { connections: true, log: true, update: true, azure: true, azureProgress: true };
 
 // A sandboxed preload has require() for a few modules only, and no ES module loader.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

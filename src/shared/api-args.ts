@@ -17,6 +17,7 @@ export class ArgumentError extends HcmError {
 const MAX_ID = 300;
 const MAX_CONNECTION_STRING = 4096;
 const MAX_ENDPOINT = 300;
+const MAX_TENANT = 256;
 
 export function isHcmMethod(name: unknown): name is HcmMethod {
   return typeof name === 'string' && (HCM_METHODS as readonly string[]).includes(name);
@@ -35,6 +36,9 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
     case 'stopDemo':
     case 'getLogLevel':
     case 'openLogFolder':
+    case 'getAzureState':
+    case 'signOutOfAzure':
+    case 'listAzureHybridConnections':
       expectCount(method, args, 0, 0);
       return [];
     case 'getConnection':
@@ -69,6 +73,33 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
         throw new ArgumentError(`${method}: level must be debug, info, warn or error`);
       }
       return [level];
+    }
+    case 'beginAzureSignIn': {
+      expectCount(method, args, 1, 1);
+      const o = record(method, 'options', args[0], ['method', 'cloud', 'tenant']);
+      if (o.method !== 'browser' && o.method !== 'device-code') throw new ArgumentError(`${method}: method must be browser or device-code`);
+      const out: { method: 'browser' | 'device-code'; cloud?: 'public' | 'usgov' | 'china' | 'custom'; tenant?: string } = { method: o.method };
+      if (o.cloud !== undefined) {
+        if (o.cloud !== 'public' && o.cloud !== 'usgov' && o.cloud !== 'china' && o.cloud !== 'custom') {
+          throw new ArgumentError(`${method}: cloud must be public, usgov, china or custom`);
+        }
+        out.cloud = o.cloud;
+      }
+      if (o.tenant !== undefined) out.tenant = text(method, 'tenant', o.tenant, MAX_TENANT);
+      return [out];
+    }
+    case 'addFromAzure': {
+      expectCount(method, args, 1, 1);
+      if (!Array.isArray(args[0]) || args[0].length === 0 || args[0].length > 500) {
+        throw new ArgumentError(`${method}: selections must be a list of 1 to 500`);
+      }
+      const keys = ['tenantId', 'subscriptionId', 'resourceGroup', 'namespace', 'name'] as const;
+      return [
+        args[0].map((item: unknown) => {
+          const r = record(method, 'selection', item, [...keys]);
+          return Object.fromEntries(keys.map((k) => [k, text(method, k, r[k], MAX_ID)]));
+        }),
+      ];
     }
     case 'getLogs': {
       expectCount(method, args, 0, 1);

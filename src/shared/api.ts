@@ -74,6 +74,108 @@ export interface ConnectionDetails extends ConnectionSummary {
   addedAt: string;
   /** Where the endpoint came from: the Hybrid Connection's metadata, or set by hand. */
   endpointSource: 'metadata' | 'manual';
+  /** Added through "Select with Azure": where its key came from, so a rotated key can be fetched again. */
+  azure: AzureOrigin | null;
+}
+
+// ---------------------------------------------------------------- Azure (sign-in and picking)
+
+export type AzureCloudName = 'public' | 'usgov' | 'china' | 'custom';
+
+export interface AzureOrigin {
+  cloud: AzureCloudName;
+  tenantId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  namespace: string;
+  hybridConnection: string;
+  /** The shared access policy whose key is used, and where it is defined. */
+  rule: string;
+  ruleScope: 'hybridConnection' | 'namespace';
+  /** The Hybrid Connection in the Azure portal. */
+  portalUrl: string;
+}
+
+export interface AzureAccount {
+  username: string;
+  name: string | null;
+  tenantId: string;
+}
+
+export interface AzureState {
+  cloud: AzureCloudName;
+  /** For people: "Azure (global)", "Azure US Government", … */
+  cloudLabel: string;
+  /** Tenant asked for at sign-in (organizations by default). */
+  tenant: string;
+  account: AzureAccount | null;
+  /** A sign-in is waiting for the user (in a browser tab, or for a device code). */
+  signingIn: boolean;
+  lastError: string | null;
+  /** How the tokens are kept on this machine, said plainly. */
+  tokenStorage: string;
+}
+
+export interface AzureSignInOptions {
+  /** browser: the sign-in page in a browser, answered on a loopback address; device-code: a code to enter elsewhere. */
+  method: 'browser' | 'device-code';
+  cloud?: AzureCloudName;
+  tenant?: string;
+}
+
+export interface AzureSignInStarted {
+  /** browser: the page to open (the desktop app has opened it already). */
+  url?: string;
+  /** device-code: what to tell the user. */
+  deviceCode?: { userCode: string; verificationUri: string; message: string };
+}
+
+export interface AzurePickerItem {
+  /** ARM resource id of the Hybrid Connection. */
+  armId: string;
+  /** The id it gets here when added: `<namespace>/<name>`. */
+  connectionId: string;
+  tenantId: string;
+  subscriptionId: string;
+  subscriptionName: string;
+  resourceGroup: string;
+  namespace: string;
+  region: string;
+  name: string;
+  endpoint: string | null;
+  listenerCount: number | null;
+  /** App Service apps that use it, where ARM could tell. */
+  apps: string[];
+  /** Why it cannot be picked (no endpoint configured, already added), or null. */
+  disabledReason: string | null;
+}
+
+export interface AzureListing {
+  items: AzurePickerItem[];
+  /** Parts that could not be read, for people. */
+  problems: string[];
+}
+
+export interface AzureListingProgress {
+  stage: 'tenants' | 'subscriptions' | 'namespaces' | 'hybridConnections' | 'apps' | 'done';
+  done: number;
+  total: number;
+}
+
+export interface AzureSelection {
+  tenantId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  namespace: string;
+  name: string;
+}
+
+export interface AzureAddResult {
+  selection: AzureSelection;
+  ok: boolean;
+  /** The added connection's id, or why it was not added. */
+  id?: string;
+  error?: string;
 }
 
 export type ValidationResult =
@@ -185,6 +287,15 @@ export interface HcmApi {
   setLogLevel(level: LogLevel): Promise<void>;
   /** Opens the log folder in the system's file manager (desktop app only). */
   openLogFolder(): Promise<void>;
+  getAzureState(): Promise<AzureState>;
+  /** Starts signing in; resolves once there is something to show (a page, a device code). The `azure` event tells the end. */
+  beginAzureSignIn(options: AzureSignInOptions): Promise<AzureSignInStarted>;
+  /** Signs out and removes the tokens from disk. */
+  signOutOfAzure(): Promise<void>;
+  /** What the signed-in account can see (progress in `azureProgress` events). */
+  listAzureHybridConnections(): Promise<AzureListing>;
+  /** Fetches each selection's Listen key from Azure and adds it; one result per selection. */
+  addFromAzure(selections: AzureSelection[]): Promise<AzureAddResult[]>;
   getUpdateState(): Promise<UpdateState>;
   checkForUpdates(): Promise<UpdateState>;
   /** Quits and installs a downloaded update (desktop only). */
@@ -203,6 +314,8 @@ export interface HcmEvents {
   connections: ConnectionSummary[];
   log: LogEntry;
   update: UpdateState;
+  azure: AzureState;
+  azureProgress: AzureListingProgress;
 }
 
 export type HcmMethod = keyof HcmApi;
@@ -223,6 +336,11 @@ export const HCM_METHODS: readonly HcmMethod[] = [
   'getLogLevel',
   'setLogLevel',
   'openLogFolder',
+  'getAzureState',
+  'beginAzureSignIn',
+  'signOutOfAzure',
+  'listAzureHybridConnections',
+  'addFromAzure',
   'getUpdateState',
   'checkForUpdates',
   'installUpdate',
@@ -231,7 +349,7 @@ export const HCM_METHODS: readonly HcmMethod[] = [
   'sendTestTraffic',
 ];
 
-export const HCM_EVENTS: readonly HcmEvent[] = ['connections', 'log', 'update'];
+export const HCM_EVENTS: readonly HcmEvent[] = ['connections', 'log', 'update', 'azure', 'azureProgress'];
 
 export const methodChannel = (method: HcmMethod): string => `hcm:${method}`;
 export const eventChannel = (event: HcmEvent): string => `hcm:event:${event}`;

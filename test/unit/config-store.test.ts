@@ -89,6 +89,7 @@ describe('ConfigStore', () => {
     expect(s.load()).toEqual({
       connections: [expect.objectContaining({ id: 'ns/b' }), expect.objectContaining({ id: 'ns/c' })],
       warnings: [],
+      settings: {},
     });
   });
 

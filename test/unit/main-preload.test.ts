@@ -121,6 +121,8 @@ describe('preload', () => {
       replaceConnectionString: ['ns/a', 'x'],
       setEndpoint: ['ns/a', 'db:5432'],
       setLogLevel: ['debug'],
+      beginAzureSignIn: [{ method: 'browser' }],
+      addFromAzure: [[{ tenantId: 't', subscriptionId: 's', resourceGroup: 'g', namespace: 'n', name: 'h' }]],
     };
     const oneId = [
       'getConnection',

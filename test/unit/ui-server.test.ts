@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type UiServer, resolveStaticPath, startUiServer } from '../../src/cli/ui-server.js';
-import type { ConnectionSummary, HcmBridge, HcmEvent, HcmEvents, WireEvent, WireResponse } from '../../src/shared/api.js';
+import {
+  type ConnectionSummary,
+  HCM_EVENTS,
+  type HcmBridge,
+  type HcmEvent,
+  type HcmEvents,
+  type WireEvent,
+  type WireResponse,
+} from '../../src/shared/api.js';
 
 /**
  * The browser host's HTTP and WebSocket surface: who may connect, what it serves, and that
@@ -72,6 +80,13 @@ function memoryBridge() {
     getLogLevel: async () => 'info',
     setLogLevel: async () => undefined,
     openLogFolder: async () => undefined,
+    getAzureState: async () => {
+      throw new Error('not here');
+    },
+    beginAzureSignIn: async () => ({}),
+    signOutOfAzure: async () => undefined,
+    listAzureHybridConnections: async () => ({ items: [], problems: [] }),
+    addFromAzure: async () => [],
     sendTestTraffic: async (id) => ({ target: id, ok: true, connections: 0, bytesSent: 0, bytesEchoed: 0, ms: 0, detail: '' }),
     on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void) {
       let set = listeners.get(event);
@@ -313,7 +328,7 @@ describe('closing', () => {
   it('closes open pages and unsubscribes from the service', async () => {
     const m = memoryBridge();
     const s = await startUiServer({ bridge: m.bridge, staticDir, token: 't' });
-    expect(m.listenerCount()).toBe(3);
+    expect(m.listenerCount()).toBe(HCM_EVENTS.length);
     const ws = await new Promise<WebSocket>((resolve, reject) => {
       const w = new WebSocket(`ws://127.0.0.1:${s.port}/ws?token=t`, { headers: { Origin: `http://127.0.0.1:${s.port}` } });
       w.once('open', () => resolve(w));
