@@ -7,8 +7,17 @@ import { startUiServer, type UiServer } from '../../src/cli/ui-server.js';
 import { takeToken } from '../../src/renderer/bridge/token.js';
 import { type LinkState, createWebSocketBridge } from '../../src/renderer/bridge/websocket-bridge.js';
 import { endpointProblem } from '../../src/renderer/endpoint-input.js';
-import { formatBytes } from '../../src/renderer/format.js';
+import { formatBytes, formatClock, formatLogTime } from '../../src/renderer/format.js';
 import { forPeople, hideSecrets } from '../../src/renderer/messages.js';
+import {
+  filterConnections,
+  nextSort,
+  openTunnels,
+  openTunnelsSentence,
+  sortConnections,
+  statusLine,
+  windowTitle,
+} from '../../src/renderer/state/connection-list.js';
 import { filterLogs, logsAsText, mergeLogs } from '../../src/renderer/state/log-buffer.js';
 import { describeStatusChanges } from '../../src/renderer/state/status-changes.js';
 import { ArgumentError, isHcmMethod, validateArgs } from '../../src/shared/api-args.js';
@@ -42,6 +51,7 @@ function conn(name: string, status: ConnectionStatus): ConnectionSummary {
     status,
     statusSince: '',
     lastError: null,
+    retryAt: null,
     counters: {
       activeConnections: 0,
       totalConnections: 0,
@@ -67,10 +77,11 @@ describe('log buffer', () => {
       log(3, 'warn', 'control channel lost', 'ns/a'),
       log(4, 'error', 'refused', 'ns/b'),
     ];
-    expect(filterLogs(lines, { minLevel: 'info', connection: null, text: '' }).map((e) => e.seq)).toEqual([2, 3, 4]);
-    expect(filterLogs(lines, { minLevel: 'warn', connection: null, text: '' }).map((e) => e.seq)).toEqual([3, 4]);
-    expect(filterLogs(lines, { minLevel: 'debug', connection: 'ns/a', text: '' }).map((e) => e.seq)).toEqual([3]);
-    expect(filterLogs(lines, { minLevel: 'debug', connection: null, text: 'LISTEN' }).map((e) => e.seq)).toEqual([2]);
+    expect(filterLogs(lines, { minLevel: 'info', connections: [], text: '' }).map((e) => e.seq)).toEqual([2, 3, 4]);
+    expect(filterLogs(lines, { minLevel: 'warn', connections: [], text: '' }).map((e) => e.seq)).toEqual([3, 4]);
+    expect(filterLogs(lines, { minLevel: 'debug', connections: ['ns/a'], text: '' }).map((e) => e.seq)).toEqual([3]);
+    expect(filterLogs(lines, { minLevel: 'debug', connections: ['ns/a', 'ns/b'], text: '' }).map((e) => e.seq)).toEqual([3, 4]);
+    expect(filterLogs(lines, { minLevel: 'debug', connections: [], text: 'LISTEN' }).map((e) => e.seq)).toEqual([2]);
   });
 
   it('copies as one line per entry', () => {
@@ -130,6 +141,74 @@ describe('formatting and checks', () => {
     });
     expect(overallStatus([conn('a', 'Connected'), conn('b', 'Unauthorized')])).toMatchObject({ state: 'degraded' });
     expect(overallStatus([conn('a', 'NotFound'), conn('b', 'Connecting')])).toMatchObject({ state: 'down', label: '0 of 2 connected' });
+  });
+});
+
+describe('the connections list', () => {
+  const withCounters = (c: ConnectionSummary, active: number, bytes: number): ConnectionSummary => ({
+    ...c,
+    counters: { ...c.counters, activeConnections: active, bytesToEndpoint: bytes, bytesFromEndpoint: bytes },
+  });
+  const list = [
+    withCounters(conn('orders', 'Connected'), 2, 10),
+    withCounters(conn('Billing', 'Unauthorized'), 0, 500),
+    withCounters(conn('inventory', 'Connecting'), 5, 0),
+    { ...conn('echo', 'NotConnected'), namespace: 'local-demo', id: 'local-demo/echo', demo: true },
+  ];
+  const names = (l: ConnectionSummary[]) => l.map((c) => c.name);
+
+  it('sorts by any column, both ways, ties by name', () => {
+    expect(names(sortConnections(list, { column: 'name', direction: 'ascending' }))).toEqual(['Billing', 'echo', 'inventory', 'orders']);
+    expect(names(sortConnections(list, { column: 'name', direction: 'descending' }))).toEqual(['orders', 'inventory', 'echo', 'Billing']);
+    expect(names(sortConnections(list, { column: 'status', direction: 'descending' }))).toEqual(['Billing', 'echo', 'inventory', 'orders']);
+    expect(names(sortConnections(list, { column: 'active', direction: 'descending' }))).toEqual(['inventory', 'orders', 'Billing', 'echo']);
+    expect(names(sortConnections(list, { column: 'traffic', direction: 'descending' }))).toEqual([
+      'Billing',
+      'orders',
+      'echo',
+      'inventory',
+    ]);
+    expect(names(sortConnections(list, { column: 'namespace', direction: 'ascending' }))).toEqual([
+      'echo',
+      'Billing',
+      'inventory',
+      'orders',
+    ]);
+    expect(nextSort({ column: 'name', direction: 'ascending' }, 'name')).toEqual({ column: 'name', direction: 'descending' });
+    expect(nextSort({ column: 'name', direction: 'descending' }, 'status')).toEqual({ column: 'status', direction: 'ascending' });
+  });
+
+  it('filters on every word typed, in name, namespace, endpoint, status and "demo"', () => {
+    expect(names(filterConnections(list, ''))).toEqual(names(list));
+    expect(names(filterConnections(list, 'BILL'))).toEqual(['Billing']);
+    expect(names(filterConnections(list, 'not connected'))).toEqual(['echo']);
+    expect(names(filterConnections(list, 'demo'))).toEqual(['echo']);
+    expect(names(filterConnections(list, 'ns connect'))).toEqual(['orders', 'inventory']);
+    expect(names(filterConnections(list, 'nothing-like-this'))).toEqual([]);
+  });
+
+  it('counts the open tunnels a restart or remove would close', () => {
+    expect(openTunnels(list)).toBe(7);
+    expect(openTunnelsSentence(1)).toBe('1 open connection will be closed.');
+    expect(openTunnelsSentence(3)).toBe('3 open connections will be closed.');
+  });
+
+  it('sums up real connections and the demo apart, and nothing but "not reachable" when the host is gone', () => {
+    expect(statusLine([], null)).toBe('');
+    expect(statusLine(list.slice(0, 1), null)).toBe('Connected');
+    expect(statusLine(list, null)).toBe('1 of 3 connected, Demo not connected');
+    expect(statusLine(list.slice(3), null)).toBe('Demo not connected');
+    expect(statusLine(list, '14:05')).toBe('Agent not reachable since 14:05');
+    expect(windowTitle('web01', 'Connected')).toBe('web01 · Connected — Hybrid Connection Manager');
+    expect(windowTitle('web01', '')).toBe('web01 — Hybrid Connection Manager');
+    expect(windowTitle(null, '')).toBe('Hybrid Connection Manager');
+  });
+
+  it('writes log times with the date, in local time, and clock times with 24 hours', () => {
+    const local = new Date(2026, 0, 5, 0, 3, 9);
+    expect(formatLogTime(local.toISOString())).toBe('2026-01-05 00:03:09');
+    expect(formatClock(local.toISOString())).toMatch(/^00.03$/);
+    expect(formatLogTime('not a time')).toBe('not a time');
   });
 });
 

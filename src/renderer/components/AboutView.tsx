@@ -1,9 +1,10 @@
-import { Button, MessageBar, MessageBarBody, Spinner, Subtitle2, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Spinner, Subtitle2, makeStyles, tokens } from '@fluentui/react-components';
 import { ArrowDownload20Regular, ArrowSync20Regular } from '@fluentui/react-icons';
 import type { UpdateState } from '../../shared/api.js';
 import { formatDateTime } from '../format.js';
 import { forPeople } from '../messages.js';
 import { useHcm } from '../state/use-hcm.js';
+import { Banner } from './Banner.js';
 import { FactList } from './FactList.js';
 import { useNotify } from './notify.js';
 
@@ -49,6 +50,7 @@ export function AboutView() {
         <FactList
           label="This installation"
           facts={[
+            ...(info.hostname ? ([['Machine', info.hostname]] as Array<[string, string]>) : []),
             ['Version', info.version],
             ['Running as', HOST_NAMES[info.host]],
             ['Platform', info.platform],
@@ -65,14 +67,14 @@ export function AboutView() {
         <div className={styles.actions}>
           <Button
             icon={update?.state === 'checking' ? <Spinner size="tiny" /> : <ArrowSync20Regular />}
-            onClick={check}
+            onClick={() => void check()}
             disabledFocusable={update?.state === 'checking'}
             disabled={update?.state === 'unsupported'}
           >
             Check for updates
           </Button>
           {update?.state === 'ready' && (
-            <Button appearance="primary" icon={<ArrowDownload20Regular />} onClick={install}>
+            <Button appearance="primary" icon={<ArrowDownload20Regular />} onClick={() => void install()}>
               Restart and install {update.version}
             </Button>
           )}
@@ -86,9 +88,9 @@ function UpdateMessage({ update }: { update: UpdateState }) {
   const text = describeUpdate(update);
   const intent = update.state === 'error' ? 'error' : update.state === 'available' || update.state === 'ready' ? 'success' : 'info';
   return (
-    <MessageBar intent={intent}>
-      <MessageBarBody>{text}</MessageBarBody>
-    </MessageBar>
+    <Banner intent={intent} testId="update-state">
+      {text}
+    </Banner>
   );
 }
 

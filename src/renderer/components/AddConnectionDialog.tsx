@@ -9,23 +9,24 @@ import {
   DialogTitle,
   Field,
   Input,
-  MessageBar,
-  MessageBarBody,
-  MessageBarTitle,
   Spinner,
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
 import { Eye20Regular, EyeOff20Regular } from '@fluentui/react-icons';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, Fragment, useState } from 'react';
 import type { ConnectionDetails, ValidationResult } from '../../shared/api.js';
 import { endpointProblem } from '../endpoint-input.js';
 import { forPeople, hideSecrets } from '../messages.js';
 import { useHcm } from '../state/use-hcm.js';
 import { type ValidationView, useConnectionStringValidation } from '../use-validation.js';
+import { Banner } from './Banner.js';
 
 const useStyles = makeStyles({
-  content: { display: 'grid', gap: tokens.spacingVerticalL },
+  // One column that may shrink below its longest word: the example hint, a pasted string or an
+  // error quoting an address must wrap inside the dialog, never widen it.
+  content: { display: 'grid', gridTemplateColumns: 'minmax(0, 1fr)', gap: tokens.spacingVerticalL, minWidth: 0 },
+  wrap: { overflowWrap: 'anywhere', minWidth: 0 },
   resolved: {
     display: 'grid',
     gridTemplateColumns: 'max-content minmax(0, 1fr)',
@@ -41,6 +42,9 @@ const useStyles = makeStyles({
   endpoint: { fontFamily: tokens.fontFamilyMonospace, fontWeight: tokens.fontWeightSemibold },
   secret: { fontFamily: tokens.fontFamilyMonospace },
 });
+
+/** The shape of a connection string, in pieces that may break onto the next line after each ";". */
+const EXAMPLE = ['Endpoint=sb://<namespace>.servicebus.windows.net/;', 'SharedAccessKeyName=…;', 'SharedAccessKey=…;', 'EntityPath=…'];
 
 interface Props {
   open: boolean;
@@ -94,7 +98,7 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
   const field = describeValidation(validation);
   return (
     <DialogSurface aria-describedby={undefined}>
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={(e) => void submit(e)} noValidate>
         <DialogBody>
           <DialogTitle>Add a Hybrid Connection</DialogTitle>
           <DialogContent className={styles.content}>
@@ -105,12 +109,21 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
             <Field
               label="Connection string"
               required
+              className={styles.wrap}
               validationState={field.state}
-              validationMessage={field.message}
+              validationMessage={field.message ? { children: field.message, className: styles.wrap } : undefined}
               validationMessageIcon={field.state === 'none' && validation.state === 'checking' ? <Spinner size="extra-tiny" /> : undefined}
               hint={
                 validation.state === 'empty'
-                  ? 'Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=…;SharedAccessKey=…;EntityPath=…'
+                  ? {
+                      children: EXAMPLE.map((part, i) => (
+                        <Fragment key={part}>
+                          {i > 0 && <wbr />}
+                          {part}
+                        </Fragment>
+                      )),
+                      className: styles.wrap,
+                    }
                   : undefined
               }
             >
@@ -137,14 +150,15 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
             </Field>
             {resolved && <ResolvedSummary result={resolved} />}
             {resolved?.warnings.map((w) => (
-              <MessageBar key={w} intent="warning">
-                <MessageBarBody>{forPeople(w)}</MessageBarBody>
-              </MessageBar>
+              <Banner key={w} intent="warning">
+                {forPeople(w)}
+              </Banner>
             ))}
             {needsEndpoint && (
               <Field
                 label="Endpoint (host:port)"
                 required
+                className={styles.wrap}
                 validationState={endpointTouched && endpointError ? 'error' : 'none'}
                 validationMessage={endpointTouched && endpointError ? endpointError : undefined}
                 hint={
@@ -163,12 +177,9 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
               </Field>
             )}
             {saveError && (
-              <MessageBar intent="error" role="alert">
-                <MessageBarBody>
-                  <MessageBarTitle>Not added</MessageBarTitle>
-                  {forPeople(saveError)}
-                </MessageBarBody>
-              </MessageBar>
+              <Banner intent="error" role="alert" title="Not added">
+                {forPeople(saveError)}
+              </Banner>
             )}
           </DialogContent>
           <DialogActions>

@@ -1,25 +1,24 @@
+import { Badge, FluentProvider, Tab, TabList, Text, Title3, Toaster, makeStyles, tokens } from '@fluentui/react-components';
 import {
-  FluentProvider,
-  MessageBar,
-  MessageBarBody,
-  MessageBarTitle,
-  Tab,
-  TabList,
-  Text,
-  Title3,
-  Toaster,
-  makeStyles,
-  tokens,
-} from '@fluentui/react-components';
-import { DocumentText20Regular, Info20Regular, PlugConnected20Regular } from '@fluentui/react-icons';
+  Beaker16Regular,
+  DocumentText20Regular,
+  Info20Regular,
+  PlugConnected20Regular,
+  PlugDisconnected16Filled,
+  Server20Regular,
+} from '@fluentui/react-icons';
 import { type ReactElement, useEffect, useMemo, useRef, useState } from 'react';
+import { STATUS_LABELS } from '../../shared/api.js';
 import { overallStatus } from '../../shared/overall-status.js';
+import { formatClock } from '../format.js';
+import { statusLine, windowTitle } from '../state/connection-list.js';
 import type { View } from '../state/store.js';
 import { useHcm } from '../state/use-hcm.js';
 import { useOsTheme } from '../theme.js';
 import { detailsLinkSelector, focusSoon } from '../focus.js';
 import { AboutView } from './AboutView.js';
 import { AddConnectionDialog } from './AddConnectionDialog.js';
+import { Banner } from './Banner.js';
 import { ConnectionDetailsDrawer } from './ConnectionDetailsDrawer.js';
 import { ConnectionsView } from './ConnectionsView.js';
 import { LogsView } from './LogsView.js';
@@ -39,8 +38,29 @@ const useStyles = makeStyles({
     backgroundColor: tokens.colorNeutralBackground3,
     borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
   },
-  brand: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalS, marginRight: 'auto', '& h1': { margin: 0 } },
+  brand: {
+    display: 'flex',
+    flexWrap: 'wrap',
+    alignItems: 'center',
+    columnGap: tokens.spacingHorizontalM,
+    rowGap: tokens.spacingVerticalXXS,
+    marginRight: 'auto',
+    minWidth: 0,
+    '& h1': { margin: 0 },
+  },
+  title: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalS },
   logo: { width: '28px', height: '28px', flexShrink: 0 },
+  machine: {
+    display: 'inline-flex',
+    alignItems: 'center',
+    gap: tokens.spacingHorizontalXS,
+    fontWeight: tokens.fontWeightSemibold,
+    color: tokens.colorNeutralForeground2,
+    overflowWrap: 'anywhere',
+    minWidth: 0,
+  },
+  machineIcon: { flexShrink: 0 },
+  badges: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: tokens.spacingHorizontalS },
   hostInfo: { color: tokens.colorNeutralForeground3 },
   nav: { paddingInline: tokens.spacingHorizontalL, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
   banner: { margin: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalXL} 0` },
@@ -76,23 +96,35 @@ function Shell() {
   const setView = useHcm((s) => s.setView);
   const connections = useHcm((s) => s.connections);
   const appInfo = useHcm((s) => s.appInfo);
+  const lostAt = useHcm((s) => s.lostAt);
   const [adding, setAdding] = useState(false);
   const notify = useNotify();
-  const overall = useMemo(() => overallStatus(connections), [connections]);
   const mainRef = useRef<HTMLElement>(null);
+  const lostSince = lostAt ? formatClock(lostAt) : null;
+  const line = useMemo(() => statusLine(connections, lostSince), [connections, lostSince]);
+  // Older hosts do not send the host name; then the title simply goes without it.
+  const hostname = typeof appInfo?.hostname === 'string' && appInfo.hostname !== '' ? appInfo.hostname : null;
 
   useEffect(() => {
-    document.title = overall.state === 'empty' ? 'Hybrid Connection Manager' : `${overall.label} — Hybrid Connection Manager`;
-  }, [overall]);
+    document.title = windowTitle(hostname, line);
+  }, [hostname, line]);
 
   return (
     <div className={styles.shell}>
       <header className={styles.header}>
         <div className={styles.brand}>
-          <img className={styles.logo} src="./favicon.svg" alt="" />
-          <Title3 as="h1">Hybrid Connection Manager</Title3>
+          <div className={styles.title}>
+            <img className={styles.logo} src="./favicon.svg" alt="" />
+            <Title3 as="h1">Hybrid Connection Manager</Title3>
+          </div>
+          {hostname && (
+            <span className={styles.machine} title="The machine this agent runs on" data-testid="hostname">
+              <Server20Regular className={styles.machineIcon} aria-hidden />
+              {hostname}
+            </span>
+          )}
         </div>
-        <OverallStatusBadge overall={overall} />
+        <HeaderStatus lostSince={lostSince} />
         {appInfo && (
           <Text size={200} className={styles.hostInfo}>
             {appInfo.host === 'electron' ? 'Desktop' : appInfo.host === 'browser' ? 'Browser' : 'Agent'} · v{appInfo.version}
@@ -129,18 +161,40 @@ function Shell() {
   );
 }
 
+/** All connections in a word or two; the demo apart from the real ones; nothing green when the host is gone. */
+function HeaderStatus({ lostSince }: { lostSince: string | null }) {
+  const styles = useStyles();
+  const connections = useHcm((s) => s.connections);
+  const real = useMemo(() => connections.filter((c) => !c.demo), [connections]);
+  const demo = connections.find((c) => c.demo);
+  if (lostSince) {
+    return (
+      <Badge appearance="tint" size="large" color="danger" icon={<PlugDisconnected16Filled />} data-overall="unreachable">
+        Agent not reachable since {lostSince}
+      </Badge>
+    );
+  }
+  return (
+    <div className={styles.badges}>
+      {(real.length > 0 || !demo) && <OverallStatusBadge overall={overallStatus(real)} />}
+      {demo && (
+        <Badge appearance="outline" size="large" color="brand" icon={<Beaker16Regular />} data-testid="header-demo">
+          Demo: {STATUS_LABELS[demo.status]}
+        </Badge>
+      )}
+    </div>
+  );
+}
+
 /** Shown while the browser host cannot be reached; the bridge keeps retrying underneath. */
 function LinkBanner() {
   const styles = useStyles();
-  const link = useHcm((s) => s.link);
-  if (link !== 'lost') return null;
+  const lostAt = useHcm((s) => s.lostAt);
+  if (!lostAt) return null;
   return (
-    <MessageBar intent="warning" className={styles.banner} data-testid="link-lost">
-      <MessageBarBody>
-        <MessageBarTitle>Lost contact with the HCM host</MessageBarTitle>
-        Retrying. If "hcm ui" was restarted, open the new address it printed.
-      </MessageBarBody>
-    </MessageBar>
+    <Banner intent="warning" className={styles.banner} testId="link-lost" title={`Agent not reachable since ${formatClock(lostAt)}`}>
+      Every status is unknown and actions are off until it is back. Retrying; if "hcm ui" was restarted, open the new address it printed.
+    </Banner>
   );
 }
 

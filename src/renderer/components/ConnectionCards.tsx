@@ -1,16 +1,20 @@
-import { Caption1, Card, Link, makeStyles, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
-import type { ConnectionSummary } from '../../shared/api.js';
+import { Caption1, Card, Checkbox, Link, makeStyles, mergeClasses, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
 import { formatCount } from '../format.js';
+import { useHcm } from '../state/use-hcm.js';
+import type { ConnectionListProps } from './ConnectionsTable.js';
+import { DemoBadge } from './DemoBadge.js';
 import { StatusBadge } from './StatusBadge.js';
 import { Traffic } from './Traffic.js';
 
 const useStyles = makeStyles({
   list: { listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: tokens.spacingVerticalM },
   head: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', justifyContent: 'space-between', gap: tokens.spacingHorizontalS },
+  title: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: tokens.spacingHorizontalXS, minWidth: 0 },
   name: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400 },
+  demo: { backgroundColor: tokens.colorBrandBackground2 },
   facts: {
     display: 'grid',
-    gridTemplateColumns: 'max-content 1fr',
+    gridTemplateColumns: 'max-content minmax(0, 1fr)',
     columnGap: tokens.spacingHorizontalM,
     rowGap: tokens.spacingVerticalXXS,
     margin: 0,
@@ -21,28 +25,33 @@ const useStyles = makeStyles({
 });
 
 /** The same facts as the table, stacked, for narrow windows and high zoom where columns would not fit. */
-export function ConnectionCards({ connections, onOpen }: { connections: ConnectionSummary[]; onOpen: (id: string) => void }) {
+export function ConnectionCards({ connections, onOpen, checked, onToggle }: ConnectionListProps) {
   const styles = useStyles();
   const restoreFocus = useRestoreFocusTarget();
+  const lost = useHcm((s) => s.link === 'lost');
   return (
     <ul className={styles.list} aria-label="Hybrid Connections" data-testid="connections-cards">
       {connections.map((c) => (
         <li key={c.id} data-connection={c.id}>
-          <Card>
+          <Card className={mergeClasses(c.demo && styles.demo)}>
             <div className={styles.head}>
-              <Link
-                as="button"
-                className={styles.name}
-                onClick={() => onOpen(c.id)}
-                aria-label={`${c.name}, show details`}
-                {...restoreFocus}
-                data-details-link
-              >
-                {c.name}
-              </Link>
+              <div className={styles.title}>
+                <Checkbox checked={checked.has(c.id)} onChange={() => onToggle(c.id)} aria-label={`Select ${c.name}`} />
+                <Link
+                  as="button"
+                  className={styles.name}
+                  onClick={() => onOpen(c.id)}
+                  aria-label={`${c.name}${c.demo ? ' (demo)' : ''}, show details`}
+                  {...restoreFocus}
+                  data-details-link
+                >
+                  {c.name}
+                </Link>
+                {c.demo && <DemoBadge size="small" />}
+              </div>
               <StatusBadge status={c.status} />
             </div>
-            {c.status !== 'Connected' && c.lastError && <Caption1 className={styles.error}>{c.lastError.message}</Caption1>}
+            {!lost && c.status !== 'Connected' && c.lastError && <Caption1 className={styles.error}>{c.lastError.message}</Caption1>}
             <dl className={styles.facts}>
               <dt className={styles.term}>Namespace</dt>
               <dd className={styles.value}>{c.namespace}</dd>

@@ -4,9 +4,6 @@ import {
   DrawerBody,
   DrawerHeader,
   DrawerHeaderTitle,
-  MessageBar,
-  MessageBarBody,
-  MessageBarTitle,
   OverlayDrawer,
   Spinner,
   Subtitle2,
@@ -14,28 +11,77 @@ import {
   tokens,
   useRestoreFocusTarget,
 } from '@fluentui/react-components';
-import { ArrowClockwise20Regular, Delete20Regular, Dismiss24Regular, Stethoscope20Regular } from '@fluentui/react-icons';
-import { useEffect, useState } from 'react';
-import { type ConnectionDetails, type ConnectionSummary, STATUS_LABELS, type TestResult } from '../../shared/api.js';
-import { formatAgo, formatBytes, formatCount, formatDateTime } from '../format.js';
+import {
+  ArrowClockwise20Regular,
+  Checkmark20Regular,
+  CheckmarkCircle16Filled,
+  Delete20Regular,
+  Dismiss24Regular,
+  DismissCircle16Filled,
+  DocumentSearch20Regular,
+  Send20Regular,
+  Stethoscope20Regular,
+} from '@fluentui/react-icons';
+import { type ReactNode, useEffect, useState } from 'react';
+import { type ConnectionDetails, type ConnectionSummary, STATUS_LABELS, type TrafficResult } from '../../shared/api.js';
+import { formatAgo, formatBytes, formatClock, formatCount, formatDateTime, formatTime } from '../format.js';
+import { ADD_BUTTON_SELECTOR, focusSoon } from '../focus.js';
+import { openTunnelsSentence } from '../state/connection-list.js';
 import { useHcm } from '../state/use-hcm.js';
 import { useNarrow } from '../theme.js';
+import { Banner } from './Banner.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
+import { CopyButton } from './CopyButton.js';
+import { DemoBadge } from './DemoBadge.js';
 import { FactList } from './FactList.js';
 import { RemoveConnectionDialog } from './RemoveConnectionDialog.js';
-import { StatusBadge } from './StatusBadge.js';
+import { StatusBadge, UNKNOWN_STATUS_LABEL } from './StatusBadge.js';
 import { TestResultView } from './TestResultView.js';
+import { useConnectionActions } from './connection-actions.js';
 import { useNotify } from './notify.js';
-import { ADD_BUTTON_SELECTOR, focusSoon } from '../focus.js';
 
 const useStyles = makeStyles({
-  body: { display: 'grid', gap: tokens.spacingVerticalXL, alignContent: 'start', paddingBottom: tokens.spacingVerticalXXL },
+  // Rows as tall as their content: the body has a fixed height and scrolls, and a grid sized that
+  // way would otherwise squeeze rows to their items' min-height.
+  body: {
+    display: 'grid',
+    gridAutoRows: 'max-content',
+    gap: tokens.spacingVerticalXL,
+    alignContent: 'start',
+    paddingBottom: tokens.spacingVerticalXXL,
+    minWidth: 0,
+  },
+  title: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: tokens.spacingHorizontalS, overflowWrap: 'anywhere' },
   actions: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS },
-  section: { display: 'grid', gap: tokens.spacingVerticalM },
+  section: { display: 'grid', gap: tokens.spacingVerticalM, minWidth: 0 },
   statusLine: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: tokens.spacingHorizontalS },
   mono: { fontFamily: tokens.fontFamilyMonospace },
+  copyable: { display: 'inline-flex', flexWrap: 'wrap', alignItems: 'center', columnGap: tokens.spacingHorizontalXS, maxWidth: '100%' },
+  hosts: { listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: tokens.spacingVerticalXXS },
+  trafficLine: {
+    display: 'grid',
+    gridTemplateColumns: 'auto minmax(0, 1fr)',
+    columnGap: tokens.spacingHorizontalS,
+    alignItems: 'start',
+    overflowWrap: 'anywhere',
+  },
+  ok: { color: tokens.colorPaletteGreenForeground1, marginTop: '3px' },
+  bad: { color: tokens.colorPaletteRedForeground1, marginTop: '3px' },
 });
 
-/** Everything known about one connection, live, with restart / test / remove. */
+/**
+ * The relay gateways this agent's listener is connected to, when the host reports them: a field
+ * the contract does not name yet (`gatewayHosts?: string[]` on ConnectionDetails), read only
+ * when present and well-formed, so older hosts simply show no row.
+ */
+function gatewayHostsOf(d: ConnectionDetails | null): string[] | null {
+  const hosts: unknown = d ? (d as unknown as Record<string, unknown>).gatewayHosts : undefined;
+  if (!Array.isArray(hosts) || hosts.length === 0) return null;
+  const names = hosts.filter((h): h is string => typeof h === 'string' && h !== '');
+  return names.length === hosts.length ? names : null;
+}
+
+/** Everything known about one connection, live, with restart / test / remove (and test traffic for the demo). */
 export function ConnectionDetailsDrawer() {
   const selectedId = useHcm((s) => s.selectedId);
   const select = useHcm((s) => s.select);
@@ -56,65 +102,148 @@ export function ConnectionDetailsDrawer() {
   );
 }
 
-function DetailsContent({ summary, onClose }: { summary: ConnectionSummary; onClose: () => void }) {
+function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary; onClose: () => void }) {
   const styles = useStyles();
   const bridge = useHcm((s) => s.bridge);
+  const lostAt = useHcm((s) => s.lostAt);
+  const test = useHcm((s) => s.tests[live.id] ?? null);
+  const traffic = useHcm((s) => s.traffic[live.id] ?? null);
+  const setTraffic = useHcm((s) => s.setTraffic);
+  const viewLogsOf = useHcm((s) => s.viewLogsOf);
+  const announce = useHcm((s) => s.announce);
+  const actions = useConnectionActions();
   const notify = useNotify();
   const [details, setDetails] = useState<ConnectionDetails | null>(null);
   const [detailsError, setDetailsError] = useState<string | null>(null);
   const [testing, setTesting] = useState(false);
-  const [test, setTest] = useState<TestResult | null>(null);
-  const [confirmRemove, setConfirmRemove] = useState(false);
+  const [sending, setSending] = useState(false);
+  const [restarted, setRestarted] = useState(false);
+  const [confirm, setConfirm] = useState<'remove' | 'restart' | null>(null);
   const restoreFocus = useRestoreFocusTarget();
+  const lost = lostAt !== null;
+  const lostSince = lostAt ? formatClock(lostAt) : '';
 
   // Counters and status come live with every list event; the rest is fetched again when the
-  // status changes, because the relay's answer (listener count, dates) may have changed too.
+  // status changes, because the relay's answer (listener count, dates) may have changed too,
+  // and when the host is back after being out of reach.
   useEffect(() => {
+    if (lost) return;
     let current = true;
-    bridge.getConnection(summary.id).then(
+    bridge.getConnection(live.id).then(
       (d) => current && (setDetails(d), setDetailsError(null)),
       (err: Error) => current && setDetailsError(err.message),
     );
     return () => {
       current = false;
     };
-  }, [bridge, summary.id, summary.status]);
+  }, [bridge, live.id, live.status, lost]);
 
-  const live: ConnectionSummary = summary;
-  const restart = async () => {
-    try {
-      await bridge.restartConnection(live.id);
-      notify('info', `Restarting ${live.name}`);
-    } catch (err) {
-      notify('error', `Could not restart ${live.name}`, (err as Error).message);
-    }
+  useEffect(() => {
+    if (!restarted) return;
+    const timer = setTimeout(() => setRestarted(false), 5000);
+    return () => clearTimeout(timer);
+  }, [restarted]);
+
+  const restartNow = async () => {
+    if (await actions.restart([live])) setRestarted(true);
   };
+  const restart = () => (live.counters.activeConnections > 0 ? setConfirm('restart') : void restartNow());
   const runTest = async () => {
     setTesting(true);
-    setTest(null);
     try {
-      setTest(await bridge.testConnection(live.id));
-    } catch (err) {
-      notify('error', `Could not test ${live.name}`, (err as Error).message);
+      await actions.test([live]);
     } finally {
       setTesting(false);
     }
   };
-  const remove = async () => {
+  const sendTraffic = async () => {
+    setSending(true);
+    let result: TrafficResult;
     try {
-      await bridge.removeConnection(live.id);
-      setConfirmRemove(false);
-      notify('success', `Removed ${live.name}`);
-      onClose();
-      // Its row (the drawer's focus target) is gone; continue from Add connection.
-      focusSoon(ADD_BUTTON_SELECTOR);
+      result = await bridge.sendTestTraffic(live.id);
     } catch (err) {
-      notify('error', `Could not remove ${live.name}`, (err as Error).message);
+      result = { target: live.id, ok: false, connections: 0, bytesSent: 0, bytesEchoed: 0, ms: 0, detail: (err as Error).message };
     }
+    setTraffic(live.id, result);
+    announce(`Test traffic ${result.ok ? 'passed' : 'did not pass'}: ${result.detail}`);
+    setSending(false);
+  };
+  const afterRemoval = () => {
+    onClose();
+    // Its row (the drawer's focus target) is gone; continue from Add connection.
+    focusSoon(ADD_BUTTON_SELECTOR);
+  };
+  const remove = async () => {
+    if (await actions.remove([live])) {
+      setConfirm(null);
+      afterRemoval();
+    }
+  };
+  const removeDemo = async () => {
+    try {
+      await bridge.stopDemo();
+      notify('success', 'Demo removed', 'Its local relay and echo service are stopped.');
+      afterRemoval();
+    } catch (err) {
+      notify('error', 'Could not remove the demo', (err as Error).message);
+    }
+  };
+  const viewLogs = () => {
+    viewLogsOf([live.id]);
+    focusSoon('[data-testid="log-lines"]');
   };
 
   const d = details;
   const c = live.counters;
+  const gateways = gatewayHostsOf(d);
+  const copyable = (value: string, what: string, mono = true): ReactNode => (
+    <span className={styles.copyable}>
+      <span className={mono ? styles.mono : undefined}>{value}</span>
+      <CopyButton text={value} what={what} />
+    </span>
+  );
+  const facts: Array<[string, ReactNode]> = [
+    ['Name', live.name],
+    ['Namespace', live.namespace],
+    [
+      'Endpoint',
+      <span className={styles.copyable}>
+        <span className={styles.mono}>
+          {live.endpoint}
+          {d ? (d.endpointSource === 'metadata' ? ' (from the Hybrid Connection)' : ' (set by hand)') : ''}
+        </span>
+        <CopyButton text={live.endpoint} what="endpoint" />
+      </span>,
+    ],
+    [
+      'Status',
+      lost ? `${UNKNOWN_STATUS_LABEL} (agent not reachable)` : `${STATUS_LABELS[live.status]}, since ${formatDateTime(live.statusSince)}`,
+    ],
+    ['Service Bus address', d ? copyable(d.serviceBusAddress, 'Service Bus address') : '…'],
+  ];
+  if (gateways) {
+    facts.push([
+      gateways.length === 1 ? 'Gateway host' : 'Gateway hosts',
+      <ul className={styles.hosts}>
+        {gateways.map((h) => (
+          <li key={h}>{copyable(h, `gateway host ${h}`)}</li>
+        ))}
+      </ul>,
+    ]);
+  }
+  facts.push(
+    ['Key name', d ? (d.keyName ?? '— (fixed token)') : '…'],
+    ['Created', d ? formatDateTime(d.createdAt) : '…'],
+    ['Last updated', d ? formatDateTime(d.updatedAt) : '…'],
+    ['Listeners online', d ? (d.listenerCount === null ? 'unknown' : `${d.listenerCount} (all agents on this Hybrid Connection)`) : '…'],
+    [
+      'Client authorization',
+      d ? (d.requiresClientAuthorization === null ? 'unknown' : d.requiresClientAuthorization ? 'Required' : 'Not required') : '…',
+    ],
+    [live.demo ? 'Started' : 'Added to this machine', d ? formatDateTime(d.addedAt) : '…'],
+    ['Last error', live.lastError ? `${live.lastError.message} — ${formatDateTime(live.lastError.at)}` : 'None'],
+  );
+
   return (
     <>
       <DrawerHeader>
@@ -122,87 +251,94 @@ function DetailsContent({ summary, onClose }: { summary: ConnectionSummary; onCl
           heading={{ id: 'details-title' }}
           action={<Button appearance="subtle" aria-label="Close details" icon={<Dismiss24Regular />} onClick={onClose} />}
         >
-          {live.name}
+          <span className={styles.title}>
+            {live.name}
+            {live.demo && <DemoBadge size="large" />}
+          </span>
         </DrawerHeaderTitle>
       </DrawerHeader>
       <DrawerBody className={styles.body}>
         <div className={styles.statusLine}>
           <StatusBadge status={live.status} />
-          <Caption1>since {formatDateTime(live.statusSince)}</Caption1>
+          <Caption1>{lost ? `agent not reachable since ${lostSince}` : `since ${formatDateTime(live.statusSince)}`}</Caption1>
         </div>
+        {lost && (
+          <Banner intent="warning" title={`Agent not reachable since ${lostSince}`} testId="details-lost">
+            The status is unknown and the actions are off until it is back. What is shown below is from before.
+          </Banner>
+        )}
+        {live.demo && (
+          <Banner intent="info" title="This is the demo" testId="demo-explained">
+            A local relay on this machine with one Hybrid Connection to a built-in echo service: no Azure account, nothing leaves this
+            machine, and it is never saved with your connections. Send test traffic to watch the counters and the log move; remove the demo
+            when you are done.
+          </Banner>
+        )}
         <div className={styles.actions}>
-          {/* disabledFocusable, not disabled: the focus stays on the button (and in the drawer) while the test runs. */}
-          <Button icon={testing ? <Spinner size="tiny" /> : <Stethoscope20Regular />} onClick={runTest} disabledFocusable={testing}>
+          {/* disabledFocusable, not disabled: the focus stays on the button (and in the drawer) while it works or the host is away. */}
+          {live.demo && (
+            <Button
+              appearance="primary"
+              icon={sending ? <Spinner size="tiny" /> : <Send20Regular />}
+              onClick={() => void sendTraffic()}
+              disabledFocusable={sending || lost}
+            >
+              {sending ? 'Sending…' : 'Send test traffic'}
+            </Button>
+          )}
+          <Button
+            icon={testing ? <Spinner size="tiny" /> : <Stethoscope20Regular />}
+            onClick={() => void runTest()}
+            disabledFocusable={testing || lost}
+          >
             {testing ? 'Testing…' : 'Test'}
           </Button>
-          <Button icon={<ArrowClockwise20Regular />} onClick={restart}>
-            Restart
+          <Button
+            icon={restarted ? <Checkmark20Regular /> : <ArrowClockwise20Regular />}
+            onClick={restart}
+            disabledFocusable={lost}
+            {...restoreFocus}
+            data-testid="restart"
+          >
+            {restarted ? 'Restarted ✓' : 'Restart'}
           </Button>
-          <Button icon={<Delete20Regular />} onClick={() => setConfirmRemove(true)} {...restoreFocus}>
-            Remove
+          <Button icon={<DocumentSearch20Regular />} onClick={viewLogs}>
+            View logs
           </Button>
+          {live.demo ? (
+            <Button icon={<Delete20Regular />} onClick={() => void removeDemo()} disabledFocusable={lost} data-testid="remove-demo">
+              Remove demo
+            </Button>
+          ) : (
+            <Button icon={<Delete20Regular />} onClick={() => setConfirm('remove')} disabledFocusable={lost} {...restoreFocus}>
+              Remove
+            </Button>
+          )}
         </div>
-        {live.lastError && live.status !== 'Connected' && (
-          <MessageBar intent="error" layout="multiline">
-            <MessageBarBody>
-              <MessageBarTitle>Last error</MessageBarTitle>
-              {live.lastError.message} ({formatAgo(live.lastError.at)})
-            </MessageBarBody>
-          </MessageBar>
+        {traffic && <TrafficLine at={traffic.at} result={traffic.result} />}
+        {!lost && live.lastError && live.status !== 'Connected' && (
+          <Banner intent="error" title="Last error" testId="last-error">
+            {live.lastError.message} ({formatAgo(live.lastError.at)})
+          </Banner>
         )}
         {test && (
           <section className={styles.section} aria-labelledby="test-title">
-            <Subtitle2 as="h3" id="test-title">
-              Test {test.ok ? 'passed' : 'failed'}
+            <Subtitle2 as="h3" id="test-title" data-testid="test-title">
+              Test {test.result.ok ? 'passed' : 'failed'} at {formatTime(test.at)}
             </Subtitle2>
-            <TestResultView result={test} />
+            <TestResultView result={test.result} />
           </section>
         )}
-        {detailsError && (
-          <MessageBar intent="warning">
-            <MessageBarBody>Some details could not be read: {detailsError}</MessageBarBody>
-          </MessageBar>
+        {!lost && detailsError && (
+          <Banner intent="warning" title="Some details could not be read">
+            {detailsError}
+          </Banner>
         )}
         <section className={styles.section} aria-labelledby="essentials-title">
           <Subtitle2 as="h3" id="essentials-title">
             Essentials
           </Subtitle2>
-          <FactList
-            label="Essentials"
-            testId="essentials"
-            facts={[
-              ['Name', live.name],
-              ['Namespace', live.namespace],
-              [
-                'Endpoint',
-                <span className={styles.mono}>
-                  {live.endpoint}
-                  {d ? (d.endpointSource === 'metadata' ? ' (from the Hybrid Connection)' : ' (set by hand)') : ''}
-                </span>,
-              ],
-              ['Status', `${STATUS_LABELS[live.status]}, since ${formatDateTime(live.statusSince)}`],
-              ['Service Bus address', d ? <span className={styles.mono}>{d.serviceBusAddress}</span> : '…'],
-              ['Key name', d ? (d.keyName ?? '— (fixed token)') : '…'],
-              ['Created', d ? formatDateTime(d.createdAt) : '…'],
-              ['Last updated', d ? formatDateTime(d.updatedAt) : '…'],
-              [
-                'Listeners online',
-                d ? (d.listenerCount === null ? 'unknown' : `${d.listenerCount} (all agents on this Hybrid Connection)`) : '…',
-              ],
-              [
-                'Client authorization',
-                d
-                  ? d.requiresClientAuthorization === null
-                    ? 'unknown'
-                    : d.requiresClientAuthorization
-                      ? 'Required'
-                      : 'Not required'
-                  : '…',
-              ],
-              ['Added to this machine', d ? formatDateTime(d.addedAt) : '…'],
-              ['Last error', live.lastError ? `${live.lastError.message} — ${formatDateTime(live.lastError.at)}` : 'None'],
-            ]}
-          />
+          <FactList label="Essentials" testId="essentials" facts={facts} />
         </section>
         <section className={styles.section} aria-labelledby="counters-title">
           <Subtitle2 as="h3" id="counters-title">
@@ -225,7 +361,47 @@ function DetailsContent({ summary, onClose }: { summary: ConnectionSummary; onCl
           />
         </section>
       </DrawerBody>
-      <RemoveConnectionDialog name={live.name} open={confirmRemove} onCancel={() => setConfirmRemove(false)} onConfirm={remove} />
+      <RemoveConnectionDialog
+        names={[live.name]}
+        openTunnels={c.activeConnections}
+        open={confirm === 'remove'}
+        onCancel={() => setConfirm(null)}
+        onConfirm={remove}
+      />
+      <ConfirmDialog
+        open={confirm === 'restart'}
+        title={`Restart ${live.name}?`}
+        confirmLabel="Restart"
+        confirmTestId="confirm-restart"
+        onCancel={() => setConfirm(null)}
+        onConfirm={async () => {
+          await restartNow();
+          setConfirm(null);
+        }}
+      >
+        <strong data-testid="open-tunnels">{openTunnelsSentence(c.activeConnections)}</strong> The apps using them reconnect through the
+        relay once the restart is done.
+      </ConfirmDialog>
     </>
+  );
+}
+
+/** What "Send test traffic" did, with its time: the one line the host wrote for people. */
+function TrafficLine({ at, result }: { at: string; result: TrafficResult }) {
+  const styles = useStyles();
+  return (
+    <div className={styles.trafficLine} data-testid="traffic-result" data-ok={result.ok}>
+      {result.ok ? (
+        <CheckmarkCircle16Filled className={styles.ok} aria-hidden />
+      ) : (
+        <DismissCircle16Filled className={styles.bad} aria-hidden />
+      )}
+      <span>
+        <strong>
+          Test traffic {result.ok ? 'passed' : 'did not pass'} at {formatTime(at)}:
+        </strong>{' '}
+        {result.detail}
+      </span>
+    </div>
   );
 }

@@ -7,18 +7,23 @@ import {
   TableHeader,
   TableHeaderCell,
   TableRow,
+  TableSelectionCell,
   makeStyles,
   tokens,
   useRestoreFocusTarget,
 } from '@fluentui/react-components';
 import type { ConnectionSummary } from '../../shared/api.js';
 import { formatCount } from '../format.js';
+import type { SortColumn, SortState } from '../state/connection-list.js';
+import { useHcm } from '../state/use-hcm.js';
+import { DemoBadge } from './DemoBadge.js';
 import { StatusBadge } from './StatusBadge.js';
 import { Traffic } from './Traffic.js';
 
 const useStyles = makeStyles({
   table: { minWidth: '100%' },
-  status: {
+  nameCell: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', columnGap: tokens.spacingHorizontalS, rowGap: '2px' },
+  statusCell: {
     display: 'flex',
     flexDirection: 'column',
     alignItems: 'flex-start',
@@ -34,46 +39,100 @@ const useStyles = makeStyles({
   },
   mono: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: 'anywhere' },
   number: { fontVariantNumeric: 'tabular-nums' },
-  name: { fontWeight: tokens.fontWeightSemibold },
+  nameLink: { fontWeight: tokens.fontWeightSemibold },
+  demoRow: { backgroundColor: tokens.colorBrandBackground2 },
+  // The table lays out fixed; give the wide values the room and the numbers less.
+  selectCol: { width: '44px' },
+  name: { width: '19%' },
+  namespace: { width: '14%' },
+  endpoint: { width: '22%' },
+  status: { width: '17%' },
+  active: { width: '11%' },
+  traffic: { width: '17%' },
 });
 
-/** The main view on a wide window: one row per Hybrid Connection, updated live. */
-export function ConnectionsTable({ connections, onOpen }: { connections: ConnectionSummary[]; onOpen: (id: string) => void }) {
+const COLUMNS: Array<{ column: SortColumn; label: string }> = [
+  { column: 'name', label: 'Name' },
+  { column: 'namespace', label: 'Namespace' },
+  { column: 'endpoint', label: 'Endpoint' },
+  { column: 'status', label: 'Status' },
+  { column: 'active', label: 'Active connections' },
+  { column: 'traffic', label: 'Traffic (to / from endpoint)' },
+];
+
+export interface ConnectionListProps {
+  /** Already filtered and sorted. */
+  connections: ConnectionSummary[];
+  onOpen: (id: string) => void;
+  checked: ReadonlySet<string>;
+  onToggle: (id: string) => void;
+  onToggleAll: () => void;
+  sort: SortState;
+  onSort: (column: SortColumn) => void;
+}
+
+/** The main view on a wide window: one row per Hybrid Connection, updated live, sortable and selectable. */
+export function ConnectionsTable({ connections, onOpen, checked, onToggle, onToggleAll, sort, onSort }: ConnectionListProps) {
   const styles = useStyles();
   const restoreFocus = useRestoreFocusTarget();
+  const lost = useHcm((s) => s.link === 'lost');
+  const ticked = connections.filter((c) => checked.has(c.id)).length;
+  const all = ticked > 0 && ticked === connections.length ? true : ticked > 0 ? 'mixed' : false;
   return (
-    <Table className={styles.table} aria-label="Hybrid Connections" data-testid="connections-table">
+    <Table className={styles.table} sortable aria-label="Hybrid Connections" data-testid="connections-table">
       <TableHeader>
         <TableRow>
-          <TableHeaderCell>Name</TableHeaderCell>
-          <TableHeaderCell>Namespace</TableHeaderCell>
-          <TableHeaderCell>Endpoint</TableHeaderCell>
-          <TableHeaderCell>Status</TableHeaderCell>
-          <TableHeaderCell>Active connections</TableHeaderCell>
-          <TableHeaderCell>Traffic (to / from endpoint)</TableHeaderCell>
+          <TableSelectionCell
+            className={styles.selectCol}
+            checked={all}
+            onClick={onToggleAll}
+            checkboxIndicator={{ 'aria-label': all === true ? 'Clear the selection' : 'Select all shown connections' }}
+            data-testid="select-all"
+          />
+          {COLUMNS.map(({ column, label }) => (
+            <TableHeaderCell
+              key={column}
+              // Explicit: next to the selection cell (a td), browsers would take the first th for a row header.
+              scope="col"
+              className={styles[column]}
+              sortDirection={sort.column === column ? sort.direction : undefined}
+              onClick={() => onSort(column)}
+              data-sort-column={column}
+            >
+              {label}
+            </TableHeaderCell>
+          ))}
         </TableRow>
       </TableHeader>
       <TableBody>
         {connections.map((c) => (
-          <TableRow key={c.id} data-connection={c.id} onClick={() => onOpen(c.id)}>
+          <TableRow key={c.id} data-connection={c.id} className={c.demo ? styles.demoRow : undefined} onClick={() => onOpen(c.id)}>
+            <TableSelectionCell
+              checked={checked.has(c.id)}
+              onClick={(e) => (e.stopPropagation(), onToggle(c.id))}
+              checkboxIndicator={{ 'aria-label': `Select ${c.name}` }}
+            />
             <TableCell>
-              <Link
-                as="button"
-                className={styles.name}
-                onClick={(e) => (e.stopPropagation(), onOpen(c.id))}
-                aria-label={`${c.name}, show details`}
-                {...restoreFocus}
-                data-details-link
-              >
-                {c.name}
-              </Link>
+              <div className={styles.nameCell}>
+                <Link
+                  as="button"
+                  className={styles.nameLink}
+                  onClick={(e) => (e.stopPropagation(), onOpen(c.id))}
+                  aria-label={`${c.name}${c.demo ? ' (demo)' : ''}, show details`}
+                  {...restoreFocus}
+                  data-details-link
+                >
+                  {c.name}
+                </Link>
+                {c.demo && <DemoBadge size="small" />}
+              </div>
             </TableCell>
             <TableCell>{c.namespace}</TableCell>
             <TableCell className={styles.mono}>{c.endpoint}</TableCell>
             <TableCell>
-              <div className={styles.status}>
+              <div className={styles.statusCell}>
                 <StatusBadge status={c.status} />
-                {c.status !== 'Connected' && c.lastError && (
+                {!lost && c.status !== 'Connected' && c.lastError && (
                   <Caption1 className={styles.error} title={c.lastError.message} data-testid="status-error">
                     {c.lastError.message}
                   </Caption1>

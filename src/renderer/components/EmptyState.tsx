@@ -1,5 +1,9 @@
-import { Body1, Button, Caption1, Subtitle1, makeStyles, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
-import { Add20Regular, PlugConnected48Regular } from '@fluentui/react-icons';
+import { Body1, Button, Caption1, Spinner, Subtitle1, makeStyles, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
+import { Add20Regular, Beaker20Regular, PlugConnected48Regular } from '@fluentui/react-icons';
+import { useState } from 'react';
+import { detailsLinkSelector, focusSoon } from '../focus.js';
+import { useHcm } from '../state/use-hcm.js';
+import { useNotify } from './notify.js';
 
 const useStyles = makeStyles({
   root: {
@@ -15,12 +19,30 @@ const useStyles = makeStyles({
   icon: { color: tokens.colorBrandForeground1 },
   steps: { textAlign: 'start', margin: 0, paddingInlineStart: tokens.spacingHorizontalXL, display: 'grid', gap: tokens.spacingVerticalXS },
   code: { fontFamily: tokens.fontFamilyMonospace },
+  choices: { display: 'flex', flexWrap: 'wrap', justifyContent: 'center', gap: tokens.spacingHorizontalM },
+  demoHint: { color: tokens.colorNeutralForeground2, maxWidth: '34rem' },
 });
 
 /** What a first-time admin sees: where to find a connection string and what to do with it. */
 export function EmptyState({ onAdd }: { onAdd: () => void }) {
   const styles = useStyles();
   const restoreFocus = useRestoreFocusTarget();
+  const bridge = useHcm((s) => s.bridge);
+  const lost = useHcm((s) => s.link === 'lost');
+  const notify = useNotify();
+  const [starting, setStarting] = useState(false);
+
+  const tryDemo = async () => {
+    setStarting(true);
+    try {
+      const demo = await bridge.startDemo();
+      // This button goes away with the empty state; the demo's row takes the focus.
+      focusSoon(detailsLinkSelector(demo.id));
+    } catch (err) {
+      notify('error', 'Could not start the demo', (err as Error).message);
+      setStarting(false);
+    }
+  };
   return (
     <section className={styles.root} aria-labelledby="empty-title" data-testid="empty-state">
       <PlugConnected48Regular className={styles.icon} aria-hidden />
@@ -46,9 +68,24 @@ export function EmptyState({ onAdd }: { onAdd: () => void }) {
           </Body1>
         </li>
       </ol>
-      <Button appearance="primary" icon={<Add20Regular />} onClick={onAdd} {...restoreFocus} data-add-connection>
-        Add connection
-      </Button>
+      <div className={styles.choices}>
+        <Button appearance="primary" icon={<Add20Regular />} onClick={onAdd} disabledFocusable={lost} {...restoreFocus} data-add-connection>
+          Add connection
+        </Button>
+        <Button
+          icon={starting ? <Spinner size="tiny" /> : <Beaker20Regular />}
+          onClick={() => void tryDemo()}
+          disabledFocusable={starting || lost}
+          aria-describedby="demo-hint"
+          data-testid="try-demo"
+        >
+          {starting ? 'Starting the demo…' : 'Try it with a local relay'}
+        </Button>
+      </div>
+      <Caption1 id="demo-hint" className={styles.demoHint}>
+        Try it first: a local relay on this machine with one Hybrid Connection to a built-in echo service. No Azure account needed; nothing
+        leaves this machine.
+      </Caption1>
       <Caption1>
         From a terminal: <span className={styles.code}>hcm add "&lt;connection string&gt;"</span>
       </Caption1>

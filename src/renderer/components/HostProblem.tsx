@@ -1,5 +1,6 @@
-import { Body1, FluentProvider, MessageBar, MessageBarBody, MessageBarTitle, makeStyles, tokens } from '@fluentui/react-components';
+import { Body1, FluentProvider, makeStyles, tokens } from '@fluentui/react-components';
 import { useOsTheme } from '../theme.js';
+import { Banner } from './Banner.js';
 
 const useStyles = makeStyles({
   page: { minHeight: '100vh' },
@@ -14,12 +15,9 @@ export function HostProblem({ problem }: { problem: string }) {
   return (
     <FluentProvider theme={theme} className={styles.page}>
       <main className={styles.root}>
-        <MessageBar intent="warning" layout="multiline">
-          <MessageBarBody>
-            <MessageBarTitle>Cannot reach the HCM host</MessageBarTitle>
-            {problem}
-          </MessageBarBody>
-        </MessageBar>
+        <Banner intent="warning" title="Cannot reach the HCM host">
+          {problem}
+        </Banner>
         <Body1>
           Run <span className={styles.code}>hcm ui</span> on this machine and open the address it prints. The address carries a one-time
           token that keeps other local programs and websites out.

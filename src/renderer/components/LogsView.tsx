@@ -2,8 +2,8 @@ import { Button, Dropdown, Field, Option, SearchBox, Switch, Text, makeStyles, m
 import { Copy20Regular } from '@fluentui/react-icons';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LogLevel } from '../../shared/api.js';
-import { formatTime } from '../format.js';
-import { type LogFilter, filterLogs, logsAsText } from '../state/log-buffer.js';
+import { formatLogTime } from '../format.js';
+import { filterLogs, logsAsText } from '../state/log-buffer.js';
 import { useHcm } from '../state/use-hcm.js';
 import { useNotify } from './notify.js';
 
@@ -27,7 +27,7 @@ const useStyles = makeStyles({
     userSelect: 'text',
   },
   line: { display: 'flex', flexWrap: 'wrap', columnGap: tokens.spacingHorizontalS, paddingBlock: '1px', overflowWrap: 'anywhere' },
-  time: { color: tokens.colorNeutralForeground3 },
+  time: { color: tokens.colorNeutralForeground3, whiteSpace: 'nowrap' },
   level: { minWidth: '5ch', fontWeight: tokens.fontWeightSemibold, textTransform: 'uppercase' },
   debug: { color: tokens.colorNeutralForeground3 },
   info: { color: tokens.colorBrandForeground1 },
@@ -53,7 +53,9 @@ export function LogsView() {
   const logs = useHcm((s) => s.logs);
   const connections = useHcm((s) => s.connections);
   const notify = useNotify();
-  const [filter, setFilter] = useState<LogFilter>({ minLevel: 'info', connection: null, text: '' });
+  // The filter lives in the store: "View logs" elsewhere opens this view already filtered.
+  const filter = useHcm((s) => s.logFilter);
+  const setFilter = useHcm((s) => s.setLogFilter);
   const [follow, setFollow] = useState(true);
   const listRef = useRef<HTMLOListElement>(null);
   const shown = useMemo(() => filterLogs(logs, filter), [logs, filter]);
@@ -73,15 +75,20 @@ export function LogsView() {
   };
 
   const levelLabel = LEVELS.find((l) => l.value === filter.minLevel)!.label;
-  const connectionLabel =
-    filter.connection === null ? 'All connections' : (connections.find((c) => c.id === filter.connection)?.name ?? filter.connection);
+  const nameOf = (id: string) => {
+    const c = connections.find((x) => x.id === id);
+    return c ? `${c.name}${c.demo ? ' (demo)' : ''}` : id;
+  };
+  const connectionLabel = filter.connections.length === 0 ? 'All connections' : filter.connections.map(nameOf).join(', ');
+  // Lines may be about connections removed since; they stay choosable while the filter names them.
+  const choices = [...new Set([...connections.map((c) => c.id), ...filter.connections])];
   return (
     <div className={styles.root}>
       <div className={styles.toolbar} role="toolbar" aria-label="Log filters">
         <Field label="Search" className={styles.search}>
           <SearchBox
             value={filter.text}
-            onChange={(_, data) => setFilter((f) => ({ ...f, text: data.value }))}
+            onChange={(_, data) => setFilter({ text: data.value })}
             placeholder="Text in the message"
             data-testid="log-search"
           />
@@ -90,7 +97,7 @@ export function LogsView() {
           <Dropdown
             value={levelLabel}
             selectedOptions={[filter.minLevel]}
-            onOptionSelect={(_, data) => setFilter((f) => ({ ...f, minLevel: data.optionValue as LogLevel }))}
+            onOptionSelect={(_, data) => setFilter({ minLevel: data.optionValue as LogLevel })}
             data-testid="log-level"
           >
             {LEVELS.map((l) => (
@@ -102,22 +109,27 @@ export function LogsView() {
         </Field>
         <Field label="Connection">
           <Dropdown
+            multiselect
             value={connectionLabel}
-            selectedOptions={[filter.connection ?? ALL]}
+            selectedOptions={filter.connections.length === 0 ? [ALL] : [...filter.connections]}
             onOptionSelect={(_, data) =>
-              setFilter((f) => ({ ...f, connection: data.optionValue === ALL ? null : (data.optionValue ?? null) }))
+              setFilter({
+                // "All connections" clears the others; choosing a connection leaves "All".
+                connections: data.optionValue === ALL ? [] : data.selectedOptions.filter((o) => o !== ALL),
+              })
             }
+            data-testid="log-connections"
           >
             <Option value={ALL}>All connections</Option>
-            {connections.map((c) => (
-              <Option key={c.id} value={c.id}>
-                {c.name}
+            {choices.map((id) => (
+              <Option key={id} value={id}>
+                {nameOf(id)}
               </Option>
             ))}
           </Dropdown>
         </Field>
         <Switch label="Follow new lines" checked={follow} onChange={(_, data) => setFollow(data.checked)} />
-        <Button icon={<Copy20Regular />} onClick={copy} disabled={shown.length === 0}>
+        <Button icon={<Copy20Regular />} onClick={() => void copy()} disabled={shown.length === 0}>
           Copy shown lines
         </Button>
       </div>
@@ -126,7 +138,7 @@ export function LogsView() {
         {shown.map((e) => (
           <li key={e.seq} className={styles.line} data-level={e.level}>
             <time className={styles.time} dateTime={e.time}>
-              {formatTime(e.time)}
+              {formatLogTime(e.time)}
             </time>
             <span className={mergeClasses(styles.level, styles[e.level])}>{e.level}</span>
             {e.connection && <span className={styles.connection}>[{e.connection}]</span>}

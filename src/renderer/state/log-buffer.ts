@@ -23,18 +23,19 @@ const LEVEL_RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error
 
 export interface LogFilter {
   minLevel: LogLevel;
-  /** Connection id, or null for all lines. */
-  connection: string | null;
+  /** Connection ids whose lines to show; empty for all lines. */
+  connections: readonly string[];
   text: string;
 }
 
 export function filterLogs(entries: readonly LogEntry[], filter: LogFilter): LogEntry[] {
   const needle = filter.text.trim().toLowerCase();
   const min = LEVEL_RANK[filter.minLevel];
+  const only = filter.connections.length > 0 ? new Set(filter.connections) : null;
   return entries.filter(
     (e) =>
       LEVEL_RANK[e.level] >= min &&
-      (filter.connection === null || e.connection === filter.connection) &&
+      (only === null || (e.connection !== undefined && only.has(e.connection))) &&
       (needle === '' || e.message.toLowerCase().includes(needle) || (e.connection ?? '').toLowerCase().includes(needle)),
   );
 }

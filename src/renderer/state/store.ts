@@ -3,17 +3,28 @@
  * connection; components read slices of it through useHcm().
  */
 import { createStore } from 'zustand/vanilla';
-import type { AppInfo, ConnectionSummary, HcmBridge, LogEntry, UpdateState } from '../../shared/api.js';
+import type { AppInfo, ConnectionSummary, HcmBridge, LogEntry, TestResult, TrafficResult, UpdateState } from '../../shared/api.js';
 import type { HostConnection } from '../bridge/connect-to-host.js';
 import type { LinkState } from '../bridge/websocket-bridge.js';
-import { mergeLogs } from './log-buffer.js';
+import { DEFAULT_SORT, type SortState } from './connection-list.js';
+import { type LogFilter, mergeLogs } from './log-buffer.js';
 import { describeStatusChanges } from './status-changes.js';
 
 export type View = 'connections' | 'logs' | 'about';
 
+/** A result with the time it was had: kept per connection, so reopening the details shows it again. */
+export interface Stamped<T> {
+  at: string;
+  result: T;
+}
+
+export const DEFAULT_LOG_FILTER: LogFilter = { minLevel: 'info', connections: [], text: '' };
+
 export interface HcmState {
   bridge: HcmBridge;
   link: LinkState;
+  /** When the link to the host was lost (ISO), while it is; every status shown is then unknown. */
+  lostAt: string | null;
   appInfo: AppInfo | null;
   connections: ConnectionSummary[];
   connectionsLoaded: boolean;
@@ -23,11 +34,28 @@ export interface HcmState {
   view: View;
   /** Connection whose details are open. */
   selectedId: string | null;
+  /** Rows ticked in the connections list, for the toolbar's actions. */
+  checked: string[];
+  sort: SortState;
+  /** Text in the connections filter box. */
+  listFilter: string;
+  logFilter: LogFilter;
+  tests: Record<string, Stamped<TestResult>>;
+  traffic: Record<string, Stamped<TrafficResult>>;
   /** Latest sentence for the polite live region. */
   announcement: string;
   setView(view: View): void;
   select(id: string | null): void;
   setUpdate(update: UpdateState): void;
+  setChecked(ids: string[]): void;
+  setSort(sort: SortState): void;
+  setListFilter(text: string): void;
+  setLogFilter(change: Partial<LogFilter>): void;
+  /** The Logs tab, showing only the lines about these connections. */
+  viewLogsOf(ids: string[]): void;
+  setTest(id: string, result: TestResult): void;
+  setTraffic(id: string, result: TrafficResult): void;
+  announce(sentence: string): void;
 }
 
 export type HcmStore = ReturnType<typeof createHcmStore>;
@@ -39,6 +67,7 @@ export function createHcmStore(host: HostConnection) {
   const store = createStore<HcmState>()((set) => ({
     bridge,
     link: host.linkState(),
+    lostAt: host.linkState() === 'lost' ? new Date().toISOString() : null,
     appInfo: null,
     connections: [],
     connectionsLoaded: false,
@@ -47,19 +76,40 @@ export function createHcmStore(host: HostConnection) {
     update: null,
     view: 'connections',
     selectedId: null,
+    checked: [],
+    sort: DEFAULT_SORT,
+    listFilter: '',
+    logFilter: DEFAULT_LOG_FILTER,
+    tests: {},
+    traffic: {},
     announcement: '',
     setView: (view) => set({ view }),
     select: (selectedId) => set({ selectedId }),
     setUpdate: (update) => set({ update }),
+    setChecked: (checked) => set({ checked }),
+    setSort: (sort) => set({ sort }),
+    setListFilter: (listFilter) => set({ listFilter }),
+    setLogFilter: (change) => set((s) => ({ logFilter: { ...s.logFilter, ...change } })),
+    viewLogsOf: (ids) => set((s) => ({ view: 'logs', selectedId: null, logFilter: { ...s.logFilter, connections: ids, text: '' } })),
+    setTest: (id, result) => set((s) => ({ tests: { ...s.tests, [id]: { at: new Date().toISOString(), result } } })),
+    setTraffic: (id, result) => set((s) => ({ traffic: { ...s.traffic, [id]: { at: new Date().toISOString(), result } } })),
+    // A trailing space when the same sentence comes twice, so screen readers read it again.
+    announce: (sentence) => set((s) => ({ announcement: s.announcement === sentence ? `${sentence} ` : sentence })),
   }));
 
   const applyConnections = (list: ConnectionSummary[]) => {
     const before = store.getState();
     const lines = before.connectionsLoaded ? describeStatusChanges(before.connections, list) : [];
+    // Ticks and kept results of connections that are gone go with them.
+    const ids = new Set(list.map((c) => c.id));
+    const keep = <T>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).filter(([id]) => ids.has(id)));
     store.setState({
       connections: list,
       connectionsLoaded: true,
       loadError: null,
+      checked: before.checked.filter((id) => ids.has(id)),
+      tests: keep(before.tests),
+      traffic: keep(before.traffic),
       ...(lines.length ? { announcement: lines.join(' ') } : {}),
     });
   };
@@ -95,9 +145,20 @@ export function createHcmStore(host: HostConnection) {
   bridge.on('log', queueLog);
   bridge.on('update', (update) => store.setState({ update }));
   host.onLinkChange((link) => {
-    const wasLost = store.getState().link === 'lost';
-    store.setState({ link });
-    if (link === 'open' && wasLost) void resync();
+    const before = store.getState();
+    const wasLost = before.link === 'lost';
+    if (link === 'lost' && !wasLost) {
+      store.setState({
+        link,
+        lostAt: new Date().toISOString(),
+        announcement: 'Agent not reachable. Every status is unknown until it is back; actions are off.',
+      });
+    } else if (link === 'open' && wasLost) {
+      store.setState({ link, lostAt: null, announcement: 'Agent reachable again.' });
+      void resync();
+    } else {
+      store.setState({ link });
+    }
   });
   void resync();
   return store;

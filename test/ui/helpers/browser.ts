@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContextOptions, type Page, chromium } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, type Locator, type Page, chromium } from 'playwright-core';
 
 /** Debian's Chromium driven by playwright-core (never a downloaded browser). */
 
@@ -75,4 +75,9 @@ async function waitForTheme(page: Page, dark: boolean): Promise<void> {
     if (Date.now() > deadline) throw new Error(`the UI did not switch to the ${dark ? 'dark' : 'light'} theme`);
     await page.waitForTimeout(25);
   }
+}
+
+/** A control that cannot be used: disabled, or aria-disabled (Fluent's disabledFocusable, which keeps it in the tab order). */
+export async function isOff(locator: Locator): Promise<boolean> {
+  return locator.evaluate((el) => (el as HTMLButtonElement).disabled || el.getAttribute('aria-disabled') === 'true');
 }

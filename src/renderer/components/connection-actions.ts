@@ -1,0 +1,75 @@
+/** Test, restart and remove for one connection or several, with the feedback each gives. */
+import { useCallback } from 'react';
+import type { ConnectionSummary, TestResult } from '../../shared/api.js';
+import { useHcm } from '../state/use-hcm.js';
+import { useNotify } from './notify.js';
+
+/** "orders", "orders and billing", "3 connections". */
+export function namesOf(list: readonly ConnectionSummary[]): string {
+  if (list.length === 1) return list[0]!.name;
+  if (list.length === 2) return `${list[0]!.name} and ${list[1]!.name}`;
+  return `${list.length} connections`;
+}
+
+export interface Outcome<T> {
+  connection: ConnectionSummary;
+  ok: boolean;
+  value?: T;
+  error?: string;
+}
+
+export function useConnectionActions() {
+  const bridge = useHcm((s) => s.bridge);
+  const setTest = useHcm((s) => s.setTest);
+  const announce = useHcm((s) => s.announce);
+  const notify = useNotify();
+
+  const each = useCallback(async <T>(list: readonly ConnectionSummary[], call: (id: string) => Promise<T>): Promise<Array<Outcome<T>>> => {
+    const settled = await Promise.allSettled(list.map((c) => call(c.id)));
+    return settled.map((r, i) =>
+      r.status === 'fulfilled'
+        ? { connection: list[i]!, ok: true, value: r.value }
+        : { connection: list[i]!, ok: false, error: (r.reason as Error).message },
+    );
+  }, []);
+
+  /** Runs the tests side by side; each result is kept with its connection (the details show it again). */
+  const test = useCallback(
+    async (list: readonly ConnectionSummary[]): Promise<Array<Outcome<TestResult>>> => {
+      const outcomes = await each(list, (id) => bridge.testConnection(id));
+      for (const o of outcomes) {
+        if (o.value) setTest(o.connection.id, o.value);
+        else notify('error', `Could not test ${o.connection.name}`, o.error);
+      }
+      return outcomes;
+    },
+    [bridge, each, notify, setTest],
+  );
+
+  const restart = useCallback(
+    async (list: readonly ConnectionSummary[]): Promise<boolean> => {
+      const outcomes = await each(list, (id) => bridge.restartConnection(id));
+      const done = outcomes.filter((o) => o.ok).map((o) => o.connection);
+      for (const o of outcomes) if (!o.ok) notify('error', `Could not restart ${o.connection.name}`, o.error);
+      if (done.length > 0) {
+        notify('success', `Restarted ${namesOf(done)} ✓`, 'It connects to the relay again by itself.');
+        announce(`Restarted ${namesOf(done)}.`);
+      }
+      return done.length === list.length;
+    },
+    [announce, bridge, each, notify],
+  );
+
+  const remove = useCallback(
+    async (list: readonly ConnectionSummary[]): Promise<boolean> => {
+      const outcomes = await each(list, (id) => bridge.removeConnection(id));
+      const done = outcomes.filter((o) => o.ok).map((o) => o.connection);
+      for (const o of outcomes) if (!o.ok) notify('error', `Could not remove ${o.connection.name}`, o.error);
+      if (done.length > 0) notify('success', `Removed ${namesOf(done)}`);
+      return done.length === list.length;
+    },
+    [bridge, each, notify],
+  );
+
+  return { test, restart, remove };
+}

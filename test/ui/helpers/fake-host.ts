@@ -1,0 +1,188 @@
+import { join } from 'node:path';
+import { startUiServer, type UiServer } from '../../../src/cli/ui-server.js';
+import type {
+  AppInfo,
+  ConnectionDetails,
+  ConnectionStatus,
+  ConnectionSummary,
+  HcmBridge,
+  LogEntry,
+  TestResult,
+  TrafficResult,
+} from '../../../src/shared/api.js';
+import { EventListeners } from '../../../src/shared/event-listeners.js';
+import { ROOT } from '../../helpers/paths.js';
+
+/**
+ * The real browser host (startUiServer, the same server `hcm ui` runs) in front of a scripted
+ * service: the tests decide every status, error text and counter, and can take the host away and
+ * bring it back on the same port with the same token (as a restarted agent under an open tab).
+ */
+
+export interface FakeConnection extends ConnectionSummary {
+  /** Extra fields getConnection answers with, e.g. ones the contract may carry later. */
+  extra?: Record<string, unknown>;
+}
+
+export interface FakeHost {
+  url: string;
+  port: number;
+  token: string;
+  bridge: HcmBridge;
+  /** Every method call the page made, in order. */
+  calls: Array<{ method: string; args: unknown[] }>;
+  connections(): FakeConnection[];
+  /** Replaces the list and sends it to the page, as the service does after any change. */
+  setConnections(list: FakeConnection[]): void;
+  update(id: string, change: Partial<FakeConnection>): void;
+  log(message: string, level?: LogEntry['level'], connection?: string): void;
+  /** Closes the server and every page's WebSocket. */
+  stop(): Promise<void>;
+  /** Serves again on the same port with the same token. */
+  start(): Promise<void>;
+}
+
+export const FAKE_HOSTNAME = 'web01.contoso.local';
+
+export function connection(name: string, status: ConnectionStatus = 'Connected', change: Partial<FakeConnection> = {}): FakeConnection {
+  const namespace = change.namespace ?? 'contoso';
+  return {
+    id: `${namespace}/${name}`,
+    name,
+    namespace,
+    endpoint: `${name}.internal:5432`,
+    status,
+    statusSince: new Date(Date.now() - 60_000).toISOString(),
+    lastError: null,
+    retryAt: null,
+    counters: {
+      activeConnections: 0,
+      totalConnections: 0,
+      failedConnections: 0,
+      bytesToEndpoint: 0,
+      bytesFromEndpoint: 0,
+      lastConnectionAt: null,
+    },
+    ...change,
+  };
+}
+
+export async function startFakeHost(initial: FakeConnection[] = [], options: { appInfo?: Partial<AppInfo> } = {}): Promise<FakeHost> {
+  let list = initial.map((c) => ({ ...c }));
+  const logs: LogEntry[] = [];
+  const events = new EventListeners();
+  const calls: FakeHost['calls'] = [];
+  const summary = ({ extra: _extra, ...c }: FakeConnection): ConnectionSummary => c;
+  const emit = () => events.emit('connections', list.map(summary));
+  const find = (id: string) => {
+    const c = list.find((x) => x.id === id);
+    if (!c) throw Object.assign(new Error(`no connection with id "${id}"`), { code: 'E_NOT_FOUND' });
+    return c;
+  };
+  const log = (message: string, level: LogEntry['level'] = 'info', connection?: string) => {
+    const entry: LogEntry = { seq: logs.length + 1, time: new Date().toISOString(), level, message, ...(connection ? { connection } : {}) };
+    logs.push(entry);
+    events.emit('log', entry);
+  };
+  // Built loosely and cast: the contract grows while the UI is worked on, and a field the UI does
+  // not read yet should not break these tests.
+  const details = (c: FakeConnection): ConnectionDetails =>
+    ({
+      ...summary(c),
+      serviceBusAddress: `sb://${c.namespace}.servicebus.windows.net/`,
+      keyName: 'defaultListener',
+      createdAt: '2026-01-02T09:00:00.000Z',
+      updatedAt: '2026-01-03T09:00:00.000Z',
+      listenerCount: c.status === 'Connected' ? 1 : 0,
+      requiresClientAuthorization: true,
+      addedAt: '2026-01-04T09:00:00.000Z',
+      endpointSource: 'metadata',
+      azure: null,
+      ...c.extra,
+    }) as unknown as ConnectionDetails;
+
+  const api = {
+    getAppInfo: async (): Promise<AppInfo> => ({
+      version: '0.1.0',
+      hostname: FAKE_HOSTNAME,
+      host: 'browser',
+      platform: 'linux',
+      configDir: '/home/admin/.config/open-hcm',
+      logDir: '/home/admin/.local/state/open-hcm',
+      ...options.appInfo,
+    }),
+    listConnections: async () => list.map(summary),
+    getConnection: async (id: string) => details(find(id)),
+    validateConnectionString: async () => ({ ok: false, stage: 'parse', error: 'not in this test' }),
+    addConnection: async () => {
+      throw new Error('not in this test');
+    },
+    removeConnection: async (id: string) => {
+      find(id);
+      list = list.filter((c) => c.id !== id);
+      log('removed', 'info', id);
+      emit();
+    },
+    restartConnection: async (id: string) => {
+      find(id);
+      log('restart requested', 'info', id);
+    },
+    testConnection: async (id: string): Promise<TestResult> => {
+      const c = find(id);
+      const ok = c.status === 'Connected';
+      return {
+        target: id,
+        ok,
+        steps: [
+          { name: 'Endpoint DNS', ok: true, detail: `${c.endpoint.split(':')[0]} resolves to 10.0.0.5`, ms: 2 },
+          { name: 'Endpoint TCP', ok, detail: ok ? 'port answers' : 'connection refused', ms: 3 },
+        ],
+      };
+    },
+    getLogs: async (options: { afterSeq?: number } = {}) => logs.filter((e) => e.seq > (options?.afterSeq ?? 0)),
+    getUpdateState: async () => ({ state: 'unsupported', currentVersion: '0.1.0', reason: 'not in this test' }),
+    checkForUpdates: async () => ({ state: 'unsupported', currentVersion: '0.1.0', reason: 'not in this test' }),
+    installUpdate: async () => undefined,
+    startDemo: async () => {
+      throw new Error('not in this test');
+    },
+    stopDemo: async () => undefined,
+    sendTestTraffic: async (): Promise<TrafficResult> => {
+      throw new Error('not in this test');
+    },
+  };
+  const recorded = Object.fromEntries(
+    Object.entries(api).map(([method, fn]) => [
+      method,
+      (...args: unknown[]) => {
+        calls.push({ method, args });
+        return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    ]),
+  );
+  const bridge = { ...recorded, on: events.on.bind(events) } as unknown as HcmBridge;
+
+  let server: UiServer = await startUiServer({ bridge, staticDir: join(ROOT, 'dist', 'renderer') });
+  const { port, token } = server;
+  return {
+    url: server.url,
+    port,
+    token,
+    bridge,
+    calls,
+    connections: () => list,
+    setConnections(next) {
+      list = next.map((c) => ({ ...c }));
+      emit();
+    },
+    update(id, change) {
+      list = list.map((c) => (c.id === id ? { ...c, ...change } : c));
+      emit();
+    },
+    log,
+    stop: () => server.close(),
+    async start() {
+      server = await startUiServer({ bridge, staticDir: join(ROOT, 'dist', 'renderer'), port, token });
+    },
+  };
+}
