@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerConnect } from './commands/connect.js';
+import { registerAzure } from './commands/azure.js';
 import { registerConnectionCommands } from './commands/connections.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEmulator } from './commands/emulator.js';
@@ -27,6 +28,7 @@ function buildProgram(): Command {
       if (ca) process.env.HCM_CA_FILE = ca;
     });
   registerConnectionCommands(program);
+  registerAzure(program);
   registerRun(program);
   registerDemo(program);
   registerConnect(program);

@@ -4,6 +4,7 @@ import { connectTarget } from '../context.js';
 import { CliError } from '../exit.js';
 import { parseLogLevel } from './run.js';
 import { SECRET_SOURCE_HELP, type SecretSourceOptions, readConnectionString } from '../secret-input.js';
+import { type AzureAddOptions, addFromAzureByName, addFromAzurePicker } from './azure-add.js';
 
 /** add, list, show, remove, restart: the verbs admins know from Microsoft's HCM CLI. */
 export function registerConnectionCommands(program: Command): void {
@@ -17,9 +18,21 @@ export function registerConnectionCommands(program: Command): void {
     .option('--from-file <file>', 'read the connection string from a file')
     .option('--from-env <variable>', 'read the connection string from an environment variable')
     .option('--endpoint <host:port>', 'endpoint to use when the Hybrid Connection has no endpoint metadata')
+    .option('--subscription <id>', 'from Azure (signed in with hcm login): the subscription id or name')
+    .option('--resource-group <name>', 'from Azure: the resource group')
+    .option('--namespace <name>', 'from Azure: the Relay namespace')
+    .option('--name <name>', 'from Azure: the Hybrid Connection')
     .option('--json', 'print the added connection as JSON')
-    .addHelpText('after', `\n${SECRET_SOURCE_HELP}`)
-    .action(async (arg: string | undefined, opts: { endpoint?: string; json?: boolean } & SecretSourceOptions) => {
+    .addHelpText(
+      'after',
+      `\n${SECRET_SOURCE_HELP}\n\nWith no connection string, in a terminal: pick from what your Azure account can see (hcm login first).\n` +
+        'Without questions: hcm add --subscription S --resource-group G --namespace N --name H',
+    )
+    .action(async (arg: string | undefined, opts: { endpoint?: string; json?: boolean } & SecretSourceOptions & AzureAddOptions) => {
+      if (opts.subscription || opts.resourceGroup || opts.namespace || opts.name) return addFromAzureByName(opts);
+      if (arg === undefined && opts.fromFile === undefined && opts.fromEnv === undefined && process.stdin.isTTY) {
+        return addFromAzurePicker();
+      }
       const connectionString = await readConnectionString(arg, opts);
       await withTarget(async (t) => {
         const added = await t.api.addConnection({ connectionString, endpoint: opts.endpoint });
