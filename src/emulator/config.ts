@@ -3,11 +3,22 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseEndpoint } from '../relay/endpoint.js';
 import type { Right, SasRule } from '../relay/sas.js';
+import {
+  type AzureDirectory,
+  type Issue,
+  directorySchemas,
+  keepGeneratedPasswords,
+  placementOf,
+  regionSchema,
+  resolveDirectory,
+} from './azure/directory.js';
+import { regionCode } from './azure/ids.js';
 
 /**
  * Emulator configuration: namespaces, their Hybrid Connections and authorization rules.
  * Hybrid Connection names are unique across the emulator, because every namespace is served on
- * the same port and a request is routed by its entity name.
+ * the same port and a request is routed by its entity name. The optional tenants, users,
+ * subscriptions and webApps are the directory that Entra ID and ARM serve (azure/directory.ts).
  */
 
 const rightSchema = z.enum(['Listen', 'Send', 'Manage']);
@@ -48,6 +59,8 @@ const hybridConnectionSchema = z
 const namespaceSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,49}$/, 'a namespace name: letters, digits and "-", starting with a letter'),
+    /** Azure region, as ARM shows it (default: its resource group's location). */
+    region: regionSchema.optional(),
     rules: z.array(ruleSchema).optional(),
     hybridConnections: z.array(hybridConnectionSchema).default([]),
   })
@@ -56,6 +69,7 @@ const namespaceSchema = z
 export const emulatorConfigSchema = z
   .object({
     namespaces: z.array(namespaceSchema).min(1),
+    ...directorySchemas,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -96,12 +110,18 @@ export interface EmulatorHybridConnection {
 
 export interface EmulatorNamespace {
   name: string;
+  /** Region code, e.g. westeurope. */
+  region: string;
   rules: EmulatorRule[];
   hybridConnections: Map<string, EmulatorHybridConnection>;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface EmulatorConfig {
   namespaces: EmulatorNamespace[];
+  /** Tenants, users, subscriptions and apps, for Entra ID and ARM. */
+  azure: AzureDirectory;
 }
 
 /** A key like the portal's: 32 random bytes, base64 (44 characters). */
@@ -124,6 +144,7 @@ function resolveRule(rule: z.infer<typeof ruleSchema>): EmulatorRule {
  * and after (same namespace, same entity, same rule name) are taken over from `previous`.
  */
 export function keepGeneratedKeys(next: EmulatorConfig, previous: EmulatorConfig): void {
+  keepGeneratedPasswords(next.azure, previous.azure);
   for (const ns of next.namespaces) {
     const before = previous.namespaces.find((n) => n.name === ns.name);
     if (!before) continue;
@@ -155,10 +176,24 @@ export function resolveEmulatorConfig(input: unknown, source = 'emulator config'
     const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n');
     throw new Error(`${source} is invalid:\n${issues}`);
   }
+  const data = parsed.data;
+  const issues: Issue[] = [];
+  const azure = resolveDirectory(
+    data,
+    data.namespaces.map((ns) => ({ name: ns.name, region: ns.region, hybridConnections: ns.hybridConnections.map((hc) => hc.name) })),
+    issues,
+  );
+  if (issues.length > 0) {
+    throw new Error(`${source} is invalid:\n${issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n')}`);
+  }
   const now = new Date();
   return {
-    namespaces: parsed.data.namespaces.map((ns) => ({
+    azure,
+    namespaces: data.namespaces.map((ns) => ({
       name: ns.name,
+      region: regionCode(ns.region ?? placementOf(azure, ns.name)?.location ?? 'westus'),
+      createdAt: now,
+      updatedAt: now,
       rules: (ns.rules ?? [{ name: 'RootManageSharedAccessKey', rights: ['Listen', 'Send', 'Manage'] }]).map(resolveRule),
       hybridConnections: new Map(
         ns.hybridConnections.map((hc) => [
@@ -203,10 +238,14 @@ export function loadEmulatorConfig(file: string): EmulatorConfig {
   return resolveEmulatorConfig(json, `emulator config ${file}`);
 }
 
-/** With no config: one demo namespace with one Hybrid Connection pointing at localhost:5432. */
+/**
+ * With no config: one demo namespace with one Hybrid Connection pointing at localhost:5432, in
+ * the default tenant, subscription and resource group, used by one App Service app.
+ */
 export function demoEmulatorConfig(): EmulatorConfig {
   return resolveEmulatorConfig({
-    namespaces: [{ name: 'demo', hybridConnections: [{ name: 'demo-hc', endpoint: 'localhost:5432' }] }],
+    namespaces: [{ name: 'demo', region: 'westus', hybridConnections: [{ name: 'demo-hc', endpoint: 'localhost:5432' }] }],
+    webApps: [{ name: 'demo-app', hybridConnections: ['demo-hc'] }],
   });
 }
 

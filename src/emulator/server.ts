@@ -5,10 +5,13 @@ import { formatConnectionString } from '../relay/connection-string.js';
 import type { Right } from '../relay/sas.js';
 import { serveAdmin } from './admin.js';
 import { Authorizer } from './auth.js';
-import { ensureCertificates } from './certificates.js';
+import { AzureEmulator, type AzureReady } from './azure/server.js';
+import { type EmulatorCertificates, ensureCertificates } from './certificates.js';
 import {
   type EmulatorConfig,
   type EmulatorHybridConnection,
+  type EmulatorNamespace,
+  type EmulatorRule,
   demoEmulatorConfig,
   findHybridConnection,
   keepGeneratedKeys,
@@ -27,7 +30,9 @@ import { Rendezvous } from './rendezvous.js';
  * single-use rendezvous (rendezvous.ts), and frames are relayed untouched (frame-relay.ts). The
  * management GET answers runtime information (management.ts), and admin hooks under /$emulator/
  * let tests provoke the failures Azure produces (admin.ts). `RelayEmulator` owns the HTTP server
- * and the configuration, and routes each request to its part.
+ * and the configuration, and routes each request to its part. Next to the relay, on a port of its
+ * own, it runs Entra ID and Azure Resource Manager (azure/), which describe and change the same
+ * state: namespaces, Hybrid Connections, rules and keys, listeners online.
  */
 
 export interface EmulatorOptions {
@@ -44,6 +49,15 @@ export interface EmulatorOptions {
   /** Idle control channels are dropped silently, like Azure's load balancer does (~4 min). 0 = never. */
   idleTimeoutMs?: number;
   maxListeners?: number;
+  /** Serve Entra ID and ARM (always TLS with the emulator's CA). Default: when there is a stateDir. */
+  azure?: boolean;
+  /** Port of Entra ID and ARM; 0 picks a free one. */
+  azurePort?: number;
+  /** Items per ARM list page (then a nextLink). */
+  armPageSize?: number;
+  /** The polling interval the device code endpoint asks for. */
+  deviceCodeIntervalSeconds?: number;
+  accessTokenLifetimeSeconds?: number;
   log?: EmulatorLog;
 }
 
@@ -51,6 +65,8 @@ export interface EmulatorReady {
   port: number;
   ca: string | null;
   hybridConnections: Record<string, { listen: string; send: string }>;
+  /** Entra ID and ARM (absent when not served). */
+  azure?: AzureReady;
 }
 
 const DEFAULTS = {
@@ -58,6 +74,9 @@ const DEFAULTS = {
   idleTimeoutMs: 240_000,
   maxListeners: 25,
   tokenGraceSeconds: 0,
+  armPageSize: 100,
+  deviceCodeIntervalSeconds: 5,
+  accessTokenLifetimeSeconds: 3600,
 };
 
 export class RelayEmulator {
@@ -68,6 +87,7 @@ export class RelayEmulator {
   private server: http.Server | https.Server | undefined;
   private readonly openSockets = new Set<Socket>();
   private caPath: string | null = null;
+  private azure: AzureEmulator | undefined;
 
   constructor(options: EmulatorOptions = {}) {
     this.options = {
@@ -79,6 +99,11 @@ export class RelayEmulator {
       rendezvousTimeoutMs: options.rendezvousTimeoutMs ?? DEFAULTS.rendezvousTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
       maxListeners: options.maxListeners ?? DEFAULTS.maxListeners,
+      azure: options.azure ?? options.stateDir !== undefined,
+      azurePort: options.azurePort ?? 0,
+      armPageSize: options.armPageSize ?? DEFAULTS.armPageSize,
+      deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds ?? DEFAULTS.deviceCodeIntervalSeconds,
+      accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? DEFAULTS.accessTokenLifetimeSeconds,
     };
     this.context = {
       config: options.config ?? demoEmulatorConfig(),
@@ -96,13 +121,16 @@ export class RelayEmulator {
   }
 
   async start(): Promise<EmulatorReady> {
+    let certs: EmulatorCertificates | undefined;
+    if (!this.options.plain || this.options.azure) {
+      if (!this.options.stateDir) throw new Error('stateDir is required for TLS (it holds the emulator CA)');
+      certs = await ensureCertificates(this.options.stateDir, [this.options.host]);
+    }
     if (this.options.plain) {
       this.server = http.createServer();
     } else {
-      if (!this.options.stateDir) throw new Error('stateDir is required for TLS (it holds the emulator CA)');
-      const certs = await ensureCertificates(this.options.stateDir, [this.options.host]);
-      this.caPath = certs.caPath;
-      this.server = https.createServer({ key: certs.key, cert: certs.cert });
+      this.caPath = certs!.caPath;
+      this.server = https.createServer({ key: certs!.key, cert: certs!.cert });
     }
     const server = this.server;
     server.on('request', (req, res) => this.onRequest(req, res));
@@ -117,7 +145,35 @@ export class RelayEmulator {
         resolve();
       });
     });
+    if (this.options.azure) await this.startAzure(certs!);
     return this.readyInfo();
+  }
+
+  private async startAzure(certs: EmulatorCertificates): Promise<void> {
+    this.azure = new AzureEmulator({
+      host: this.options.host,
+      port: this.options.azurePort,
+      stateDir: this.options.stateDir!,
+      tls: { key: certs.key, cert: certs.cert, caPath: certs.caPath },
+      relay: {
+        config: () => this.config,
+        listenerCount: (hc) => this.listeners.count(hc.name.toLowerCase()),
+        connectionString: (ns, rule, key, hc) => this.formatConnectionString(ns, rule, key, hc),
+        serviceBusEndpoint: (ns) => `${this.options.plain ? 'http' : 'https'}://${this.relayHost(ns)}:${this.port}/`,
+        keysChanged: () => this.context.auth.forget(),
+      },
+      pageSize: this.options.armPageSize,
+      deviceCodeIntervalSeconds: this.options.deviceCodeIntervalSeconds,
+      accessTokenLifetimeSeconds: this.options.accessTokenLifetimeSeconds,
+      log: this.context.log,
+    });
+    try {
+      await this.azure.start();
+    } catch (err) {
+      this.azure = undefined;
+      await this.stop();
+      throw err;
+    }
   }
 
   get port(): number {
@@ -135,7 +191,7 @@ export class RelayEmulator {
         };
       }
     }
-    return { port: this.port, ca: this.caPath, hybridConnections };
+    return { port: this.port, ca: this.caPath, hybridConnections, ...(this.azure ? { azure: this.azure.readyInfo() } : {}) };
   }
 
   /** Prefers an entity rule whose rights are exactly the one asked for, as the agent should. */
@@ -146,14 +202,19 @@ export class RelayEmulator {
       hc.rules.find((r) => r.rights.includes(right)) ??
       ns.rules.find((r) => r.rights.includes(right) || r.rights.includes('Manage'));
     if (!rule) return '';
+    return this.formatConnectionString(ns, rule, 0, hc);
+  }
+
+  /** A rule's connection string with its primary (0) or secondary (1) key; with `hc`, for that entity (ARM's listKeys too). */
+  formatConnectionString(ns: EmulatorNamespace, rule: EmulatorRule, key: 0 | 1, hc?: EmulatorHybridConnection): string {
     return formatConnectionString(
       {
-        host: 'localhost',
+        host: this.relayHost(ns),
         port: this.port,
         sharedAccessKeyName: rule.name,
-        sharedAccessKey: rule.keys[0],
+        sharedAccessKey: rule.keys[key],
         sharedAccessSignature: undefined,
-        entityPath: hc.name,
+        entityPath: hc?.name,
         operationTimeout: undefined,
         authentication: undefined,
         useDevelopmentEmulator: this.options.plain,
@@ -162,11 +223,21 @@ export class RelayEmulator {
     );
   }
 
+  /** The host a namespace is reached at on this relay (connection strings and ARM's serviceBusEndpoint). */
+  private relayHost(_ns: EmulatorNamespace): string {
+    return 'localhost';
+  }
+
   /** Applies a new configuration; deleted Hybrid Connections lose their listeners with 1001. */
   reload(next: EmulatorConfig): void {
     this.context.auth.forget(); // keys may have been rotated
     keepGeneratedKeys(next, this.config);
     for (const ns of next.namespaces) {
+      const nsBefore = this.config.namespaces.find((n) => n.name === ns.name);
+      if (nsBefore) {
+        ns.createdAt = nsBefore.createdAt;
+        ns.updatedAt = nsBefore.region === ns.region ? nsBefore.updatedAt : new Date();
+      }
       for (const [key, hc] of ns.hybridConnections) {
         const before = findHybridConnection(this.config, key);
         if (!before) continue;
@@ -187,6 +258,8 @@ export class RelayEmulator {
   }
 
   async stop(): Promise<void> {
+    await this.azure?.stop();
+    this.azure = undefined;
     for (const key of this.listeners.hcKeys()) this.listeners.close(key, 1001, 'The service is shutting down');
     this.rendezvous.shutDown();
     const server = this.server;

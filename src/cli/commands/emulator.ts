@@ -18,10 +18,16 @@ export function registerEmulator(program: Command): void {
     .option('--rendezvous-timeout <seconds>', 'how long a sender waits for the listener to accept', '30')
     .option('--idle-timeout <seconds>', 'drop control channels idle this long, like the Azure load balancer (0 = never)', '240')
     .option('--max-listeners <n>', 'listeners allowed per Hybrid Connection', '25')
+    .option('--azure-port <n>', 'port of its Entra ID and Azure Resource Manager (0 picks a free one)', '0')
+    .option('--no-azure', 'do not serve Entra ID and Azure Resource Manager')
+    .option('--arm-page-size <n>', 'items per Azure Resource Manager list page before a nextLink', '100')
+    .option('--device-code-interval <seconds>', 'polling interval the device code sign-in asks for', '5')
+    .option('--access-token-lifetime <seconds>', 'lifetime of the access tokens Entra ID issues', '3600')
     .addHelpText(
       'after',
       '\nOn start it prints one JSON line on stdout:\n' +
-        '  {"port":N,"ca":"<CA file or null>","hybridConnections":{"<name>":{"listen":"<conn string>","send":"<conn string>"}}}\n' +
+        '  {"port":N,"ca":"<CA file or null>","hybridConnections":{"<name>":{"listen":"<conn string>","send":"<conn string>"}},\n' +
+        '   "azure":{"authority":"https://127.0.0.1:M/<tenant id>","arm":"https://127.0.0.1:M/","tenantId":"…","users":[{"username":"…","password":"…"}],…}}\n' +
         'Logs go to stderr. SIGHUP reloads --config; SIGINT/SIGTERM stop.',
     )
     .action(async (opts: Record<string, string | boolean | undefined>) => {
@@ -46,6 +52,11 @@ export function registerEmulator(program: Command): void {
         rendezvousTimeoutMs: parseIntOption(opts.rendezvousTimeout, '--rendezvous-timeout', 1, 3600) * 1000,
         idleTimeoutMs: parseIntOption(opts.idleTimeout, '--idle-timeout', 0, 86400) * 1000,
         maxListeners: parseIntOption(opts.maxListeners, '--max-listeners', 1, 10000),
+        azure: opts.azure !== false,
+        azurePort: parseIntOption(opts.azurePort, '--azure-port', 0, 65535),
+        armPageSize: parseIntOption(opts.armPageSize, '--arm-page-size', 1, 1000),
+        deviceCodeIntervalSeconds: parseIntOption(opts.deviceCodeInterval, '--device-code-interval', 1, 60),
+        accessTokenLifetimeSeconds: parseIntOption(opts.accessTokenLifetime, '--access-token-lifetime', 60, 86400),
         log,
       });
       // Signal handlers go in before the ready line: a caller may signal the moment it sees it.
@@ -78,6 +89,7 @@ export function registerEmulator(program: Command): void {
       if (stopping) await emulator.stop(); // a signal arrived while it was starting
       process.stdout.write(`${JSON.stringify(ready)}\n`);
       log('info', `relay emulator listening on ${opts.plain ? 'ws' : 'wss'}://${opts.host}:${ready.port}`);
+      if (ready.azure) log('info', `Entra ID and Azure Resource Manager on ${ready.azure.arm}`);
       await stopped;
     });
 }
