@@ -135,6 +135,11 @@ export function ConnectionsView({ onAdd }: { onAdd: () => void }) {
       setTesting(false);
     }
   };
+  const viewLogs = () => {
+    viewLogsOf(selected.map((c) => c.id));
+    // The toolbar goes away with this view; the keyboard continues in the log lines.
+    focusSoon('[data-testid="log-lines"]');
+  };
   const restart = () => {
     if (openTunnels(selected) > 0) setConfirm({ kind: 'restart', ids: selected.map((c) => c.id) });
     else void actions.restart(selected);
@@ -220,7 +225,7 @@ export function ConnectionsView({ onAdd }: { onAdd: () => void }) {
             Remove
           </ToolbarButton>
           <ToolbarDivider />
-          <ToolbarButton icon={<DocumentSearch20Regular />} disabled={none} onClick={() => viewLogsOf(selected.map((c) => c.id))}>
+          <ToolbarButton icon={<DocumentSearch20Regular />} disabled={none} onClick={viewLogs}>
             View logs
           </ToolbarButton>
           {!none && (

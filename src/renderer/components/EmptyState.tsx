@@ -87,7 +87,8 @@ export function EmptyState({ onAdd }: { onAdd: () => void }) {
         leaves this machine.
       </Caption1>
       <Caption1>
-        From a terminal: <span className={styles.code}>hcm add "&lt;connection string&gt;"</span>
+        From a terminal: <span className={styles.code}>hcm add "&lt;connection string&gt;"</span>, or{' '}
+        <span className={styles.code}>hcm demo</span> to try it
       </Caption1>
     </section>
   );
