@@ -6,12 +6,12 @@
 import net from 'node:net';
 import { ControlClient } from '../core/control-socket.js';
 import { hcmPaths } from '../core/paths.js';
-import { HCM_EVENTS, HCM_METHODS, type HcmBridge, type HcmEvent, type HcmEvents } from '../shared/api.js';
+import { HCM_EVENTS, HCM_METHODS, type HcmHost, type HcmEvent, type HcmEvents } from '../shared/api.js';
 import { EventListeners } from '../shared/event-listeners.js';
 
 export interface RunningAgent {
   /** The contract; `on` delivers events only when connected with `events: true`. */
-  host: HcmBridge;
+  host: HcmHost;
   /** Settles when the agent goes away (stopped or crashed); only with `events: true`. */
   gone: Promise<void>;
   close(): void;
@@ -40,7 +40,7 @@ export async function connectRunningAgent(options: { socketPath?: string; events
   const host = {
     ...methods,
     on: <E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void) => listeners.on(event, listener),
-  } as unknown as HcmBridge;
+  } as unknown as HcmHost;
   return {
     host,
     gone,

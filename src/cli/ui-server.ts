@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { HCM_EVENTS, type HcmBridge, type WireEvent } from '../shared/api.js';
+import { HCM_EVENTS, type HcmHost, type WireEvent } from '../shared/api.js';
 import { answerWireMessage } from '../shared/dispatch.js';
 import { uiContentSecurityPolicy } from '../shared/csp.js';
 
@@ -27,7 +27,7 @@ const MAX_MESSAGE_BYTES = 1 << 20;
 const MAX_BUFFERED_BYTES = 16 << 20;
 
 export interface UiServerOptions {
-  bridge: HcmBridge;
+  hcm: HcmHost;
   /** Folder of the built renderer (dist/renderer). */
   staticDir: string;
   /** 0 or absent picks a free port. */
@@ -62,7 +62,7 @@ export function contentSecurityPolicy(host: string): string {
 }
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
-  const { bridge, staticDir } = options;
+  const { hcm, staticDir } = options;
   const token = options.token ?? randomBytes(32).toString('base64url');
   const tokenDigest = digest(token);
   const log = options.log ?? (() => undefined);
@@ -97,14 +97,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
       if (isBinary) return ws.close(1003, 'text messages only');
-      void answerWireMessage(bridge, String(data), {
+      void answerWireMessage(hcm, String(data), {
         onInternalError: (method, err) => log('warn', `${method} failed unexpectedly: ${err instanceof Error ? err.stack : String(err)}`),
       }).then((reply) => send(ws, JSON.stringify(reply)));
     });
   });
 
   const unsubscribe = HCM_EVENTS.map((event) =>
-    bridge.on(event, (payload) => {
+    hcm.on(event, (payload) => {
       const message: WireEvent = { event, payload };
       const text = JSON.stringify(message);
       for (const ws of clients) send(ws, text);

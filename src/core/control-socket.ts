@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import type { HcmBridge, HcmEvent, HcmMethod, WireEvent, WireResponse } from '../shared/api.js';
+import type { HcmHost, HcmEvent, HcmMethod, WireEvent, WireResponse } from '../shared/api.js';
 import { answerWireMessage } from '../shared/dispatch.js';
 import { HcmError, isHcmErrorCode } from '../shared/errors.js';
 
@@ -72,7 +72,7 @@ export interface ControlServer {
 
 export async function startControlServer(
   path: string,
-  api: HcmBridge,
+  api: HcmHost,
   onInternalError: (method: string, err: unknown) => void = () => undefined,
 ): Promise<ControlServer> {
   if (process.platform !== 'win32' && existsSync(path)) {
@@ -110,7 +110,7 @@ const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
  * crashes: every line goes through the one dispatcher, and what a client may make the agent hold
  * (unanswered calls, unread answers) is bounded.
  */
-function serveConnection(socket: net.Socket, api: HcmBridge, onInternalError: (method: string, err: unknown) => void): void {
+function serveConnection(socket: net.Socket, api: HcmHost, onInternalError: (method: string, err: unknown) => void): void {
   let buffer = '';
   let inFlight = 0;
   const unsubscribers: Array<() => void> = [];
@@ -193,8 +193,8 @@ export class ControlClient {
     });
   }
 
-  call<M extends HcmMethod>(method: M, ...args: Parameters<HcmBridge[M]>): ReturnType<HcmBridge[M]> {
-    return this.request(method, args) as ReturnType<HcmBridge[M]>;
+  call<M extends HcmMethod>(method: M, ...args: Parameters<HcmHost[M]>): ReturnType<HcmHost[M]> {
+    return this.request(method, args) as ReturnType<HcmHost[M]>;
   }
 
   async subscribe(events: HcmEvent[], listener: (event: HcmEvent, payload: unknown) => void): Promise<void> {

@@ -21,7 +21,7 @@ import type {
   ConnectionDetails,
   ConnectionSummary,
   ErrorInfo,
-  HcmBridge,
+  HcmHost,
   HcmEvent,
   HcmEvents,
   LogEntry,
@@ -70,7 +70,7 @@ export interface HcmServiceOptions {
   startDemoRelay?: DemoRelayStarter;
 }
 
-export interface HcmService extends HcmBridge {
+export interface HcmService extends HcmHost {
   start(): Promise<void>;
   stop(options?: { graceMs?: number }): Promise<void>;
   readonly logger: Logger;

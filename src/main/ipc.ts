@@ -5,7 +5,7 @@
  * "Error invoking remote method …" wrapping.
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { HCM_EVENTS, HCM_METHODS, type HcmApi, type HcmBridge, eventChannel, methodChannel } from '../shared/api.js';
+import { HCM_EVENTS, HCM_METHODS, type HcmApi, type HcmHost, eventChannel, methodChannel } from '../shared/api.js';
 import { type CallReply, dispatchCall } from '../shared/dispatch.js';
 import { isRendererUrl } from './renderer-protocol.js';
 
@@ -41,9 +41,9 @@ export function registerIpcHandlers(
 }
 
 /** Pushes every contract event to the window, while it exists. */
-export function forwardEvents(bridge: Pick<HcmBridge, 'on'>, target: () => Pick<WebContents, 'send' | 'isDestroyed'> | null): () => void {
+export function forwardEvents(hcm: Pick<HcmHost, 'on'>, target: () => Pick<WebContents, 'send' | 'isDestroyed'> | null): () => void {
   const offs = HCM_EVENTS.map((event) =>
-    bridge.on(event, (payload) => {
+    hcm.on(event, (payload) => {
       const wc = target();
       if (wc && !wc.isDestroyed()) wc.send(eventChannel(event), payload);
     }),

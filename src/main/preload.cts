@@ -49,11 +49,11 @@ async function call(method: HcmMethod, args: unknown[]): Promise<unknown> {
   throw Object.assign(new Error(reply.error), { code: reply.code });
 }
 
-const bridge = {} as Record<string, unknown>;
+const hcm = {} as Record<string, unknown>;
 for (const method of Object.keys(METHODS) as HcmMethod[]) {
-  bridge[method] = (...args: unknown[]) => call(method, args);
+  hcm[method] = (...args: unknown[]) => call(method, args);
 }
-bridge.on = <E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void): (() => void) => {
+hcm.on = <E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void): (() => void) => {
   if (!Object.prototype.hasOwnProperty.call(EVENTS, event)) throw new Error(`unknown event ${String(event)}`);
   // Hand the page only the payload, never Electron's event object (it carries the sender).
   const wrapped = (_event: unknown, payload: HcmEvents[E]) => listener(payload);
@@ -63,4 +63,4 @@ bridge.on = <E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => 
   };
 };
 
-contextBridge.exposeInMainWorld('hcm', bridge);
+contextBridge.exposeInMainWorld('hcm', hcm);

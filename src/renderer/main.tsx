@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { connectToHost } from './bridge/connect-to-host.js';
+import { connectToHost } from './host/connect-to-host.js';
 import { App } from './components/App.js';
 import { HostProblem } from './components/HostProblem.js';
 import { createHcmStore } from './state/store.js';

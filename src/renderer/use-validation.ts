@@ -3,14 +3,14 @@
  * drops answers that arrive after the text changed again.
  */
 import { useEffect, useRef, useState } from 'react';
-import type { HcmBridge, ValidationResult } from '../shared/api.js';
+import type { HcmHost, ValidationResult } from '../shared/api.js';
 
 export type ValidationView =
   { state: 'empty' } | { state: 'checking' } | { state: 'done'; result: ValidationResult } | { state: 'failed'; message: string };
 
 const PAUSE_MS = 300;
 
-export function useConnectionStringValidation(bridge: HcmBridge, text: string): ValidationView {
+export function useConnectionStringValidation(hcm: HcmHost, text: string): ValidationView {
   const [view, setView] = useState<ValidationView>({ state: 'empty' });
   const latest = useRef(0);
   useEffect(() => {
@@ -21,12 +21,12 @@ export function useConnectionStringValidation(bridge: HcmBridge, text: string): 
     }
     setView({ state: 'checking' });
     const timer = setTimeout(() => {
-      bridge.validateConnectionString(text.trim()).then(
+      hcm.validateConnectionString(text.trim()).then(
         (result) => request === latest.current && setView({ state: 'done', result }),
         (err: Error) => request === latest.current && setView({ state: 'failed', message: err.message }),
       );
     }, PAUSE_MS);
     return () => clearTimeout(timer);
-  }, [bridge, text]);
+  }, [hcm, text]);
   return view;
 }

@@ -78,7 +78,9 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
       expectCount(method, args, 1, 1);
       const o = record(method, 'options', args[0], ['method', 'cloud', 'tenant']);
       if (o.method !== 'browser' && o.method !== 'device-code') throw new ArgumentError(`${method}: method must be browser or device-code`);
-      const out: { method: 'browser' | 'device-code'; cloud?: 'public' | 'usgov' | 'china' | 'custom'; tenant?: string } = { method: o.method };
+      const out: { method: 'browser' | 'device-code'; cloud?: 'public' | 'usgov' | 'china' | 'custom'; tenant?: string } = {
+        method: o.method,
+      };
       if (o.cloud !== undefined) {
         if (o.cloud !== 'public' && o.cloud !== 'usgov' && o.cloud !== 'china' && o.cloud !== 'custom') {
           throw new ArgumentError(`${method}: cloud must be public, usgov, china or custom`);

@@ -355,7 +355,7 @@ export const methodChannel = (method: HcmMethod): string => `hcm:${method}`;
 export const eventChannel = (event: HcmEvent): string => `hcm:event:${event}`;
 
 /** What the renderer sees as `window.hcm`. */
-export interface HcmBridge extends HcmApi {
+export interface HcmHost extends HcmApi {
   on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void): () => void;
 }
 

@@ -1,6 +1,6 @@
 import type { HcmEvent, HcmEvents } from './api.js';
 
-/** The listeners behind an HcmBridge's `on`, for bridges that receive events from elsewhere. */
+/** The listeners behind an HcmHost's `on`, for proxies of a host that receive its events from elsewhere. */
 export class EventListeners {
   private readonly byEvent = new Map<HcmEvent, Set<(payload: unknown) => void>>();
 

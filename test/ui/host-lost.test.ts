@@ -77,13 +77,13 @@ describe('when the UI loses its host', () => {
 
   it('turns every status to "Status unknown", says since when in the header and the title, and turns the actions off', async () => {
     // A details fetch is under way when the host goes (the status just changed): its failure must not widen the panel.
-    const getConnection = host.bridge.getConnection;
-    host.bridge.getConnection = () => new Promise(() => undefined);
+    const getConnection = host.hcm.getConnection;
+    host.hcm.getConnection = () => new Promise(() => undefined);
     host.update('contoso/orders', { status: 'Connecting' });
     await wide.getByTestId('details').locator('[data-status="Connecting"]').waitFor();
     const lostFrom = new Date();
     await host.stop();
-    host.bridge.getConnection = getConnection;
+    host.hcm.getConnection = getConnection;
 
     for (const page of [wide, narrow]) {
       await page.getByTestId('link-lost').waitFor({ timeout: 15_000 });

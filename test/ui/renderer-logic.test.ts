@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startUiServer, type UiServer } from '../../src/cli/ui-server.js';
-import { takeToken } from '../../src/renderer/bridge/token.js';
-import { type LinkState, createWebSocketBridge } from '../../src/renderer/bridge/websocket-bridge.js';
+import { takeToken } from '../../src/renderer/host/token.js';
+import { type LinkState, connectWebSocketHost } from '../../src/renderer/host/websocket-host.js';
 import { endpointProblem } from '../../src/renderer/endpoint-input.js';
 import { formatBytes, formatClock, formatLogTime } from '../../src/renderer/format.js';
 import { forPeople, hideSecrets } from '../../src/renderer/messages.js';
@@ -25,7 +25,7 @@ import {
   HCM_METHODS,
   type ConnectionStatus,
   type ConnectionSummary,
-  type HcmBridge,
+  type HcmHost,
   type HcmEvent,
   type LogEntry,
 } from '../../src/shared/api.js';
@@ -269,11 +269,11 @@ describe('token from the address', () => {
   });
 });
 
-describe('WebSocket bridge against the real browser host', () => {
+describe('WebSocket hcm against the real browser host', () => {
   let server: UiServer;
   const listeners = new Map<HcmEvent, Set<(p: unknown) => void>>();
   let listCalls = 0;
-  const bridge = {
+  const hcm = {
     ...Object.fromEntries(HCM_METHODS.map((m) => [m, async () => null])),
     listConnections: async () => (listCalls++, [conn('a', 'Connected')]),
     removeConnection: async (id: string) => {
@@ -283,12 +283,12 @@ describe('WebSocket bridge against the real browser host', () => {
       listeners.set(e, (listeners.get(e) ?? new Set()).add(l));
       return () => listeners.get(e)?.delete(l);
     },
-  } as unknown as HcmBridge;
+  } as unknown as HcmHost;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hcm-bridge-'));
+    const dir = mkdtempSync(join(tmpdir(), 'hcm-hcm-'));
     writeFileSync(join(dir, 'index.html'), '');
-    server = await startUiServer({ bridge, staticDir: dir, token: 'tok' });
+    server = await startUiServer({ hcm, staticDir: dir, token: 'tok' });
   });
   afterAll(() => server?.close());
 
@@ -296,7 +296,7 @@ describe('WebSocket bridge against the real browser host', () => {
   const socketFactory = (port: number) => (url: string) => new WebSocket(url, { headers: { Origin: `http://127.0.0.1:${port}` } }) as never;
 
   it('calls methods, queueing those made before the socket opens, and hears events', async () => {
-    const client = createWebSocketBridge(`ws://127.0.0.1:${server.port}/ws?token=tok`, socketFactory(server.port));
+    const client = connectWebSocketHost(`ws://127.0.0.1:${server.port}/ws?token=tok`, socketFactory(server.port));
     const states: LinkState[] = [];
     client.onLinkChange((s) => states.push(s));
     const early = client.listConnections();
@@ -316,7 +316,7 @@ describe('WebSocket bridge against the real browser host', () => {
   });
 
   it('reports a lost link when the host refuses it, and keeps retrying', async () => {
-    const client = createWebSocketBridge(`ws://127.0.0.1:${server.port}/ws?token=wrong`, socketFactory(server.port));
+    const client = connectWebSocketHost(`ws://127.0.0.1:${server.port}/ws?token=wrong`, socketFactory(server.port));
     await waitFor(() => client.linkState() === 'lost', 10_000, 'the link to be reported lost');
     const pending = client.getAppInfo();
     client.close();

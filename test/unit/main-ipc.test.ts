@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { forwardEvents, isTrustedSender, registerIpcHandlers } from '../../src/main/ipc.js';
-import { HCM_EVENTS, HCM_METHODS, type HcmBridge, type HcmEvent } from '../../src/shared/api.js';
+import { HCM_EVENTS, HCM_METHODS, type HcmHost, type HcmEvent } from '../../src/shared/api.js';
 
 /** Main-side IPC: sender checks, argument checks and reply envelopes, with a fake ipcMain. */
 
@@ -21,7 +21,7 @@ function recordingApi() {
   const calls: Array<[string, unknown[]]> = [];
   const api = Object.fromEntries(
     HCM_METHODS.map((m) => [m, async (...args: unknown[]) => (calls.push([m, args]), `${m}-result`)]),
-  ) as unknown as HcmBridge;
+  ) as unknown as HcmHost;
   return { api, calls };
 }
 
@@ -116,12 +116,12 @@ describe('registerIpcHandlers', () => {
 describe('forwardEvents', () => {
   it('sends every contract event to the live window only', () => {
     const listeners = new Map<HcmEvent, (p: unknown) => void>();
-    const bridge = { on: (e: HcmEvent, l: (p: unknown) => void) => (listeners.set(e, l), () => listeners.delete(e)) } as never;
+    const hcm = { on: (e: HcmEvent, l: (p: unknown) => void) => (listeners.set(e, l), () => listeners.delete(e)) } as never;
     const sent: Array<[string, unknown]> = [];
     let destroyed = false;
     const wc = { send: (ch: string, p: unknown) => sent.push([ch, p]), isDestroyed: () => destroyed };
     let target: typeof wc | null = wc;
-    const off = forwardEvents(bridge, () => target);
+    const off = forwardEvents(hcm, () => target);
     expect([...listeners.keys()].sort()).toEqual([...HCM_EVENTS].sort());
     listeners.get('log')!({ seq: 1 });
     target = null;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { registerIpcHandlers } from '../../src/main/ipc.js';
-import { HCM_METHODS, type ConnectionSummary, type HcmBridge, type HcmEvent } from '../../src/shared/api.js';
+import { HCM_METHODS, type ConnectionSummary, type HcmHost, type HcmEvent } from '../../src/shared/api.js';
 
 /**
  * The compiled preload (dist/main/preload.cjs) run the way Electron runs a sandboxed preload:
@@ -96,9 +96,9 @@ const summary: ConnectionSummary = {
   },
 };
 
-function api(overrides: Partial<HcmBridge> = {}) {
+function api(overrides: Partial<HcmHost> = {}) {
   const base = Object.fromEntries(HCM_METHODS.map((m) => [m, async () => ({ method: m })]));
-  return { ...base, ...overrides } as unknown as HcmBridge;
+  return { ...base, ...overrides } as unknown as HcmHost;
 }
 
 describe('preload', () => {
@@ -109,13 +109,13 @@ describe('preload', () => {
   });
 
   it('exposes every contract method and on(), nothing else', () => {
-    const bridge = loadPreload(api()).exposed.get('hcm') as Record<string, unknown>;
-    expect(Object.keys(bridge).sort()).toEqual([...HCM_METHODS, 'on'].sort());
+    const hcm = loadPreload(api()).exposed.get('hcm') as Record<string, unknown>;
+    expect(Object.keys(hcm).sort()).toEqual([...HCM_METHODS, 'on'].sort());
   });
 
   it('reaches the main-side handler of every method on the same channel', async () => {
     const h = loadPreload(api());
-    const bridge = h.exposed.get('hcm') as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const hcm = h.exposed.get('hcm') as Record<string, (...a: unknown[]) => Promise<unknown>>;
     const argsFor: Partial<Record<string, unknown[]>> = {
       addConnection: [{ connectionString: 'x' }],
       replaceConnectionString: ['ns/a', 'x'],
@@ -134,7 +134,7 @@ describe('preload', () => {
     ];
     for (const method of HCM_METHODS) {
       const args = argsFor[method] ?? (oneId.includes(method) ? ['ns/a'] : []);
-      await expect(bridge[method]!(...args), method).resolves.toEqual({ method });
+      await expect(hcm[method]!(...args), method).resolves.toEqual({ method });
     }
     expect(h.invoked).toEqual(HCM_METHODS.map((m) => `hcm:${m}`));
   });
@@ -147,16 +147,16 @@ describe('preload', () => {
         },
       }),
     );
-    const bridge = h.exposed.get('hcm') as HcmBridge;
-    await expect(bridge.getConnection('ns/zz')).rejects.toThrow(/^no connection with id "ns\/zz"$/);
-    await expect((bridge.getConnection as (...a: unknown[]) => Promise<unknown>)(7)).rejects.toThrow(/id must be a string/);
+    const hcm = h.exposed.get('hcm') as HcmHost;
+    await expect(hcm.getConnection('ns/zz')).rejects.toThrow(/^no connection with id "ns\/zz"$/);
+    await expect((hcm.getConnection as (...a: unknown[]) => Promise<unknown>)(7)).rejects.toThrow(/id must be a string/);
   });
 
   it('delivers events as payload only and unsubscribes', () => {
     const h = loadPreload(api());
-    const bridge = h.exposed.get('hcm') as HcmBridge;
+    const hcm = h.exposed.get('hcm') as HcmHost;
     const got: unknown[][] = [];
-    const off = bridge.on('connections', (...args: unknown[]) => got.push(args));
+    const off = hcm.on('connections', (...args: unknown[]) => got.push(args));
     h.deliver('hcm:event:connections', [summary]);
     expect(got).toEqual([[[summary]]]);
     off();
@@ -166,7 +166,7 @@ describe('preload', () => {
   });
 
   it('refuses to subscribe to channels outside the contract', () => {
-    const bridge = loadPreload(api()).exposed.get('hcm') as HcmBridge;
-    expect(() => bridge.on('ipc-internal' as HcmEvent, () => undefined)).toThrow(/unknown event/);
+    const hcm = loadPreload(api()).exposed.get('hcm') as HcmHost;
+    expect(() => hcm.on('ipc-internal' as HcmEvent, () => undefined)).toThrow(/unknown event/);
   });
 });

@@ -9,7 +9,7 @@ import { type UiServer, resolveStaticPath, startUiServer } from '../../src/cli/u
 import {
   type ConnectionSummary,
   HCM_EVENTS,
-  type HcmBridge,
+  type HcmHost,
   type HcmEvent,
   type HcmEvents,
   type WireEvent,
@@ -45,7 +45,7 @@ function memoryBridge() {
   const calls: Array<{ method: string; args: unknown[] }> = [];
   const listeners = new Map<HcmEvent, Set<(p: unknown) => void>>();
   const record = (method: string, args: unknown[]) => calls.push({ method, args });
-  const bridge: HcmBridge = {
+  const hcm: HcmHost = {
     getAppInfo: async () => (
       record('getAppInfo', []),
       { version: '1.0.0', hostname: 'test-host', host: 'browser', platform: 'linux', configDir: '/c', logDir: '/l' }
@@ -96,7 +96,7 @@ function memoryBridge() {
     },
   };
   const emit = <E extends HcmEvent>(event: E, payload: HcmEvents[E]) => listeners.get(event)?.forEach((l) => l(payload));
-  return { bridge, calls, emit, listenerCount: () => [...listeners.values()].reduce((n, s) => n + s.size, 0) };
+  return { hcm, calls, emit, listenerCount: () => [...listeners.values()].reduce((n, s) => n + s.size, 0) };
 }
 
 let staticDir: string;
@@ -112,7 +112,7 @@ beforeAll(async () => {
   writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(join(root, 'secret.txt'), 'outside the renderer folder');
   memory = memoryBridge();
-  server = await startUiServer({ bridge: memory.bridge, staticDir, token: 'test-token-123' });
+  server = await startUiServer({ hcm: memory.hcm, staticDir, token: 'test-token-123' });
   origin = `http://127.0.0.1:${server.port}`;
 });
 afterAll(async () => {
@@ -162,7 +162,7 @@ describe('listening', () => {
   });
 
   it('makes a long random token when none is given', async () => {
-    const other = await startUiServer({ bridge: memoryBridge().bridge, staticDir });
+    const other = await startUiServer({ hcm: memoryBridge().hcm, staticDir });
     try {
       expect(other.token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
       expect(other.token).not.toBe(server.token);
@@ -327,7 +327,7 @@ describe('calls and events', () => {
 describe('closing', () => {
   it('closes open pages and unsubscribes from the service', async () => {
     const m = memoryBridge();
-    const s = await startUiServer({ bridge: m.bridge, staticDir, token: 't' });
+    const s = await startUiServer({ hcm: m.hcm, staticDir, token: 't' });
     expect(m.listenerCount()).toBe(HCM_EVENTS.length);
     const ws = await new Promise<WebSocket>((resolve, reject) => {
       const w = new WebSocket(`ws://127.0.0.1:${s.port}/ws?token=t`, { headers: { Origin: `http://127.0.0.1:${s.port}` } });

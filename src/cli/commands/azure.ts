@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseCloudName } from '../../core/azure/clouds.js';
-import type { AzureListingProgress, AzurePickerItem, AzureState, HcmApi, HcmBridge } from '../../shared/api.js';
+import type { AzureListingProgress, AzurePickerItem, AzureState, HcmApi, HcmHost } from '../../shared/api.js';
 import { browserOpener, openInBrowser } from '../browser-opener.js';
 import { connectTarget } from '../context.js';
 import { CliError } from '../exit.js';
@@ -112,7 +112,7 @@ async function waitForSignIn(api: HcmApi): Promise<AzureState> {
 export async function listWithProgress(api: HcmApi) {
   const tty = process.stderr.isTTY;
   process.stderr.write('Reading subscriptions, namespaces and Hybrid Connections from Azure…\n');
-  const host = api as Partial<HcmBridge>;
+  const host = api as Partial<HcmHost>;
   const off = host.on?.('azureProgress', (p) => {
     if (tty && p.stage !== 'done') process.stderr.write(`\r  ${STAGES[p.stage]}: ${p.done} of ${p.total}\x1b[K`);
   });

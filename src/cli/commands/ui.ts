@@ -38,7 +38,7 @@ export function registerUi(program: Command): void {
       let server: UiServer;
       try {
         server = await startUiServer({
-          bridge: agent.service,
+          hcm: agent.service,
           staticDir: RENDERER_DIR,
           port,
           log: (level, message) => agent.logger.log(level, message),
@@ -59,7 +59,7 @@ async function serveRunningAgent(running: RunningAgent, port: number): Promise<v
     process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
   let server;
   try {
-    server = await startUiServer({ bridge: running.host, staticDir: RENDERER_DIR, port, log });
+    server = await startUiServer({ hcm: running.host, staticDir: RENDERER_DIR, port, log });
   } catch (err) {
     running.close();
     throw new CliError(`cannot serve the UI on 127.0.0.1:${port}: ${errorMessage(err)}`, 'E_LISTEN');

@@ -85,7 +85,8 @@ export class AzureSession {
   /** The signed-in client, or an error saying to sign in. */
   async signedIn(): Promise<AzureAuth> {
     const auth = this.current();
-    if (!(await auth.account())) throw new HcmError('E_UNAUTHORIZED', 'not signed in to Azure; sign in first (hcm login, or "Sign in" in the app)');
+    if (!(await auth.account()))
+      throw new HcmError('E_UNAUTHORIZED', 'not signed in to Azure; sign in first (hcm login, or "Sign in" in the app)');
     return auth;
   }
 
@@ -103,7 +104,10 @@ export class AzureSession {
     this.emit();
     return new Promise<AzureSignInStarted>((resolve, reject) => {
       let shown = false;
-      const timer = setTimeout(() => this.finish(new HcmError('E_TIMEOUT', 'the sign-in was not completed within 10 minutes')), SIGN_IN_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => this.finish(new HcmError('E_TIMEOUT', 'the sign-in was not completed within 10 minutes')),
+        SIGN_IN_TIMEOUT_MS,
+      );
       timer.unref();
       const flow =
         request.method === 'device-code'

@@ -23,20 +23,20 @@ export function AboutView() {
   const info = useHcm((s) => s.appInfo);
   const update = useHcm((s) => s.update);
   const setUpdate = useHcm((s) => s.setUpdate);
-  const bridge = useHcm((s) => s.bridge);
+  const hcm = useHcm((s) => s.hcm);
   const notify = useNotify();
   if (!info) return <Spinner label="Loading…" />;
 
   const check = async () => {
     try {
-      setUpdate(await bridge.checkForUpdates());
+      setUpdate(await hcm.checkForUpdates());
     } catch (err) {
       notify('error', 'Could not check for updates', (err as Error).message);
     }
   };
   const install = async () => {
     try {
-      await bridge.installUpdate();
+      await hcm.installUpdate();
     } catch (err) {
       notify('error', 'Could not install the update', (err as Error).message);
     }

@@ -63,14 +63,14 @@ export function AddConnectionDialog({ open, onClose, onAdded }: Props) {
 
 function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
   const styles = useStyles();
-  const bridge = useHcm((s) => s.bridge);
+  const hcm = useHcm((s) => s.hcm);
   const [text, setText] = useState('');
   const [shown, setShown] = useState(false);
   const [endpoint, setEndpoint] = useState('');
   const [endpointTouched, setEndpointTouched] = useState(false);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
-  const validation = useConnectionStringValidation(bridge, text);
+  const validation = useConnectionStringValidation(hcm, text);
 
   const resolved = validation.state === 'done' && validation.result.ok ? validation.result : null;
   const needsEndpoint = resolved !== null && resolved.endpoint === null;
@@ -84,7 +84,7 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
     setSaving(true);
     setSaveError(null);
     try {
-      const details = await bridge.addConnection({
+      const details = await hcm.addConnection({
         connectionString: text.trim(),
         ...(needsEndpoint ? { endpoint: endpoint.trim() } : {}),
       });

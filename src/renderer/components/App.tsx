@@ -186,7 +186,7 @@ function HeaderStatus({ lostSince }: { lostSince: string | null }) {
   );
 }
 
-/** Shown while the browser host cannot be reached; the bridge keeps retrying underneath. */
+/** Shown while the browser host cannot be reached; the WebSocket keeps retrying underneath. */
 function LinkBanner() {
   const styles = useStyles();
   const lostAt = useHcm((s) => s.lostAt);

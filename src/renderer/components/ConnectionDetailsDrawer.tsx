@@ -104,7 +104,7 @@ export function ConnectionDetailsDrawer() {
 
 function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary; onClose: () => void }) {
   const styles = useStyles();
-  const bridge = useHcm((s) => s.bridge);
+  const hcm = useHcm((s) => s.hcm);
   const lostAt = useHcm((s) => s.lostAt);
   const test = useHcm((s) => s.tests[live.id] ?? null);
   const traffic = useHcm((s) => s.traffic[live.id] ?? null);
@@ -129,14 +129,14 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
   useEffect(() => {
     if (lost) return;
     let current = true;
-    bridge.getConnection(live.id).then(
+    hcm.getConnection(live.id).then(
       (d) => current && (setDetails(d), setDetailsError(null)),
       (err: Error) => current && setDetailsError(err.message),
     );
     return () => {
       current = false;
     };
-  }, [bridge, live.id, live.status, lost]);
+  }, [hcm, live.id, live.status, lost]);
 
   useEffect(() => {
     if (!restarted) return;
@@ -160,7 +160,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
     setSending(true);
     let result: TrafficResult;
     try {
-      result = await bridge.sendTestTraffic(live.id);
+      result = await hcm.sendTestTraffic(live.id);
     } catch (err) {
       result = { target: live.id, ok: false, connections: 0, bytesSent: 0, bytesEchoed: 0, ms: 0, detail: (err as Error).message };
     }
@@ -181,7 +181,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
   };
   const removeDemo = async () => {
     try {
-      await bridge.stopDemo();
+      await hcm.stopDemo();
       notify('success', 'Demo removed', 'Its local relay and echo service are stopped.');
       afterRemoval();
     } catch (err) {

@@ -27,7 +27,7 @@ const useStyles = makeStyles({
 export function EmptyState({ onAdd }: { onAdd: () => void }) {
   const styles = useStyles();
   const restoreFocus = useRestoreFocusTarget();
-  const bridge = useHcm((s) => s.bridge);
+  const hcm = useHcm((s) => s.hcm);
   const lost = useHcm((s) => s.link === 'lost');
   const notify = useNotify();
   const [starting, setStarting] = useState(false);
@@ -35,7 +35,7 @@ export function EmptyState({ onAdd }: { onAdd: () => void }) {
   const tryDemo = async () => {
     setStarting(true);
     try {
-      const demo = await bridge.startDemo();
+      const demo = await hcm.startDemo();
       // This button goes away with the empty state; the demo's row takes the focus.
       focusSoon(detailsLinkSelector(demo.id));
     } catch (err) {

@@ -19,7 +19,7 @@ export interface Outcome<T> {
 }
 
 export function useConnectionActions() {
-  const bridge = useHcm((s) => s.bridge);
+  const hcm = useHcm((s) => s.hcm);
   const setTest = useHcm((s) => s.setTest);
   const announce = useHcm((s) => s.announce);
   const notify = useNotify();
@@ -36,19 +36,19 @@ export function useConnectionActions() {
   /** Runs the tests side by side; each result is kept with its connection (the details show it again). */
   const test = useCallback(
     async (list: readonly ConnectionSummary[]): Promise<Array<Outcome<TestResult>>> => {
-      const outcomes = await each(list, (id) => bridge.testConnection(id));
+      const outcomes = await each(list, (id) => hcm.testConnection(id));
       for (const o of outcomes) {
         if (o.value) setTest(o.connection.id, o.value);
         else notify('error', `Could not test ${o.connection.name}`, o.error);
       }
       return outcomes;
     },
-    [bridge, each, notify, setTest],
+    [hcm, each, notify, setTest],
   );
 
   const restart = useCallback(
     async (list: readonly ConnectionSummary[]): Promise<boolean> => {
-      const outcomes = await each(list, (id) => bridge.restartConnection(id));
+      const outcomes = await each(list, (id) => hcm.restartConnection(id));
       const done = outcomes.filter((o) => o.ok).map((o) => o.connection);
       for (const o of outcomes) if (!o.ok) notify('error', `Could not restart ${o.connection.name}`, o.error);
       if (done.length > 0) {
@@ -57,18 +57,18 @@ export function useConnectionActions() {
       }
       return done.length === list.length;
     },
-    [announce, bridge, each, notify],
+    [announce, hcm, each, notify],
   );
 
   const remove = useCallback(
     async (list: readonly ConnectionSummary[]): Promise<boolean> => {
-      const outcomes = await each(list, (id) => bridge.removeConnection(id));
+      const outcomes = await each(list, (id) => hcm.removeConnection(id));
       const done = outcomes.filter((o) => o.ok).map((o) => o.connection);
       for (const o of outcomes) if (!o.ok) notify('error', `Could not remove ${o.connection.name}`, o.error);
       if (done.length > 0) notify('success', `Removed ${namesOf(done)}`);
       return done.length === list.length;
     },
-    [bridge, each, notify],
+    [hcm, each, notify],
   );
 
   return { test, restart, remove };

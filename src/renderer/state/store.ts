@@ -3,9 +3,9 @@
  * connection; components read slices of it through useHcm().
  */
 import { createStore } from 'zustand/vanilla';
-import type { AppInfo, ConnectionSummary, HcmBridge, LogEntry, TestResult, TrafficResult, UpdateState } from '../../shared/api.js';
-import type { HostConnection } from '../bridge/connect-to-host.js';
-import type { LinkState } from '../bridge/websocket-bridge.js';
+import type { AppInfo, ConnectionSummary, HcmHost, LogEntry, TestResult, TrafficResult, UpdateState } from '../../shared/api.js';
+import type { HostConnection } from '../host/connect-to-host.js';
+import type { LinkState } from '../host/websocket-host.js';
 import { DEFAULT_SORT, type SortState } from './connection-list.js';
 import { type LogFilter, mergeLogs } from './log-buffer.js';
 import { describeStatusChanges } from './status-changes.js';
@@ -21,7 +21,7 @@ export interface Stamped<T> {
 export const DEFAULT_LOG_FILTER: LogFilter = { minLevel: 'info', connections: [], text: '' };
 
 export interface HcmState {
-  bridge: HcmBridge;
+  hcm: HcmHost;
   link: LinkState;
   /** When the link to the host was lost (ISO), while it is; every status shown is then unknown. */
   lostAt: string | null;
@@ -63,9 +63,9 @@ export type HcmStore = ReturnType<typeof createHcmStore>;
 const LOG_FLUSH_MS = 100;
 
 export function createHcmStore(host: HostConnection) {
-  const { bridge } = host;
+  const { hcm } = host;
   const store = createStore<HcmState>()((set) => ({
-    bridge,
+    hcm,
     link: host.linkState(),
     lostAt: host.linkState() === 'lost' ? new Date().toISOString() : null,
     appInfo: null,
@@ -130,20 +130,18 @@ export function createHcmStore(host: HostConnection) {
   const resync = async () => {
     const afterSeq = store.getState().logs.at(-1)?.seq;
     const results = await Promise.allSettled([
-      bridge.getAppInfo().then((appInfo) => store.setState({ appInfo })),
-      bridge.listConnections().then(applyConnections),
-      bridge
-        .getLogs(afterSeq === undefined ? {} : { afterSeq })
-        .then((lines) => store.setState((s) => ({ logs: mergeLogs(s.logs, lines) }))),
-      bridge.getUpdateState().then((update) => store.setState({ update })),
+      hcm.getAppInfo().then((appInfo) => store.setState({ appInfo })),
+      hcm.listConnections().then(applyConnections),
+      hcm.getLogs(afterSeq === undefined ? {} : { afterSeq }).then((lines) => store.setState((s) => ({ logs: mergeLogs(s.logs, lines) }))),
+      hcm.getUpdateState().then((update) => store.setState({ update })),
     ]);
     const failed = results[1];
     if (failed?.status === 'rejected') store.setState({ loadError: (failed.reason as Error).message });
   };
 
-  bridge.on('connections', applyConnections);
-  bridge.on('log', queueLog);
-  bridge.on('update', (update) => store.setState({ update }));
+  hcm.on('connections', applyConnections);
+  hcm.on('log', queueLog);
+  hcm.on('update', (update) => store.setState({ update }));
   host.onLinkChange((link) => {
     const before = store.getState();
     const wasLost = before.link === 'lost';

@@ -5,7 +5,7 @@ import type {
   ConnectionDetails,
   ConnectionStatus,
   ConnectionSummary,
-  HcmBridge,
+  HcmHost,
   LogEntry,
   TestResult,
   TrafficResult,
@@ -28,7 +28,7 @@ export interface FakeHost {
   url: string;
   port: number;
   token: string;
-  bridge: HcmBridge;
+  hcm: HcmHost;
   /** Every method call the page made, in order. */
   calls: Array<{ method: string; args: unknown[] }>;
   connections(): FakeConnection[];
@@ -160,15 +160,15 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
       },
     ]),
   );
-  const bridge = { ...recorded, on: events.on.bind(events) } as unknown as HcmBridge;
+  const hcm = { ...recorded, on: events.on.bind(events) } as unknown as HcmHost;
 
-  let server: UiServer = await startUiServer({ bridge, staticDir: join(ROOT, 'dist', 'renderer') });
+  let server: UiServer = await startUiServer({ hcm, staticDir: join(ROOT, 'dist', 'renderer') });
   const { port, token } = server;
   return {
     url: server.url,
     port,
     token,
-    bridge,
+    hcm,
     calls,
     connections: () => list,
     setConnections(next) {
@@ -182,7 +182,7 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
     log,
     stop: () => server.close(),
     async start() {
-      server = await startUiServer({ bridge, staticDir: join(ROOT, 'dist', 'renderer'), port, token });
+      server = await startUiServer({ hcm, staticDir: join(ROOT, 'dist', 'renderer'), port, token });
     },
   };
 }

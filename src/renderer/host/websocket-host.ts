@@ -7,7 +7,7 @@
 import {
   HCM_METHODS,
   type HcmApi,
-  type HcmBridge,
+  type HcmHost,
   type HcmEvent,
   type HcmEvents,
   type HcmMethod,
@@ -19,7 +19,7 @@ import { EventListeners } from '../../shared/event-listeners.js';
 
 export type LinkState = 'connecting' | 'open' | 'lost';
 
-export interface WebSocketBridge extends HcmBridge {
+export interface WebSocketHost extends HcmHost {
   linkState(): LinkState;
   onLinkChange(listener: (state: LinkState) => void): () => void;
   close(): void;
@@ -39,7 +39,7 @@ type WebSocketLike = Pick<WebSocket, 'send' | 'close' | 'readyState'> & {
   onerror: ((ev: Event) => void) | null;
 };
 
-export function createWebSocketBridge(url: string, makeSocket: (url: string) => WebSocketLike = (u) => new WebSocket(u)): WebSocketBridge {
+export function connectWebSocketHost(url: string, makeSocket: (url: string) => WebSocketLike = (u) => new WebSocket(u)): WebSocketHost {
   let socket: WebSocketLike | null = null;
   let state: LinkState = 'connecting';
   let nextId = 1;

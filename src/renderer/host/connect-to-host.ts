@@ -2,18 +2,18 @@
  * Finds the host this renderer runs under: Electron's preload puts `window.hcm` in place; in a
  * browser we open the WebSocket of `hcm ui` with the token from the printed URL.
  */
-import type { HcmBridge } from '../../shared/api.js';
+import type { HcmHost } from '../../shared/api.js';
 import { takeToken } from './token.js';
-import { type LinkState, createWebSocketBridge } from './websocket-bridge.js';
+import { type LinkState, connectWebSocketHost } from './websocket-host.js';
 
 declare global {
   interface Window {
-    hcm?: HcmBridge;
+    hcm?: HcmHost;
   }
 }
 
 export interface HostConnection {
-  bridge: HcmBridge;
+  hcm: HcmHost;
   linkState: () => LinkState;
   onLinkChange: (listener: (state: LinkState) => void) => () => void;
 }
@@ -22,8 +22,8 @@ export type HostLookup = { ok: true; host: HostConnection } | { ok: false; probl
 
 export function connectToHost(win: Window = window): HostLookup {
   if (win.hcm) {
-    const bridge = win.hcm;
-    return { ok: true, host: { bridge, linkState: () => 'open', onLinkChange: () => () => undefined } };
+    const hcm = win.hcm;
+    return { ok: true, host: { hcm, linkState: () => 'open', onLinkChange: () => () => undefined } };
   }
   const token = takeToken({ location: win.location, storage: win.sessionStorage, history: win.history });
   if (!token) {
@@ -33,6 +33,6 @@ export function connectToHost(win: Window = window): HostLookup {
     };
   }
   const scheme = win.location.protocol === 'https:' ? 'wss' : 'ws';
-  const bridge = createWebSocketBridge(`${scheme}://${win.location.host}/ws?token=${encodeURIComponent(token)}`);
-  return { ok: true, host: { bridge, linkState: bridge.linkState, onLinkChange: bridge.onLinkChange } };
+  const hcm = connectWebSocketHost(`${scheme}://${win.location.host}/ws?token=${encodeURIComponent(token)}`);
+  return { ok: true, host: { hcm, linkState: hcm.linkState, onLinkChange: hcm.onLinkChange } };
 }
