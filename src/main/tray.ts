@@ -1,11 +1,13 @@
 /**
  * The tray icon: overall status at a glance (icon shape and colour, plus the same words in the
  * tooltip and the menu, never colour alone), and the way back to the window or out of the app
- * while the window is closed and the relay keeps running.
+ * while the window is closed and the relay keeps running. The icon and the status words count
+ * real connections only (overallStatus leaves the demo out); a running demo gets its own words.
  */
 import { join } from 'node:path';
 import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
-import type { OverallState, OverallStatus } from '../shared/overall-status.js';
+import { STATUS_LABELS } from '../shared/api.js';
+import { type OverallState, type OverallStatus, overallStatusText } from '../shared/overall-status.js';
 
 export interface TrayDeps {
   Tray: new (image: NativeImage) => Pick<Tray, 'setImage' | 'setToolTip' | 'setContextMenu' | 'on' | 'destroy'>;
@@ -25,6 +27,7 @@ export function trayIconPath(iconDir: string, state: OverallState, platform: Nod
 export function trayMenuTemplate(overall: OverallStatus, onOpen: () => void, onQuit: () => void): MenuItemConstructorOptions[] {
   return [
     { label: `Status: ${overall.label}`, enabled: false },
+    ...(overall.demo ? [{ label: `Demo: ${STATUS_LABELS[overall.demo]}`, enabled: false }] : []),
     { type: 'separator' },
     { label: 'Open Hybrid Connection Manager', click: onOpen },
     { type: 'separator' },
@@ -42,11 +45,11 @@ export function createStatusTray(deps: TrayDeps, initial: OverallStatus): Status
   tray.on('click', () => deps.onOpen());
   let shown: string | null = null;
   const show = (overall: OverallStatus) => {
-    const key = `${overall.state}|${overall.label}`;
+    const key = `${overall.state}|${overallStatusText(overall)}`;
     if (key === shown) return;
     shown = key;
     tray.setImage(deps.createImage(trayIconPath(deps.iconDir, overall.state, deps.platform)));
-    tray.setToolTip(`Hybrid Connection Manager: ${overall.label}`);
+    tray.setToolTip(`Hybrid Connection Manager: ${overallStatusText(overall)}`);
     tray.setContextMenu(deps.Menu.buildFromTemplate(trayMenuTemplate(overall, deps.onOpen, deps.onQuit)));
   };
   show(initial);

@@ -1,8 +1,10 @@
 /**
  * The main window: sandboxed, context-isolated, no Node in the page, showing only our
  * renderer. Navigation, new windows, <webview> and permission prompts are refused (copying to
- * the clipboard is the one permission the UI uses). Closing hides it: the relay keeps running,
- * and the tray brings it back or quits.
+ * the clipboard is the one permission the UI uses). A link the page opens in a new window
+ * (target=_blank, e.g. "View in Azure portal") never opens inside the app: https links go to the
+ * system browser, anything else is dropped. Closing hides it: the relay keeps running, and the
+ * tray brings it back or quits.
  */
 import type { BrowserWindow, BrowserWindowConstructorOptions, Event, Session, WebContents } from 'electron';
 import { RENDERER_URL, isRendererUrl } from './renderer-protocol.js';
@@ -40,8 +42,36 @@ type LockableContents = Pick<WebContents, 'on' | 'setWindowOpenHandler'> & {
   session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>;
 };
 
-export function lockDownContents(contents: LockableContents): void {
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+/** Opens a URL in the system's browser (Electron's shell.openExternal). */
+export type OpenExternal = (url: string) => Promise<void> | void;
+
+/** Only plain https links leave the app, for the system browser: no other scheme, no credentials in the URL. */
+export function isExternalLink(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  return parsed.protocol === 'https:' && parsed.username === '' && parsed.password === '' && parsed.hostname !== '';
+}
+
+/** shell.openExternal, loaded only when a link is opened (unit tests pass their own and never load Electron). */
+const systemBrowser: OpenExternal = async (url) => {
+  const { shell } = await import('electron');
+  await shell.openExternal(url);
+};
+
+export function lockDownContents(contents: LockableContents, openExternal: OpenExternal = systemBrowser): void {
+  // The app's window never opens another: https links go to the system browser, the rest nowhere.
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isExternalLink(url)) {
+      void Promise.resolve()
+        .then(() => openExternal(url))
+        .catch(() => undefined);
+    }
+    return { action: 'deny' };
+  });
   const stayHome = (event: Event, url: string) => {
     if (!isRendererUrl(url)) event.preventDefault();
   };
@@ -60,11 +90,13 @@ export interface MainWindowDeps {
   isQuitting(): boolean;
   /** Called the first time the window is hidden by closing it. */
   onHiddenToTray(): void;
+  /** Where https links the page opens in a new window go (default: Electron's shell.openExternal). */
+  openExternal?: OpenExternal;
 }
 
 export function createMainWindow(deps: MainWindowDeps): BrowserWindow {
   const win = new deps.BrowserWindow(mainWindowOptions(deps.preloadPath, deps.iconPath));
-  lockDownContents(win.webContents);
+  lockDownContents(win.webContents, deps.openExternal);
   let toldAboutTray = false;
   win.on('close', (event) => {
     if (deps.isQuitting()) return;

@@ -93,6 +93,42 @@ describe('createStatusTray', () => {
     expect(tray.destroyed).toBe(true);
   });
 
+  it('does not count the demo as a real connection: icon and words for the real ones, the demo named apart', () => {
+    const { tray, FakeTray } = fakes();
+    const menus: Array<Array<{ label?: string; enabled?: boolean }>> = [];
+    const base = { namespace: 'ns', endpoint: 'h:1', statusSince: '', lastError: null, retryAt: null, counters: {} as never };
+    const demo = { ...base, id: 'localhost/echo', name: 'echo', status: 'Connected' as const, demo: true };
+    const t = createStatusTray(
+      {
+        Tray: FakeTray as never,
+        Menu: { buildFromTemplate: (tpl: never) => (menus.push(tpl), { tpl }) as never },
+        createImage: (p) => p as never,
+        iconDir: '/icons',
+        platform: 'linux',
+        onOpen: () => undefined,
+        onQuit: () => undefined,
+      },
+      overallStatus([demo]),
+    );
+    // Only the demo: this machine relays nothing real, so the icon is the empty one, not green.
+    expect(tray.image).toBe('/icons/tray-empty.png');
+    expect(tray.tooltip).toBe('Hybrid Connection Manager: No connections · demo connected');
+    expect(menus.at(-1)!.slice(0, 2)).toEqual([
+      { label: 'Status: No connections', enabled: false },
+      { label: 'Demo: Connected', enabled: false },
+    ]);
+    // A real connection down next to a working demo: down, never "1 of 2 connected".
+    t.show(overallStatus([demo, { ...base, id: 'ns/orders', name: 'orders', status: 'NotConnected' }]));
+    expect(tray.image).toBe('/icons/tray-down.png');
+    expect(tray.tooltip).toBe('Hybrid Connection Manager: 0 of 1 connected · demo connected');
+    expect(menus.at(-1)![0]).toEqual({ label: 'Status: 0 of 1 connected', enabled: false });
+    // The demo removed: its menu line goes.
+    t.show(overallStatus([{ ...base, id: 'ns/orders', name: 'orders', status: 'Connected' }]));
+    expect(tray.image).toBe('/icons/tray-connected.png');
+    expect(tray.tooltip).toBe('Hybrid Connection Manager: Connected');
+    expect(menus.at(-1)!.map((i) => i.label)).not.toContain('Demo: Connected');
+  });
+
   it('builds a menu whose first line is the status, disabled', () => {
     const tpl = trayMenuTemplate(
       overallStatus([]),

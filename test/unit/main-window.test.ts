@@ -53,9 +53,38 @@ describe('mainWindowOptions', () => {
 describe('lockDownContents', () => {
   it('denies new windows', () => {
     const wc = fakeContents();
-    lockDownContents(wc as never);
+    lockDownContents(wc as never, () => undefined);
     expect(wc.openHandler()!({ url: 'https://evil.example/' })).toEqual({ action: 'deny' });
     expect(wc.openHandler()!({ url: 'app://hcm/index.html' })).toEqual({ action: 'deny' });
+  });
+
+  it('sends https links opened in a new window (View in Azure portal) to the system browser, and nothing else', async () => {
+    const wc = fakeContents();
+    const opened: string[] = [];
+    lockDownContents(wc as never, (url) => void opened.push(url));
+    const portal =
+      'https://portal.azure.com/#@contoso.onmicrosoft.com/resource/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Relay/namespaces/contoso/hybridConnections/orders/overview';
+    for (const url of [
+      portal,
+      'http://portal.azure.com/',
+      'file:///etc/passwd',
+      'app://hcm/index.html',
+      'javascript:alert(1)',
+      'https://user:secret@portal.azure.com/',
+      'not a url',
+    ]) {
+      // Never a window inside the app, whatever the link.
+      expect(wc.openHandler()!({ url }), url).toEqual({ action: 'deny' });
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    expect(opened).toEqual([portal]);
+  });
+
+  it('keeps the window usable when the system browser cannot be opened', async () => {
+    const wc = fakeContents();
+    lockDownContents(wc as never, () => Promise.reject(new Error('no browser')));
+    expect(wc.openHandler()!({ url: 'https://portal.azure.com/' })).toEqual({ action: 'deny' });
+    await new Promise((r) => setTimeout(r, 0));
   });
 
   it('keeps navigation and redirects on our renderer', () => {
@@ -118,19 +147,23 @@ class FakeBrowserWindow extends EventEmitter {
 }
 
 describe('createMainWindow', () => {
-  it('loads our renderer and shows the window once it is ready', () => {
+  it('loads our renderer and shows the window once it is ready', async () => {
+    const opened: string[] = [];
     const win = createMainWindow({
       BrowserWindow: FakeBrowserWindow as never,
       preloadPath: '/p.cjs',
       iconPath: '/i.png',
       isQuitting: () => false,
       onHiddenToTray: () => undefined,
+      openExternal: (url) => void opened.push(url),
     }) as unknown as FakeBrowserWindow;
     expect(win.loaded).toBe('app://hcm/index.html');
     expect(win.visible).toBe(false);
     win.emit('ready-to-show');
     expect(win.visible).toBe(true);
-    expect(win.webContents.openHandler()).not.toBeNull();
+    expect(win.webContents.openHandler()!({ url: 'https://portal.azure.com/' })).toEqual({ action: 'deny' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(opened).toEqual(['https://portal.azure.com/']);
   });
 
   it('hides instead of closing until the user quits, and tells once', () => {
