@@ -12,6 +12,8 @@ export interface EmulatorProcess {
   ca: string | null;
   caPem: string | undefined;
   hybridConnections: Record<string, { listen: string; send: string }>;
+  /** Entra ID and ARM, from the ready line (absent with --no-azure). */
+  azure?: EmulatorAzure;
   proc: ChildProcess;
   stateDir: string;
   configFile: string | undefined;
@@ -34,6 +36,18 @@ export interface EmulatorProcess {
     query?: string,
     body?: string,
   ) => Promise<{ status: number; text: string }>;
+}
+
+/** The ready line's `azure` part (see the README's relay emulator section). */
+export interface EmulatorAzure {
+  authority: string;
+  arm: string;
+  tenantId: string;
+  users: Array<{ username: string; password: string }>;
+  knownAuthority: string;
+  clientId: string;
+  ca: string;
+  tenants: Array<{ id: string; domain: string; name: string }>;
 }
 
 export interface ExitInfo {
@@ -98,6 +112,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     port: number;
     ca: string | null;
     hybridConnections: Record<string, { listen: string; send: string }>;
+    azure?: EmulatorAzure;
   };
   const caPem = ready.ca ? readFileSync(ready.ca, 'utf8') : undefined;
   const scheme = ready.ca ? 'https' : 'http';

@@ -571,7 +571,8 @@ export class Arm {
     const token = url.searchParams.get('$skiptoken');
     let offset = 0;
     if (token !== null) {
-      const parsed = /^o(\d{1,9})$/.exec(Buffer.from(token, 'base64url').toString('latin1'));
+      const decoded = Buffer.from(token, 'base64url');
+      const parsed = decoded.toString('base64url') === token ? /^o(\d{1,9})$/.exec(decoded.toString('latin1')) : null;
       if (!parsed) throw new ArmError(400, 'InvalidSkipToken', `The skip token '${token.slice(0, 40)}' is not valid.`);
       offset = Number(parsed[1]);
     }
