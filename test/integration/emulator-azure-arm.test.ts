@@ -210,13 +210,27 @@ function expectArmError(answer: ArmAnswer, status: number, code: string): string
   return error.message;
 }
 
+/** The host the relay serves a Hybrid Connection's namespace at, as its ready-line connection string says. */
+const relayHost = (hc: string) => parseConnectionString(emu.hybridConnections[hc]!.listen).host;
+
+/** Names under .localhost are loopback (RFC 6761), whatever the system resolver thinks of them. */
+const loopbackLookup = (
+  hostname: string,
+  options: { all?: boolean },
+  callback: (err: Error | null, address: string | Array<{ address: string; family: number }>, family?: number) => void,
+) => {
+  if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) return callback(new Error(`unexpected host ${hostname}`), '');
+  if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+};
+
 /** A raw listener control channel (docs/protocol.md §4) with a connection string's key. */
 async function listen(connectionString: string): Promise<WebSocket> {
   const cs = parseConnectionString(connectionString);
   const token = tokenFor(connectionString);
   const ws = new WebSocket(
     `wss://${cs.host}:${cs.port}/$hc/${cs.entityPath}?sb-hc-action=listen&sb-hc-id=${randomUUID()}&sb-hc-token=${encodeURIComponent(token)}`,
-    { ca: caPem, perMessageDeflate: false },
+    { ca: caPem, perMessageDeflate: false, lookup: loopbackLookup },
   );
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
@@ -264,7 +278,7 @@ describe('Microsoft.Relay (@azure/arm-relay)', () => {
       location: 'West Europe',
       sku: { name: 'Standard', tier: 'Standard' },
       provisioningState: 'Succeeded',
-      serviceBusEndpoint: `https://localhost:${emu.port}/`,
+      serviceBusEndpoint: `https://${relayHost('hc-a')}:${emu.port}/`,
       metricId: `${SUB_A}:ns-one`,
     });
     expect(one.createdAt).toBeInstanceOf(Date);
@@ -347,7 +361,7 @@ describe('Microsoft.Relay (@azure/arm-relay)', () => {
 
     const nsKeys = await relay.namespaces.listKeys('rg-relay', 'ns-two', 'RootManageSharedAccessKey');
     expect(nsKeys.primaryConnectionString).toBe(
-      `Endpoint=sb://localhost:${emu.port}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${KEYS.root}`,
+      `Endpoint=sb://${relayHost('hc-two')}:${emu.port}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${KEYS.root}`,
     );
     // A namespace rule's string names no entity; with one added it listens like the entity's own.
     (await listen(`${nsKeys.primaryConnectionString};EntityPath=hc-two`)).terminate();
