@@ -374,7 +374,7 @@ export class Entra {
     flow.tenantId = tenant.id;
     flow.authTime = Math.floor(Date.now() / 1000);
     this.context.log('info', `entra: ${user.username} signed in to ${tenant.domain} for client ${flow.clientId}`);
-    if (this.needsConsent(flow, user, tenant.id)) return this.showConsent(res, flow, user);
+    if (flow.forceConsent || this.needsConsent(flow.clientId, user, tenant.id)) return this.showConsent(res, flow, user);
     return this.finish(res, flow);
   }
 
@@ -407,9 +407,9 @@ export class Entra {
     return this.finish(res, flow);
   }
 
-  private needsConsent(flow: SignInFlow, user: User, tenantId: string): boolean {
-    if (flow.forceConsent) return true;
-    return !PRECONSENTED_CLIENTS.has(flow.clientId) && !this.consents.has(`${tenantId}|${user.id}|${flow.clientId}`);
+  /** First-party clients need no consent; others need the user's once per tenant. */
+  private needsConsent(clientId: string, user: User, tenantId: string): boolean {
+    return !PRECONSENTED_CLIENTS.has(clientId) && !this.consents.has(`${tenantId}|${user.id}|${clientId}`);
   }
 
   private decline(res: ServerResponse, flow: SignInFlow): void {
@@ -608,7 +608,7 @@ export class Entra {
         }
         const target = this.tenantFor(user, tenant, directory, clientId);
         if ('error' in target) return fail(target);
-        if (this.needsConsent({ forceConsent: false, clientId } as SignInFlow, user, target.id)) {
+        if (this.needsConsent(clientId, user, target.id)) {
           return fail({
             error: 'invalid_grant',
             code: 65001,
