@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { connectEndpoint } from '../relay/accept-handler.js';
 import { type ConnectionString, hostWithPort } from '../relay/connection-string.js';
 import { type Endpoint, formatEndpoint } from '../relay/endpoint.js';
-import { type TransportOptions, secureContextFor } from '../relay/transport.js';
+import { type TransportOptions, lookupRelayHost, secureContextFor } from '../relay/transport.js';
 import type { TestStep } from '../shared/api.js';
 
 /** Reachability checks behind `hcm test` and the UI's Test button: DNS, then TCP, then TLS. */
@@ -21,12 +21,13 @@ async function step(name: string, run: () => Promise<string>): Promise<TestStep>
   }
 }
 
-async function resolveStep(label: string, host: string): Promise<TestStep> {
+async function resolveStep(label: 'endpoint' | 'relay', host: string): Promise<TestStep> {
   return step(`DNS ${label} ${host}`, async () => {
     if (isIP(host)) return `${host} is an IP address`;
     try {
-      const addresses = await lookup(host, { all: true });
-      return addresses.map((a) => a.address).join(', ');
+      // The relay is resolved as the agent's own connections resolve it (names under .localhost are loopback).
+      const addresses = label === 'relay' ? await lookupRelayHost(host) : (await lookup(host, { all: true })).map((a) => a.address);
+      return addresses.join(', ');
     } catch (err) {
       throw new Error(`cannot resolve ${host} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
     }
@@ -49,20 +50,28 @@ export async function testRelay(cs: ConnectionString, transport?: TransportOptio
   const port = cs.port ?? (cs.useDevelopmentEmulator ? 80 : 443);
   const dns = await resolveStep('relay', cs.host);
   if (!dns.ok) return [dns];
+  // Connect to what the agent's own resolution gives (the DNS step above), naming the host for TLS.
+  const address = isIP(cs.host) ? cs.host : ((await lookupRelayHost(cs.host).catch(() => []))[0] ?? cs.host);
   const tcp = await step(`TCP relay ${hostWithPort({ host: cs.host, port })}`, async () => {
-    const socket = await connectEndpoint({ host: cs.host, port }, timeoutMs);
+    const socket = await connectEndpoint({ host: address, port }, timeoutMs);
     socket.destroy();
     return 'connected';
   });
   if (!tcp.ok || cs.useDevelopmentEmulator) return [dns, tcp];
-  const handshake = await step(`TLS relay ${cs.host}`, () => tlsHandshake(cs.host, port, transport, timeoutMs));
+  const handshake = await step(`TLS relay ${cs.host}`, () => tlsHandshake(cs.host, address, port, transport, timeoutMs));
   return [dns, tcp, handshake];
 }
 
-function tlsHandshake(host: string, port: number, transport: TransportOptions | undefined, timeoutMs: number): Promise<string> {
+function tlsHandshake(
+  host: string,
+  address: string,
+  port: number,
+  transport: TransportOptions | undefined,
+  timeoutMs: number,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
-      host,
+      host: address,
       port,
       servername: isIP(host) ? undefined : host,
       secureContext: secureContextFor(transport),

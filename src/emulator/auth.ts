@@ -29,14 +29,29 @@ export class Authorizer {
     const cacheKey = `${right}|${hc.name.toLowerCase()}|${hostOf(req)}|${token}`;
     const cachedUntil = this.accepted.get(cacheKey);
     if (cachedUntil !== undefined && cachedUntil + this.graceSeconds >= Date.now() / 1000) return undefined;
-    const result = verifySasToken({
+    // A token is for the namespace's own host (<namespace>.localhost). A request that reaches the
+    // emulator by a plain name (localhost, 127.0.0.1) names no namespace: the namespace's host or
+    // that plain name are both accepted as the audience then.
+    const host = hostOf(req);
+    const audiences = /\.localhost$/i.test(host) ? [host] : [`${hc.namespace.toLowerCase()}.localhost`, host];
+    let result = verifySasToken({
       token,
-      host: hostOf(req),
+      host: audiences[0]!,
       entityPath: hc.name,
       requiredRight: right,
       rules: this.rulesFor(hc),
       graceSeconds: this.graceSeconds,
     });
+    if (!result.ok && result.reason === 'wrong-audience' && audiences[1]) {
+      result = verifySasToken({
+        token,
+        host: audiences[1],
+        entityPath: hc.name,
+        requiredRight: right,
+        rules: this.rulesFor(hc),
+        graceSeconds: this.graceSeconds,
+      });
+    }
     if (result.ok) {
       if (this.accepted.size >= 1000) this.accepted.clear();
       this.accepted.set(cacheKey, result.expiresAt);

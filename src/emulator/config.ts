@@ -264,11 +264,17 @@ export function namespaceOf(config: EmulatorConfig, hc: EmulatorHybridConnection
   return ns;
 }
 
-/** Entity names may contain '/', so the longest existing prefix of the path wins; the rest is the suffix. */
+/**
+ * Entity names may contain '/', so the longest existing prefix of the path wins; the rest is the
+ * suffix. A request to `<namespace>.localhost` finds only that namespace's Hybrid Connections, as
+ * Azure's hosts do; plain `localhost` or an address finds any (names are unique across namespaces).
+ */
 export function locateHybridConnection(
   config: EmulatorConfig,
   rawPath: string,
+  hostHeader?: string,
 ): { hc: EmulatorHybridConnection; suffix: string } | undefined {
+  const namespace = /^([a-z0-9-]+)\.localhost(?::\d+)?$/i.exec(hostHeader ?? '')?.[1]?.toLowerCase();
   let segments: string[];
   try {
     segments = rawPath.split('/').map(decodeURIComponent);
@@ -277,6 +283,7 @@ export function locateHybridConnection(
   }
   for (let n = segments.length; n > 0; n--) {
     const hc = findHybridConnection(config, segments.slice(0, n).join('/'));
+    if (hc && namespace !== undefined && hc.namespace.toLowerCase() !== namespace) return undefined;
     if (hc) return { hc, suffix: segments.slice(n).join('/') };
   }
   return undefined;

@@ -19,7 +19,7 @@ export function serveManagementGet(
   res: ServerResponse,
   url: URL,
 ): void {
-  const located = locateHybridConnection(context.config, url.pathname.slice(1));
+  const located = locateHybridConnection(context.config, url.pathname.slice(1), req.headers.host);
   const token = httpToken(req);
   if (!located || located.suffix) {
     res.writeHead(200, { 'Content-Type': 'application/atom+xml;type=feed;charset=utf-8' });

@@ -116,6 +116,8 @@ export class RelayEmulator {
     this.rendezvous = new Rendezvous(this.context, this.listeners);
   }
 
+  private certifiedHosts = new Set<string>();
+
   private get config(): EmulatorConfig {
     return this.context.config;
   }
@@ -124,7 +126,8 @@ export class RelayEmulator {
     let certs: EmulatorCertificates | undefined;
     if (!this.options.plain || this.options.azure) {
       if (!this.options.stateDir) throw new Error('stateDir is required for TLS (it holds the emulator CA)');
-      certs = await ensureCertificates(this.options.stateDir, [this.options.host]);
+      certs = await ensureCertificates(this.options.stateDir, this.certificateHosts());
+      this.certifiedHosts = new Set(this.certificateHosts());
     }
     if (this.options.plain) {
       this.server = http.createServer();
@@ -223,9 +226,33 @@ export class RelayEmulator {
     );
   }
 
-  /** The host a namespace is reached at on this relay (connection strings and ARM's serviceBusEndpoint). */
-  private relayHost(_ns: EmulatorNamespace): string {
-    return 'localhost';
+  /**
+   * The host a namespace is reached at on this relay (connection strings and ARM's serviceBusEndpoint):
+   * `<namespace>.localhost`, as Azure serves each namespace under its own host. Names under
+   * .localhost are loopback (RFC 6761); the agent resolves them so, as browsers do.
+   */
+  private relayHost(ns: EmulatorNamespace): string {
+    return `${ns.name.toLowerCase()}.localhost`;
+  }
+
+  /** Every name the relay's certificate must carry: the bind address and each namespace's host. */
+  private certificateHosts(): string[] {
+    return [this.options.host, ...this.config.namespaces.map((ns) => this.relayHost(ns))];
+  }
+
+  /** A reload that adds namespaces gets a certificate naming them (wildcards under .localhost are not accepted by TLS clients). */
+  private async refreshCertificate(): Promise<void> {
+    const server = this.server;
+    if (!this.options.stateDir || this.options.plain || !(server instanceof https.Server)) return;
+    const hosts = this.certificateHosts();
+    if (hosts.every((h) => this.certifiedHosts.has(h))) return;
+    try {
+      const certs = await ensureCertificates(this.options.stateDir, hosts);
+      server.setSecureContext({ key: certs.key, cert: certs.cert });
+      this.certifiedHosts = new Set(hosts);
+    } catch (err) {
+      this.context.log('error', `could not make a certificate for the new namespaces: ${(err as Error).message}`);
+    }
   }
 
   /** Applies a new configuration; deleted Hybrid Connections lose their listeners with 1001. */
@@ -254,6 +281,7 @@ export class RelayEmulator {
       if (!findHybridConnection(next, key)) this.listeners.close(key, 1001, 'The Hybrid Connection was deleted');
     }
     this.rendezvous.dropDeleted(next);
+    void this.refreshCertificate();
     this.context.log('info', 'configuration reloaded');
   }
 
@@ -288,7 +316,7 @@ export class RelayEmulator {
       return;
     }
     const action = url.searchParams.get('sb-hc-action') ?? 'connect';
-    const located = locateHybridConnection(this.config, url.pathname.slice('/$hc/'.length));
+    const located = locateHybridConnection(this.config, url.pathname.slice('/$hc/'.length), req.headers.host);
     switch (action) {
       case 'listen':
         this.listeners.onListen(req, socket, head, url, located?.hc);

@@ -86,6 +86,22 @@ export function resumingConnect(options: ConnectionOptions): Socket {
 const DNS_TTL_MS = 30_000;
 const dnsCache = new Map<string, { at: number; address: unknown; family: number | undefined }>();
 
+export function isLocalhostName(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost');
+}
+
+/** The addresses of a relay host as the agent's connections resolve them (for `hcm test`). */
+export function lookupRelayHost(host: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    (cachedLookup as unknown as (h: string, o: dns.LookupOptions, cb: (e: Error | null, a: unknown) => void) => void)(
+      host,
+      { all: true },
+      (err, addresses) => (err ? reject(err) : resolve((addresses as dns.LookupAddress[]).map((a) => a.address))),
+    );
+  });
+}
+
 export const cachedLookup = ((
   hostname: string,
   options: dns.LookupOptions | number | ((...a: unknown[]) => void),
@@ -93,6 +109,13 @@ export const cachedLookup = ((
 ) => {
   const cb = (typeof options === 'function' ? options : callback) as (err: Error | null, address?: unknown, family?: number) => void;
   const opts = typeof options === 'object' ? options : typeof options === 'number' ? { family: options } : {};
+  // RFC 6761: names under .localhost are loopback, answered here as browsers do (the emulator
+  // serves each namespace as <namespace>.localhost); the system resolver often does not know them.
+  if (isLocalhostName(hostname) && opts.family !== 6) {
+    const answer = opts.all ? [{ address: '127.0.0.1', family: 4 }] : '127.0.0.1';
+    process.nextTick(cb, null, answer, 4);
+    return;
+  }
   const key = `${hostname}|${opts.family ?? 0}|${opts.all ? 1 : 0}|${opts.hints ?? 0}`;
   const hit = dnsCache.get(key);
   if (hit && Date.now() - hit.at < DNS_TTL_MS) {

@@ -1,3 +1,4 @@
+import { cachedLookup } from '../../src/relay/transport.js';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import WebSocket from 'ws';
@@ -36,7 +37,13 @@ export function opened(ws: WebSocket): Promise<void> {
 export async function openControl(listenCs: string, ca: string | undefined): Promise<ControlChannel> {
   const cs = parseConnectionString(listenCs);
   const url = `${relayOrigin(cs)}/$hc/${cs.entityPath}?sb-hc-action=listen&sb-hc-id=${randomUUID()}`;
-  const ws = new WebSocket(url, { ca, perMessageDeflate: false, headers: { ServiceBusAuthorization: tokenFor(listenCs) } });
+  // cachedLookup answers <namespace>.localhost with loopback, as the agent does (the system resolver may not).
+  const ws = new WebSocket(url, {
+    ca,
+    lookup: cachedLookup,
+    perMessageDeflate: false,
+    headers: { ServiceBusAuthorization: tokenFor(listenCs) },
+  });
   ws.on('error', () => undefined); // failures surface through opened() and 'close'
   const queue: AcceptCommand[] = [];
   const waiting: Array<(a: AcceptCommand) => void> = [];
@@ -63,7 +70,7 @@ export async function connectPair(
     control.next(),
     senderPromise.then(() => Promise.reject(new Error('sender opened without an accept'))),
   ]);
-  const rendezvous = new WebSocket(accept.address, { ca, perMessageDeflate: false });
+  const rendezvous = new WebSocket(accept.address, { ca, lookup: cachedLookup, perMessageDeflate: false });
   rendezvous.on('error', () => undefined);
   await opened(rendezvous);
   return { sender: await senderPromise, rendezvous };

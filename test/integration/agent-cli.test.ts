@@ -60,7 +60,7 @@ describe('hcm without a running agent', () => {
   it('adds by connection string, resolving the endpoint from the metadata', async () => {
     const r = await hcm(env, ['add', listen('orders-db')]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`added localhost/orders-db -> 127.0.0.1:${echo.port}`);
+    expect(r.stdout).toContain(`added testns/orders-db -> 127.0.0.1:${echo.port}`);
     expect(r.stdout + r.stderr).not.toContain(KEYS.listen);
     const config = readFileSync(join(env.home, 'config.json'), 'utf8');
     expect(config).not.toContain(KEYS.listen);
@@ -85,7 +85,7 @@ describe('hcm without a running agent', () => {
     expect(bad.stderr).toMatch(/has no port/);
     const ok = await hcm(env, ['add', listen('no-metadata'), '--endpoint', '[::1]:5432', '--json']);
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ id: 'localhost/no-metadata', endpoint: '[::1]:5432', endpointSource: 'manual' });
+    expect(JSON.parse(ok.stdout)).toMatchObject({ id: 'testns/no-metadata', endpoint: '[::1]:5432', endpointSource: 'manual' });
   });
 
   it('explains a bad connection string without echoing the key', async () => {
@@ -108,16 +108,16 @@ describe('hcm without a running agent', () => {
     expect(list.code).toBe(0);
     const parsed = JSON.parse(list.stdout) as { agentRunning: boolean; connections: Array<{ id: string }> };
     expect(parsed.agentRunning).toBe(false);
-    expect(parsed.connections.map((c) => c.id).sort()).toEqual(['localhost/no-metadata', 'localhost/orders-db']);
+    expect(parsed.connections.map((c) => c.id).sort()).toEqual(['testns/no-metadata', 'testns/orders-db']);
     const text = await hcm(env, ['list']);
-    expect(text.stdout).toMatch(/orders-db\s+localhost\s+127\.0\.0\.1:\d+\s+agent not running/);
+    expect(text.stdout).toMatch(/orders-db\s+testns\s+127\.0\.0\.1:\d+\s+agent not running/);
     const show = await hcm(env, ['show', 'orders-db', '--json']);
     const details = JSON.parse(show.stdout) as ConnectionDetails;
     expect(details).toMatchObject({
       name: 'orders-db',
-      namespace: 'localhost',
+      namespace: 'testns',
       keyName: 'defaultListener',
-      serviceBusAddress: `sb://localhost:${emu.port}/`,
+      serviceBusAddress: `sb://testns.localhost:${emu.port}/`,
       listenerCount: 0,
     });
     expect(show.stdout).not.toContain(KEYS.listen);
@@ -216,7 +216,7 @@ describe('hcm with a running agent', () => {
     for (let i = 0; i < 5; i++) expect(await listeners(`parallel-${i}`)).toBe(1);
     for (let i = 0; i < 5; i++) expect((await hcm(env, ['remove', `parallel-${i}`])).code).toBe(0);
     await waitFor(async () => (await listeners('parallel-0')) === 0, 10_000, 'listener removed');
-    expect((await listLive(env)).map((c) => c.id)).toEqual(['localhost/orders-db']);
+    expect((await listLive(env)).map((c) => c.id)).toEqual(['testns/orders-db']);
   });
 
   it('restarts one connection: a new control channel replaces the old', async () => {
@@ -231,7 +231,7 @@ describe('hcm with a running agent', () => {
   it('prints recent logs from the running agent, without secrets', async () => {
     const r = await hcm(env, ['logs', '-n', '50']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\[localhost\/orders-db\] status Connected/);
+    expect(r.stdout).toMatch(/\[testns\/orders-db\] status Connected/);
     expect(r.stdout).not.toContain(KEYS.listen);
   });
 
@@ -239,9 +239,9 @@ describe('hcm with a running agent', () => {
     const follow = startHcm(env, ['logs', '-f', '-n', '1']);
     await waitFor(() => follow.output().split('\n').filter(Boolean).length >= 1, 10_000, 'the last line');
     expect((await hcm(env, ['restart', 'orders-db'])).code).toBe(0);
-    await waitFor(() => /\[localhost\/orders-db\] restart requested/.test(follow.output()), 10_000, 'a new line, live');
+    await waitFor(() => /\[testns\/orders-db\] restart requested/.test(follow.output()), 10_000, 'a new line, live');
     const afterRestart = () => follow.output().slice(follow.output().indexOf('restart requested'));
-    await waitFor(() => /\[localhost\/orders-db\] status Connected/.test(afterRestart()), 10_000, 'and the next');
+    await waitFor(() => /\[testns\/orders-db\] status Connected/.test(afterRestart()), 10_000, 'and the next');
     expect(await follow.stop('SIGINT')).toBe(0);
     expect(follow.output()).not.toContain(KEYS.listen);
   });

@@ -1,3 +1,4 @@
+import { cachedLookup } from '../../src/relay/transport.js';
 import { spawn } from 'node:child_process';
 import { X509Certificate, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -111,8 +112,11 @@ async function roundTrip(emu: EmulatorProcess, listenCs: string, sendCs: string)
   }
 }
 
+/** As the emulator prints them: each namespace under its own host, <namespace>.localhost. */
 function connectionString(emu: EmulatorProcess, keyName: string, key: string, entity: string): string {
-  return `Endpoint=sb://localhost:${emu.port}/;SharedAccessKeyName=${keyName};SharedAccessKey=${key};EntityPath=${entity}`;
+  const printed = emu.hybridConnections[entity]?.listen;
+  const host = printed ? parseConnectionString(printed).host : 'localhost';
+  return `Endpoint=sb://${host}:${emu.port}/;SharedAccessKeyName=${keyName};SharedAccessKey=${key};EntityPath=${entity}`;
 }
 
 /** The management GET's Atom entry as raw text (the namespace is only visible there, as <author>). */
@@ -122,7 +126,7 @@ async function managementEntry(emu: EmulatorProcess, csText: string): Promise<st
   return new Promise((resolve, reject) => {
     get(
       `${relayOrigin(cs, 'http')}/${cs.entityPath}?api-version=2016-07`,
-      { ca: emu.caPem, headers: { Authorization: tokenFor(csText) } },
+      { ca: emu.caPem, lookup: cachedLookup, headers: { Authorization: tokenFor(csText) } },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
@@ -165,7 +169,7 @@ describe('ready line and defaults', () => {
     const [line, ...rest] = emu.stdout().split('\n');
     expect(rest).toEqual(['']);
     const ready = JSON.parse(line!) as Record<string, unknown>;
-    expect(Object.keys(ready).sort()).toEqual(['ca', 'hybridConnections', 'port']);
+    expect(Object.keys(ready).sort()).toEqual(['azure', 'ca', 'hybridConnections', 'port']);
     expect(Number.isInteger(ready.port)).toBe(true);
     expect(typeof ready.ca).toBe('string');
     for (const strings of Object.values(ready.hybridConnections as Record<string, Record<string, unknown>>)) {
@@ -209,7 +213,7 @@ describe('--port', () => {
   it('--port 0 picks a free port', async () => {
     const emu = await start({ port: 0 });
     expect(emu.port).toBeGreaterThan(0);
-    expect(emu.hybridConnections['demo-hc']!.listen).toContain(`Endpoint=sb://localhost:${emu.port}/;`);
+    expect(emu.hybridConnections['demo-hc']!.listen).toContain(`Endpoint=sb://demo.localhost:${emu.port}/;`);
     expect(await httpsRoot(emu.port, emu.caPem)).toBe(200);
   });
 
@@ -217,7 +221,7 @@ describe('--port', () => {
     const port = await freePort();
     const emu = await start({ port });
     expect(emu.port).toBe(port);
-    expect(emu.hybridConnections['demo-hc']!.send).toContain(`Endpoint=sb://localhost:${port}/;`);
+    expect(emu.hybridConnections['demo-hc']!.send).toContain(`Endpoint=sb://demo.localhost:${port}/;`);
     expect(await httpsRoot(port, emu.caPem)).toBe(200);
   });
 
@@ -283,7 +287,7 @@ describe('--plain', () => {
     const { listen, send } = emu.hybridConnections['demo-hc']!;
     expect(listen).toMatch(/;UseDevelopmentEmulator=true$/);
     expect(send).toMatch(/;UseDevelopmentEmulator=true$/);
-    expect(relayOrigin(parseConnectionString(listen))).toBe(`ws://localhost:${emu.port}`);
+    expect(relayOrigin(parseConnectionString(listen))).toBe(`ws://demo.localhost:${emu.port}`);
 
     const control = await openControl(emu, listen);
     expect(control.ws.url).toMatch(/^ws:\/\//);

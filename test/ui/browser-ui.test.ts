@@ -27,7 +27,7 @@ let page: Page;
 let problems: string[];
 let forwarder: Forwarder | undefined;
 const config = testConfig([{ name: 'orders' }, { name: 'legacy' }]);
-const ID = 'localhost/orders';
+const ID = 'testns/orders';
 
 const row = () => page.locator(`[data-connection="${ID}"]`);
 const dialog = () => page.getByRole('dialog');
@@ -155,7 +155,7 @@ describe('the HCM UI in a browser', () => {
     // The first cell holds the row's selection box.
     const cells = await row().locator('td').allInnerTexts();
     expect(cells[1]).toBe('orders');
-    expect(cells[2]).toBe('localhost');
+    expect(cells[2]).toBe('testns');
     expect(cells[3]).toBe(`127.0.0.1:${echo.port}`);
     expect(cells[4]).toContain('Connected');
     expect(await row().locator('[data-status="Connected"]').count()).toBe(1);
@@ -191,10 +191,10 @@ describe('the HCM UI in a browser', () => {
     const facts = await text(essentials);
     for (const expected of [
       'Name\norders',
-      'Namespace\nlocalhost',
+      'Namespace\ntestns',
       `127.0.0.1:${echo.port} (from the Hybrid Connection)`,
       'Status\nConnected',
-      `Service Bus address\nsb://localhost:${emu.port}/`,
+      `Service Bus address\nsb://testns.localhost:${emu.port}/`,
       'Key name\ndefaultListener',
       'Client authorization\nRequired',
       'Last error\nNone',
@@ -227,7 +227,7 @@ describe('the HCM UI in a browser', () => {
     await details().getByRole('button', { name: 'Restarted ✓' }).waitFor();
     await page.locator('.fui-Toast').getByText('Restarted orders ✓').waitFor();
     await until(async () => (host.output().match(/listening \(listener id/g)?.length ?? 0) > before, 'a new control channel');
-    expect(host.output()).toContain('[localhost/orders] restart requested');
+    expect(host.output()).toContain('[testns/orders] restart requested');
     await until(async () => (await details().locator('[data-status="Connected"]').count()) === 1, 'Connected again in the details');
     await page.keyboard.press('Escape');
     await details().waitFor({ state: 'detached' });
@@ -272,7 +272,7 @@ describe('the HCM UI in a browser', () => {
     await page.getByRole('button', { name: 'Copy shown lines' }).click();
     await until(async () => (await page.evaluate(() => navigator.clipboard.readText())).includes('control channel lost'), 'the clipboard');
     const copied = await page.evaluate(() => navigator.clipboard.readText());
-    expect(copied.split('\n').every((l) => /^\d{4}-\d\d-\d\dT.* WARN {2}\[localhost\/orders\] control channel lost/.test(l))).toBe(true);
+    expect(copied.split('\n').every((l) => /^\d{4}-\d\d-\d\dT.* WARN {2}\[testns\/orders\] control channel lost/.test(l))).toBe(true);
     await page.getByTestId('log-search').fill('');
     await page.getByTestId('log-level').click();
     await page.getByRole('option', { name: 'Warnings and errors' }).click();

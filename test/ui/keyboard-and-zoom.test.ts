@@ -17,7 +17,7 @@ let emu: EmulatorProcess;
 let host: UiHost;
 let browser: Browser;
 const config = testConfig([{ name: 'keys', endpoint: '127.0.0.1:9' }]);
-const ID = 'localhost/keys';
+const ID = 'testns/keys';
 
 beforeAll(async () => {
   emu = await startEmulator({ config });

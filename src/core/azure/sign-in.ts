@@ -104,10 +104,11 @@ export class AzureAuth {
   async armToken(tenantId?: string): Promise<AccessToken> {
     const account = await this.accountInfo();
     if (!account) throw new HcmError('E_UNAUTHORIZED', 'not signed in to Azure; sign in first (hcm login, or "Sign in" in the app)');
-    const authority = tenantId ? `${this.cloud.cloud.authorityHost}/${tenantId}` : undefined;
-    const result = await this.wrap(() =>
-      this.app.acquireTokenSilent({ account, scopes: [this.cloud.armScope], ...(authority ? { authority } : {}) }),
-    );
+    // For another tenant MSAL looks its cache up by the account's tenant, so both must name it.
+    const request = tenantId
+      ? { account: { ...account, tenantId }, authority: `${this.cloud.cloud.authorityHost}/${tenantId}`, scopes: [this.cloud.armScope] }
+      : { account, scopes: [this.cloud.armScope] };
+    const result = await this.wrap(() => this.app.acquireTokenSilent(request));
     return { token: result.accessToken, expiresOnTimestamp: result.expiresOn?.getTime() ?? Date.now() + 5 * 60_000 };
   }
 
