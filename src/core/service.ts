@@ -132,8 +132,8 @@ class Service implements HcmService {
   private readonly loggedWarnings = new Set<string>();
   private settings: Settings = {};
   private readonly azure: AzureSession;
-  /** When each Azure-added connection last had its key fetched again after a 401. */
-  private readonly keyRefreshAt = new Map<string, number>();
+  /** Each Azure-added connection's last attempt to fetch its key again: for which refused string, and when. */
+  private readonly keyRefreshes = new Map<string, { refused: string; at: number }>();
   /** The demo lives in memory only: it is never written next to the admin's real connections. */
   private demo: { connection: StoredConnection; relay: DemoRelayHandle } | undefined;
   private demoStarting: Promise<ConnectionDetails> | undefined;
@@ -788,14 +788,15 @@ class Service implements HcmService {
   /**
    * A connection added through Azure whose key is refused was probably rotated there: with an
    * account signed in, fetch the key again (same rule) and reconnect; without, say how to fix it.
-   * At most once every two minutes per connection, so a key that really is wrong is not hammered.
+   * A key Azure still gives is not fetched again for two minutes, so a rule without Listen is not hammered.
    */
   private async fetchRotatedKey(id: string): Promise<void> {
     const c = this.connections.find((x) => x.id === id);
     if (!c?.azure) return;
-    const last = this.keyRefreshAt.get(id) ?? 0;
-    if (Date.now() - last < 120_000) return;
-    this.keyRefreshAt.set(id, Date.now());
+    // Once per refused key every two minutes: a key that Azure itself still gives is not hammered.
+    const last = this.keyRefreshes.get(id);
+    if (last?.refused === c.connectionString && Date.now() - last.at < 120_000) return;
+    this.keyRefreshes.set(id, { refused: c.connectionString, at: Date.now() });
     let auth;
     try {
       auth = await this.azure.signedIn();
