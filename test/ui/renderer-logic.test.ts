@@ -8,6 +8,7 @@ import { takeToken } from '../../src/renderer/host/token.js';
 import { type LinkState, connectWebSocketHost } from '../../src/renderer/host/websocket-host.js';
 import { endpointProblem } from '../../src/renderer/endpoint-input.js';
 import { formatBytes, formatClock, formatLogTime } from '../../src/renderer/format.js';
+import { RECENT_FAILURE_MS, recentFailures, retryText, secondsToRetry } from '../../src/renderer/health.js';
 import { forPeople, hideSecrets } from '../../src/renderer/messages.js';
 import {
   filterConnections,
@@ -141,6 +142,43 @@ describe('formatting and checks', () => {
     });
     expect(overallStatus([conn('a', 'Connected'), conn('b', 'Unauthorized')])).toMatchObject({ state: 'degraded' });
     expect(overallStatus([conn('a', 'NotFound'), conn('b', 'Connecting')])).toMatchObject({ state: 'down', label: '0 of 2 connected' });
+  });
+});
+
+describe('health beyond the status word', () => {
+  const now = Date.parse('2026-01-05T14:00:00.000Z');
+  const at = (msBefore: number) => new Date(now - msBefore).toISOString();
+  const failing = (change: Partial<ConnectionSummary> = {}): ConnectionSummary => ({
+    ...conn('orders', 'Connected'),
+    statusSince: at(3_600_000),
+    lastError: { message: 'connection not bridged: connect ECONNREFUSED', at: at(60_000) },
+    counters: { ...conn('x', 'Connected').counters, totalConnections: 9, failedConnections: 2 },
+    ...change,
+  });
+
+  it('marks a Connected connection whose apps’ connections failed lately, not an old outage or an old failure', () => {
+    expect(recentFailures(failing(), now)).toEqual({
+      failed: 2,
+      total: 9,
+      message: 'connection not bridged: connect ECONNREFUSED',
+      at: at(60_000),
+    });
+    // The error is from before the channel came back: the outage, not an endpoint failure.
+    expect(recentFailures(failing({ statusSince: at(30_000) }), now)).toBeNull();
+    expect(recentFailures(failing({ lastError: { message: 'x', at: at(RECENT_FAILURE_MS + 1000) } }), now)).toBeNull();
+    expect(recentFailures(failing({ counters: { ...failing().counters, failedConnections: 0 } }), now)).toBeNull();
+    expect(recentFailures(failing({ status: 'NotConnected' }), now)).toBeNull();
+  });
+
+  it('counts down to the next try in seconds, then minutes', () => {
+    expect(secondsToRetry(null, now)).toBeNull();
+    expect(secondsToRetry(new Date(now + 41_200).toISOString(), now)).toBe(42);
+    expect(secondsToRetry(new Date(now - 5000).toISOString(), now)).toBe(0);
+    expect(retryText(0)).toBe('Retrying now…');
+    expect(retryText(42)).toBe('Retrying in 42 s');
+    expect(retryText(119)).toBe('Retrying in 119 s');
+    expect(retryText(120)).toBe('Retrying in 2 min');
+    expect(retryText(305)).toBe('Retrying in 5 min 5 s');
   });
 });
 

@@ -13,14 +13,14 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { Eye20Regular, EyeOff20Regular } from '@fluentui/react-icons';
-import { type FormEvent, Fragment, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { ConnectionDetails, ValidationResult } from '../../shared/api.js';
 import { endpointProblem } from '../endpoint-input.js';
-import { forPeople, hideSecrets } from '../messages.js';
+import { forPeople } from '../messages.js';
 import { useHcm } from '../state/use-hcm.js';
-import { type ValidationView, useConnectionStringValidation } from '../use-validation.js';
+import { useConnectionStringValidation } from '../use-validation.js';
 import { Banner } from './Banner.js';
+import { ConnectionStringField, describeValidation } from './ConnectionStringField.js';
 
 const useStyles = makeStyles({
   // One column that may shrink below its longest word: the example hint, a pasted string or an
@@ -40,11 +40,7 @@ const useStyles = makeStyles({
   term: { color: tokens.colorNeutralForeground3 },
   value: { margin: 0, overflowWrap: 'anywhere' },
   endpoint: { fontFamily: tokens.fontFamilyMonospace, fontWeight: tokens.fontWeightSemibold },
-  secret: { fontFamily: tokens.fontFamilyMonospace },
 });
-
-/** The shape of a connection string, in pieces that may break onto the next line after each ";". */
-const EXAMPLE = ['Endpoint=sb://<namespace>.servicebus.windows.net/;', 'SharedAccessKeyName=…;', 'SharedAccessKey=…;', 'EntityPath=…'];
 
 interface Props {
   open: boolean;
@@ -65,7 +61,6 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
   const styles = useStyles();
   const hcm = useHcm((s) => s.hcm);
   const [text, setText] = useState('');
-  const [shown, setShown] = useState(false);
   const [endpoint, setEndpoint] = useState('');
   const [endpointTouched, setEndpointTouched] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -95,7 +90,6 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
     }
   };
 
-  const field = describeValidation(validation);
   return (
     <DialogSurface aria-describedby={undefined}>
       <form onSubmit={(e) => void submit(e)} noValidate>
@@ -106,48 +100,13 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
               Paste the connection string of a shared access policy with Listen rights. It is checked as you type and nothing is saved until
               you choose Add.
             </Body1>
-            <Field
+            <ConnectionStringField
               label="Connection string"
-              required
-              className={styles.wrap}
-              validationState={field.state}
-              validationMessage={field.message ? { children: field.message, className: styles.wrap } : undefined}
-              validationMessageIcon={field.state === 'none' && validation.state === 'checking' ? <Spinner size="extra-tiny" /> : undefined}
-              hint={
-                validation.state === 'empty'
-                  ? {
-                      children: EXAMPLE.map((part, i) => (
-                        <Fragment key={part}>
-                          {i > 0 && <wbr />}
-                          {part}
-                        </Fragment>
-                      )),
-                      className: styles.wrap,
-                    }
-                  : undefined
-              }
-            >
-              <Input
-                className={styles.secret}
-                type={shown ? 'text' : 'password'}
-                value={text}
-                onChange={(_, data) => setText(data.value)}
-                autoComplete="off"
-                spellCheck={false}
-                autoFocus
-                data-testid="connection-string"
-                contentAfter={
-                  <Button
-                    appearance="transparent"
-                    size="small"
-                    icon={shown ? <EyeOff20Regular /> : <Eye20Regular />}
-                    aria-label={shown ? 'Hide connection string' : 'Show connection string'}
-                    aria-pressed={shown}
-                    onClick={() => setShown((v) => !v)}
-                  />
-                }
-              />
-            </Field>
+              value={text}
+              onChange={setText}
+              validation={validation}
+              verdict={describeValidation(validation)}
+            />
             {resolved && <ResolvedSummary result={resolved} />}
             {resolved?.warnings.map((w) => (
               <Banner key={w} intent="warning">
@@ -194,26 +153,6 @@ function AddConnectionForm({ onClose, onAdded }: Omit<Props, 'open'>) {
       </form>
     </DialogSurface>
   );
-}
-
-function describeValidation(v: ValidationView): { state: 'none' | 'error' | 'success'; message: string | undefined } {
-  switch (v.state) {
-    case 'empty':
-      return { state: 'none', message: undefined };
-    case 'checking':
-      return { state: 'none', message: 'Checking…' };
-    case 'failed':
-      return { state: 'error', message: `Could not check it: ${forPeople(v.message)}` };
-    case 'done':
-      if (!v.result.ok) {
-        return {
-          state: 'error',
-          message: v.result.stage === 'parse' ? forPeople(v.result.error) : `The relay did not accept it: ${hideSecrets(v.result.error)}`,
-        };
-      }
-      if (v.result.alreadyAdded) return { state: 'error', message: `${v.result.name} in ${v.result.namespace} is already added.` };
-      return { state: 'success', message: 'Valid connection string.' };
-  }
 }
 
 function ResolvedSummary({ result }: { result: Extract<ValidationResult, { ok: true }> }) {

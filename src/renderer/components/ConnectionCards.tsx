@@ -1,8 +1,8 @@
-import { Caption1, Card, Checkbox, Link, makeStyles, mergeClasses, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
+import { Card, Checkbox, Link, makeStyles, mergeClasses, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
 import { formatCount } from '../format.js';
-import { useHcm } from '../state/use-hcm.js';
 import type { ConnectionListProps } from './ConnectionsTable.js';
 import { DemoBadge } from './DemoBadge.js';
+import { DownReason, FailureMark, RetryLine } from './Health.js';
 import { StatusBadge } from './StatusBadge.js';
 import { Traffic } from './Traffic.js';
 
@@ -21,14 +21,13 @@ const useStyles = makeStyles({
   },
   term: { color: tokens.colorNeutralForeground3 },
   value: { margin: 0, overflowWrap: 'anywhere' },
-  error: { color: tokens.colorPaletteRedForeground1, overflowWrap: 'anywhere' },
+  status: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: tokens.spacingHorizontalS },
 });
 
 /** The same facts as the table, stacked, for narrow windows and high zoom where columns would not fit. */
 export function ConnectionCards({ connections, onOpen, checked, onToggle }: ConnectionListProps) {
   const styles = useStyles();
   const restoreFocus = useRestoreFocusTarget();
-  const lost = useHcm((s) => s.link === 'lost');
   return (
     <ul className={styles.list} aria-label="Hybrid Connections" data-testid="connections-cards">
       {connections.map((c) => (
@@ -49,9 +48,13 @@ export function ConnectionCards({ connections, onOpen, checked, onToggle }: Conn
                 </Link>
                 {c.demo && <DemoBadge size="small" />}
               </div>
-              <StatusBadge status={c.status} />
+              <div className={styles.status}>
+                <FailureMark connection={c} />
+                <StatusBadge status={c.status} />
+              </div>
             </div>
-            {!lost && c.status !== 'Connected' && c.lastError && <Caption1 className={styles.error}>{c.lastError.message}</Caption1>}
+            <DownReason connection={c} />
+            <RetryLine connection={c} />
             <dl className={styles.facts}>
               <dt className={styles.term}>Namespace</dt>
               <dd className={styles.value}>{c.namespace}</dd>

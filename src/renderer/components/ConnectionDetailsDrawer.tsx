@@ -4,6 +4,7 @@ import {
   DrawerBody,
   DrawerHeader,
   DrawerHeaderTitle,
+  Link,
   OverlayDrawer,
   Spinner,
   Subtitle2,
@@ -19,12 +20,16 @@ import {
   Dismiss24Regular,
   DismissCircle16Filled,
   DocumentSearch20Regular,
+  Edit20Regular,
+  KeyReset20Regular,
+  Open16Regular,
   Send20Regular,
   Stethoscope20Regular,
 } from '@fluentui/react-icons';
 import { type ReactNode, useEffect, useState } from 'react';
-import { type ConnectionDetails, type ConnectionSummary, STATUS_LABELS, type TrafficResult } from '../../shared/api.js';
+import { type AzureOrigin, type ConnectionDetails, type ConnectionSummary, STATUS_LABELS, type TrafficResult } from '../../shared/api.js';
 import { formatAgo, formatBytes, formatClock, formatCount, formatDateTime, formatTime } from '../format.js';
+import { recentFailures } from '../health.js';
 import { ADD_BUTTON_SELECTOR, focusSoon } from '../focus.js';
 import { openTunnelsSentence } from '../state/connection-list.js';
 import { useHcm } from '../state/use-hcm.js';
@@ -33,7 +38,9 @@ import { Banner } from './Banner.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { CopyButton } from './CopyButton.js';
 import { DemoBadge } from './DemoBadge.js';
+import { EditEndpointDialog, ReplaceConnectionStringDialog } from './EditConnectionDialogs.js';
 import { FactList } from './FactList.js';
+import { FailureMark, RetryLine } from './Health.js';
 import { RemoveConnectionDialog } from './RemoveConnectionDialog.js';
 import { StatusBadge, UNKNOWN_STATUS_LABEL } from './StatusBadge.js';
 import { TestResultView } from './TestResultView.js';
@@ -65,6 +72,9 @@ const useStyles = makeStyles({
     alignItems: 'start',
     overflowWrap: 'anywhere',
   },
+  bannerAction: { marginTop: tokens.spacingVerticalS },
+  portal: { display: 'inline-flex', alignItems: 'center', gap: tokens.spacingHorizontalXXS },
+  azureWhere: { color: tokens.colorNeutralForeground3 },
   ok: { color: tokens.colorPaletteGreenForeground1, marginTop: '3px' },
   bad: { color: tokens.colorPaletteRedForeground1, marginTop: '3px' },
 });
@@ -79,6 +89,17 @@ function gatewayHostsOf(d: ConnectionDetails | null): string[] | null {
   if (!Array.isArray(hosts) || hosts.length === 0) return null;
   const names = hosts.filter((h): h is string => typeof h === 'string' && h !== '');
   return names.length === hosts.length ? names : null;
+}
+
+/** The portal address of a connection added through Azure, when it is a plain https link (anything else is not offered). */
+function portalUrlOf(azure: AzureOrigin | null | undefined): string | null {
+  const url = azure?.portalUrl;
+  if (typeof url !== 'string') return null;
+  try {
+    return new URL(url).protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Everything known about one connection, live, with restart / test / remove (and test traffic for the demo). */
@@ -119,6 +140,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
   const [sending, setSending] = useState(false);
   const [restarted, setRestarted] = useState(false);
   const [confirm, setConfirm] = useState<'remove' | 'restart' | null>(null);
+  const [editing, setEditing] = useState<'key' | 'endpoint' | null>(null);
   const restoreFocus = useRestoreFocusTarget();
   const lost = lostAt !== null;
   const lostSince = lostAt ? formatClock(lostAt) : '';
@@ -192,10 +214,32 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
     viewLogsOf([live.id]);
     focusSoon('[data-testid="log-lines"]');
   };
+  const edited = (next: ConnectionDetails, title: string, body: string) => {
+    setEditing(null);
+    setDetails(next);
+    setDetailsError(null);
+    notify('success', title, body);
+    announce(title);
+  };
 
   const d = details;
   const c = live.counters;
   const gateways = gatewayHostsOf(d);
+  const failures = lost ? null : recentFailures(live);
+  const portalUrl = portalUrlOf(d?.azure);
+  // Hand-set endpoints are edited here; metadata ones belong to the Hybrid Connection in Azure.
+  const endpointEditable = !live.demo && d?.endpointSource === 'manual';
+  const replaceButton = (
+    <Button
+      icon={<KeyReset20Regular />}
+      onClick={() => setEditing('key')}
+      disabledFocusable={lost}
+      {...restoreFocus}
+      data-testid="replace-key"
+    >
+      Replace connection string…
+    </Button>
+  );
   const copyable = (value: string, what: string, mono = true): ReactNode => (
     <span className={styles.copyable}>
       <span className={mono ? styles.mono : undefined}>{value}</span>
@@ -208,11 +252,13 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
     [
       'Endpoint',
       <span className={styles.copyable}>
-        <span className={styles.mono}>
-          {live.endpoint}
-          {d ? (d.endpointSource === 'metadata' ? ' (from the Hybrid Connection)' : ' (set by hand)') : ''}
-        </span>
+        <span className={styles.mono}>{live.endpoint}</span>
         <CopyButton text={live.endpoint} what="endpoint" />
+        {d && !live.demo && (
+          <span data-testid="endpoint-source">
+            {d.endpointSource === 'metadata' ? "(from the Hybrid Connection's metadata: change it in Azure)" : '(set by hand)'}
+          </span>
+        )}
       </span>,
     ],
     [
@@ -235,7 +281,19 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
     ['Key name', d ? (d.keyName ?? '— (fixed token)') : '…'],
     ['Created', d ? formatDateTime(d.createdAt) : '…'],
     ['Last updated', d ? formatDateTime(d.updatedAt) : '…'],
-    ['Listeners online', d ? (d.listenerCount === null ? 'unknown' : `${d.listenerCount} (all agents on this Hybrid Connection)`) : '…'],
+    [
+      'Listeners online',
+      // The relay's count is only worth showing while this agent is connected and the host reachable.
+      lost
+        ? 'unknown (agent not reachable)'
+        : live.status !== 'Connected'
+          ? 'unknown while not connected'
+          : d
+            ? d.listenerCount === null
+              ? 'unknown'
+              : `${d.listenerCount} (all agents on this Hybrid Connection)`
+            : '…',
+    ],
     [
       'Client authorization',
       d ? (d.requiresClientAuthorization === null ? 'unknown' : d.requiresClientAuthorization ? 'Required' : 'Not required') : '…',
@@ -243,6 +301,23 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
     [live.demo ? 'Started' : 'Added to this machine', d ? formatDateTime(d.addedAt) : '…'],
     ['Last error', live.lastError ? `${live.lastError.message} — ${formatDateTime(live.lastError.at)}` : 'None'],
   );
+  if (d?.azure) {
+    const a = d.azure;
+    facts.push([
+      'In Azure',
+      <span className={styles.copyable}>
+        <span className={styles.azureWhere}>
+          {a.resourceGroup} / {a.namespace} / {a.hybridConnection} (rule {a.rule})
+        </span>
+        {portalUrl && (
+          // The desktop app opens it in the system browser; a browser opens a new tab.
+          <Link href={portalUrl} target="_blank" rel="noopener noreferrer" className={styles.portal} data-testid="portal-link">
+            View in Azure portal <Open16Regular aria-hidden />
+          </Link>
+        )}
+      </span>,
+    ]);
+  }
 
   return (
     <>
@@ -261,7 +336,9 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
         <div className={styles.statusLine}>
           <StatusBadge status={live.status} />
           <Caption1>{lost ? `agent not reachable since ${lostSince}` : `since ${formatDateTime(live.statusSince)}`}</Caption1>
+          <FailureMark connection={live} />
         </div>
+        <RetryLine connection={live} size="button" />
         {lost && (
           <Banner intent="warning" title={`Agent not reachable since ${lostSince}`} testId="details-lost">
             The status is unknown and the actions are off until it is back. What is shown below is from before.
@@ -305,6 +382,19 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
           <Button icon={<DocumentSearch20Regular />} onClick={viewLogs}>
             View logs
           </Button>
+          {!live.demo && replaceButton}
+          {endpointEditable && (
+            <Button
+              icon={<Edit20Regular />}
+              onClick={() => setEditing('endpoint')}
+              disabledFocusable={lost}
+              // The dialog gives the focus back here, and with it the drawer back to screen readers.
+              {...restoreFocus}
+              data-testid="edit-endpoint"
+            >
+              Edit endpoint…
+            </Button>
+          )}
           {live.demo ? (
             <Button icon={<Delete20Regular />} onClick={() => void removeDemo()} disabledFocusable={lost} data-testid="remove-demo">
               Remove demo
@@ -319,6 +409,17 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
         {!lost && live.lastError && live.status !== 'Connected' && (
           <Banner intent="error" title="Last error" testId="last-error">
             {live.lastError.message} ({formatAgo(live.lastError.at)})
+            {live.status === 'Unauthorized' && !live.demo && (
+              <div className={styles.bannerAction}>
+                If the key was rotated in Azure, paste the new connection string here. {replaceButton}
+              </div>
+            )}
+          </Banner>
+        )}
+        {failures && (
+          <Banner intent="warning" title="Apps' connections failed lately" testId="endpoint-failures">
+            {failures.failed} of {failures.total} connections through the relay could not be bridged to {live.endpoint}. The last at{' '}
+            {formatDateTime(failures.at)} ({formatAgo(failures.at)}): {failures.message}
           </Banner>
         )}
         {test && (
@@ -361,6 +462,29 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
           />
         </section>
       </DrawerBody>
+      {!live.demo && (
+        <ReplaceConnectionStringDialog
+          open={editing === 'key'}
+          connection={live}
+          keyName={d?.keyName ?? null}
+          onClose={() => setEditing(null)}
+          onReplaced={(next) =>
+            edited(
+              next,
+              `Replaced the connection string of ${live.name}`,
+              `Reconnecting with ${next.keyName ? `the key of ${next.keyName}` : 'it'}.`,
+            )
+          }
+        />
+      )}
+      {endpointEditable && (
+        <EditEndpointDialog
+          open={editing === 'endpoint'}
+          connection={live}
+          onClose={() => setEditing(null)}
+          onSaved={(next) => edited(next, `Endpoint of ${live.name} changed`, `New connections go to ${next.endpoint}.`)}
+        />
+      )}
       <RemoveConnectionDialog
         names={[live.name]}
         openTunnels={c.activeConnections}

@@ -1,5 +1,4 @@
 import {
-  Caption1,
   Link,
   Table,
   TableBody,
@@ -15,8 +14,8 @@ import {
 import type { ConnectionSummary } from '../../shared/api.js';
 import { formatCount } from '../format.js';
 import type { SortColumn, SortState } from '../state/connection-list.js';
-import { useHcm } from '../state/use-hcm.js';
 import { DemoBadge } from './DemoBadge.js';
+import { DownReason, FailureMark, RetryLine } from './Health.js';
 import { StatusBadge } from './StatusBadge.js';
 import { Traffic } from './Traffic.js';
 
@@ -30,25 +29,20 @@ const useStyles = makeStyles({
     gap: tokens.spacingVerticalXXS,
     paddingBlock: tokens.spacingVerticalS,
   },
-  error: {
-    color: tokens.colorPaletteRedForeground1,
-    maxWidth: '28ch',
-    overflow: 'hidden',
-    textOverflow: 'ellipsis',
-    whiteSpace: 'nowrap',
-  },
+  statusTop: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', columnGap: tokens.spacingHorizontalS, rowGap: '2px' },
   mono: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: 'anywhere' },
   number: { fontVariantNumeric: 'tabular-nums' },
   nameLink: { fontWeight: tokens.fontWeightSemibold },
   demoRow: { backgroundColor: tokens.colorBrandBackground2 },
   // The table lays out fixed; give the wide values the room and the numbers less.
   selectCol: { width: '44px' },
-  name: { width: '19%' },
-  namespace: { width: '14%' },
-  endpoint: { width: '22%' },
-  status: { width: '17%' },
-  active: { width: '11%' },
-  traffic: { width: '17%' },
+  // Status gets the most: the reason a connection is down is shown in full, wrapped.
+  name: { width: '17%' },
+  namespace: { width: '12%' },
+  endpoint: { width: '20%' },
+  status: { width: '25%' },
+  active: { width: '10%' },
+  traffic: { width: '16%' },
 });
 
 const COLUMNS: Array<{ column: SortColumn; label: string }> = [
@@ -75,7 +69,6 @@ export interface ConnectionListProps {
 export function ConnectionsTable({ connections, onOpen, checked, onToggle, onToggleAll, sort, onSort }: ConnectionListProps) {
   const styles = useStyles();
   const restoreFocus = useRestoreFocusTarget();
-  const lost = useHcm((s) => s.link === 'lost');
   const ticked = connections.filter((c) => checked.has(c.id)).length;
   const all = ticked > 0 && ticked === connections.length ? true : ticked > 0 ? 'mixed' : false;
   return (
@@ -131,12 +124,12 @@ export function ConnectionsTable({ connections, onOpen, checked, onToggle, onTog
             <TableCell className={styles.mono}>{c.endpoint}</TableCell>
             <TableCell>
               <div className={styles.statusCell}>
-                <StatusBadge status={c.status} />
-                {!lost && c.status !== 'Connected' && c.lastError && (
-                  <Caption1 className={styles.error} title={c.lastError.message} data-testid="status-error">
-                    {c.lastError.message}
-                  </Caption1>
-                )}
+                <div className={styles.statusTop}>
+                  <StatusBadge status={c.status} />
+                  <FailureMark connection={c} />
+                </div>
+                <DownReason connection={c} />
+                <RetryLine connection={c} />
               </div>
             </TableCell>
             <TableCell className={styles.number} data-testid="active-connections">

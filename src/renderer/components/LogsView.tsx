@@ -1,5 +1,5 @@
 import { Button, Dropdown, Field, Option, SearchBox, Switch, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
-import { Copy20Regular } from '@fluentui/react-icons';
+import { Copy20Regular, FolderOpen20Regular } from '@fluentui/react-icons';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LogLevel } from '../../shared/api.js';
 import { formatLogTime } from '../format.js';
@@ -36,6 +36,15 @@ const useStyles = makeStyles({
   connection: { color: tokens.colorNeutralForeground2 },
   message: { flexBasis: '20rem', flexGrow: 1, minWidth: 0 },
   footer: { color: tokens.colorNeutralForeground3 },
+  agent: {
+    display: 'flex',
+    flexWrap: 'wrap',
+    alignItems: 'flex-end',
+    gap: tokens.spacingHorizontalM,
+    paddingBottom: tokens.spacingVerticalS,
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+  },
+  agentHint: { color: tokens.colorNeutralForeground3, alignSelf: 'center', flexBasis: '16rem', flexGrow: 1 },
 });
 
 const LEVELS: Array<{ value: LogLevel; label: string }> = [
@@ -46,6 +55,88 @@ const LEVELS: Array<{ value: LogLevel; label: string }> = [
 ];
 
 const ALL = '*';
+
+/** What the agent itself writes (its log level, changed while it runs): a different thing from what this view shows. */
+const AGENT_LEVELS: Array<{ value: LogLevel; label: string }> = [
+  { value: 'debug', label: 'Debug: everything' },
+  { value: 'info', label: 'Info: connections and tunnels' },
+  { value: 'warn', label: 'Warnings and errors' },
+  { value: 'error', label: 'Errors only' },
+];
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** The agent's log level, with a way to change it at run time; "Open log folder" in the desktop app. */
+function AgentLogging() {
+  const styles = useStyles();
+  const hcm = useHcm((s) => s.hcm);
+  const level = useHcm((s) => s.logLevel);
+  const setLevel = useHcm((s) => s.setLogLevel);
+  const lost = useHcm((s) => s.link === 'lost');
+  const desktop = useHcm((s) => s.appInfo?.host === 'electron');
+  const minLevel = useHcm((s) => s.logFilter.minLevel);
+  const setFilter = useHcm((s) => s.setLogFilter);
+  const announce = useHcm((s) => s.announce);
+  const notify = useNotify();
+  const [saving, setSaving] = useState(false);
+  if (level === null && !desktop) return null;
+
+  const change = async (next: LogLevel) => {
+    if (next === level) return;
+    setSaving(true);
+    try {
+      await hcm.setLogLevel(next);
+      setLevel(next);
+      // Lines the agent now writes would be hidden by a stricter view: show them.
+      if (RANK[next] < RANK[minLevel]) setFilter({ minLevel: next });
+      const label = AGENT_LEVELS.find((l) => l.value === next)!.label;
+      announce(`The agent now records: ${label}.`);
+      notify('success', 'Log level changed', `The agent now records: ${label}. It applies at once, until the agent restarts.`);
+    } catch (err) {
+      notify('error', 'Could not change the log level', (err as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+  const openFolder = async () => {
+    try {
+      await hcm.openLogFolder();
+    } catch (err) {
+      notify('error', 'Could not open the log folder', (err as Error).message);
+    }
+  };
+  return (
+    <div className={styles.agent} role="group" aria-label="The agent's logging" data-testid="agent-logging">
+      {level !== null && (
+        <Field label="The agent records">
+          <Dropdown
+            value={AGENT_LEVELS.find((l) => l.value === level)?.label ?? level}
+            selectedOptions={[level]}
+            onOptionSelect={(_, data) => void change(data.optionValue as LogLevel)}
+            disabled={lost || saving}
+            data-testid="agent-log-level"
+          >
+            {AGENT_LEVELS.map((l) => (
+              <Option key={l.value} value={l.value}>
+                {l.label}
+              </Option>
+            ))}
+          </Dropdown>
+        </Field>
+      )}
+      {level !== null && (
+        <Text size={200} className={styles.agentHint}>
+          Changes what the agent writes from now on, here and in its log files, until it restarts.
+        </Text>
+      )}
+      {desktop && (
+        <Button icon={<FolderOpen20Regular />} onClick={() => void openFolder()} disabledFocusable={lost} data-testid="open-log-folder">
+          Open log folder
+        </Button>
+      )}
+    </div>
+  );
+}
 
 /** Live log lines of the host, filterable by level, connection and text, and copyable. */
 export function LogsView() {
@@ -84,6 +175,7 @@ export function LogsView() {
   const choices = [...new Set([...connections.map((c) => c.id), ...filter.connections])];
   return (
     <div className={styles.root}>
+      <AgentLogging />
       <div className={styles.toolbar} role="toolbar" aria-label="Log filters">
         <Field label="Search" className={styles.search}>
           <SearchBox
@@ -93,7 +185,7 @@ export function LogsView() {
             data-testid="log-search"
           />
         </Field>
-        <Field label="Level">
+        <Field label="Show">
           <Dropdown
             value={levelLabel}
             selectedOptions={[filter.minLevel]}

@@ -1,4 +1,4 @@
-/** Test, restart and remove for one connection or several, with the feedback each gives. */
+/** Test, restart (and retry now) and remove for one connection or several, with the feedback each gives. */
 import { useCallback } from 'react';
 import type { ConnectionSummary, TestResult } from '../../shared/api.js';
 import { useHcm } from '../state/use-hcm.js';
@@ -60,6 +60,21 @@ export function useConnectionActions() {
     [announce, hcm, each, notify],
   );
 
+  /** "Retry now" for a connection waiting out its backoff: the restart it is, said as a retry. */
+  const retry = useCallback(
+    async (c: ConnectionSummary): Promise<boolean> => {
+      try {
+        await hcm.restartConnection(c.id);
+        announce(`Retrying ${c.name} now.`);
+        return true;
+      } catch (err) {
+        notify('error', `Could not retry ${c.name}`, (err as Error).message);
+        return false;
+      }
+    },
+    [announce, hcm, notify],
+  );
+
   const remove = useCallback(
     async (list: readonly ConnectionSummary[]): Promise<boolean> => {
       const outcomes = await each(list, (id) => hcm.removeConnection(id));
@@ -71,5 +86,5 @@ export function useConnectionActions() {
     [hcm, each, notify],
   );
 
-  return { test, restart, remove };
+  return { test, restart, retry, remove };
 }

@@ -3,7 +3,7 @@
  * connection; components read slices of it through useHcm().
  */
 import { createStore } from 'zustand/vanilla';
-import type { AppInfo, ConnectionSummary, HcmHost, LogEntry, TestResult, TrafficResult, UpdateState } from '../../shared/api.js';
+import type { AppInfo, ConnectionSummary, HcmHost, LogEntry, LogLevel, TestResult, TrafficResult, UpdateState } from '../../shared/api.js';
 import type { HostConnection } from '../host/connect-to-host.js';
 import type { LinkState } from '../host/websocket-host.js';
 import { DEFAULT_SORT, type SortState } from './connection-list.js';
@@ -30,6 +30,8 @@ export interface HcmState {
   connectionsLoaded: boolean;
   loadError: string | null;
   logs: LogEntry[];
+  /** What the agent records (its log level, changeable while it runs); null until read, or where the host cannot tell. */
+  logLevel: LogLevel | null;
   update: UpdateState | null;
   view: View;
   /** Connection whose details are open. */
@@ -47,6 +49,7 @@ export interface HcmState {
   setView(view: View): void;
   select(id: string | null): void;
   setUpdate(update: UpdateState): void;
+  setLogLevel(level: LogLevel): void;
   setChecked(ids: string[]): void;
   setSort(sort: SortState): void;
   setListFilter(text: string): void;
@@ -73,6 +76,7 @@ export function createHcmStore(host: HostConnection) {
     connectionsLoaded: false,
     loadError: null,
     logs: [],
+    logLevel: null,
     update: null,
     view: 'connections',
     selectedId: null,
@@ -86,6 +90,7 @@ export function createHcmStore(host: HostConnection) {
     setView: (view) => set({ view }),
     select: (selectedId) => set({ selectedId }),
     setUpdate: (update) => set({ update }),
+    setLogLevel: (logLevel) => set({ logLevel }),
     setChecked: (checked) => set({ checked }),
     setSort: (sort) => set({ sort }),
     setListFilter: (listFilter) => set({ listFilter }),
@@ -134,6 +139,10 @@ export function createHcmStore(host: HostConnection) {
       hcm.listConnections().then(applyConnections),
       hcm.getLogs(afterSeq === undefined ? {} : { afterSeq }).then((lines) => store.setState((s) => ({ logs: mergeLogs(s.logs, lines) }))),
       hcm.getUpdateState().then((update) => store.setState({ update })),
+      // Older hosts have no log level to tell; then the Logs tab simply shows no control for it.
+      Promise.resolve()
+        .then(() => hcm.getLogLevel())
+        .then((logLevel) => store.setState({ logLevel })),
     ]);
     const failed = results[1];
     if (failed?.status === 'rejected') store.setState({ loadError: (failed.reason as Error).message });

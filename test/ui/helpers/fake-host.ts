@@ -5,8 +5,10 @@ import type {
   ConnectionDetails,
   ConnectionStatus,
   ConnectionSummary,
+  HcmApi,
   HcmHost,
   LogEntry,
+  LogLevel,
   TestResult,
   TrafficResult,
 } from '../../../src/shared/api.js';
@@ -36,6 +38,10 @@ export interface FakeHost {
   setConnections(list: FakeConnection[]): void;
   update(id: string, change: Partial<FakeConnection>): void;
   log(message: string, level?: LogEntry['level'], connection?: string): void;
+  /** Replaces one method's behaviour (calls are still recorded). */
+  script<M extends keyof HcmApi>(method: M, fn: HcmApi[M]): void;
+  /** The log level getLogLevel answers with (setLogLevel changes it). */
+  logLevel(): LogLevel;
   /** Closes the server and every page's WebSocket. */
   stop(): Promise<void>;
   /** Serves again on the same port with the same token. */
@@ -72,6 +78,8 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
   const logs: LogEntry[] = [];
   const events = new EventListeners();
   const calls: FakeHost['calls'] = [];
+  const scripted: Partial<Record<keyof HcmApi, (...args: never[]) => Promise<unknown>>> = {};
+  let logLevel: LogLevel = 'info';
   const summary = ({ extra: _extra, ...c }: FakeConnection): ConnectionSummary => c;
   const emit = () => events.emit('connections', list.map(summary));
   const find = (id: string) => {
@@ -127,6 +135,24 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
       find(id);
       log('restart requested', 'info', id);
     },
+    replaceConnectionString: async (id: string) => {
+      const c = find(id);
+      log('connection string replaced (rule defaultListener); reconnecting with it', 'info', id);
+      return details(c);
+    },
+    setEndpoint: async (id: string, endpoint: string) => {
+      find(id);
+      list = list.map((c) => (c.id === id ? { ...c, endpoint } : c));
+      log(`endpoint changed by hand -> ${endpoint}`, 'info', id);
+      emit();
+      return details(find(id));
+    },
+    getLogLevel: async () => logLevel,
+    setLogLevel: async (level: LogLevel) => {
+      logLevel = level;
+      log(`log level set to ${level}`, level === 'debug' ? 'debug' : 'warn');
+    },
+    openLogFolder: async () => undefined,
     testConnection: async (id: string): Promise<TestResult> => {
       const c = find(id);
       const ok = c.status === 'Connected';
@@ -156,7 +182,8 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
       method,
       (...args: unknown[]) => {
         calls.push({ method, args });
-        return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        const run = (scripted[method as keyof HcmApi] ?? fn) as (...a: unknown[]) => Promise<unknown>;
+        return run(...args);
       },
     ]),
   );
@@ -180,6 +207,10 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
       emit();
     },
     log,
+    script(method, fn) {
+      scripted[method] = fn;
+    },
+    logLevel: () => logLevel,
     stop: () => server.close(),
     async start() {
       server = await startUiServer({ hcm, staticDir: join(ROOT, 'dist', 'renderer'), port, token });
