@@ -26,7 +26,7 @@ export function connectionsTable(list: ConnectionSummary[], live: boolean): stri
       c.demo ? `${c.name} (demo)` : c.name,
       c.namespace,
       c.endpoint,
-      live ? STATUS_LABELS[c.status] : 'agent not running',
+      (live ? STATUS_LABELS[c.status] : 'agent not running') + (c.endpointChange ? ' (endpoint changed in Azure)' : ''),
       String(c.counters.activeConnections),
       String(c.counters.totalConnections),
       formatBytes(c.counters.bytesToEndpoint),
@@ -41,6 +41,14 @@ export function connectionDetails(c: ConnectionDetails, live: boolean): string {
     ...(c.demo ? [['Demo', 'yes: a local relay on this machine and a built-in echo endpoint; never saved'] as [string, string]] : []),
     ['Namespace', c.namespace],
     ['Endpoint', `${c.endpoint} (${c.endpointSource === 'metadata' ? 'from Hybrid Connection metadata' : 'set by hand'})`],
+    ...(c.endpointChange
+      ? [
+          [
+            'Endpoint in Azure',
+            `endpoint changed in Azure: ${c.endpointChange.from} → ${c.endpointChange.to} (seen ${c.endpointChange.seenAt}); ${c.endpointChange.from} stays in use until you accept: hcm endpoint accept ${c.name}`,
+          ] as [string, string],
+        ]
+      : []),
     ['Status', live ? `${STATUS_LABELS[c.status]} since ${c.statusSince}` : 'agent not running'],
     ['Service Bus address', c.serviceBusAddress],
     ['Key name', c.keyName ?? '(SharedAccessSignature)'],

@@ -39,6 +39,8 @@ const connectionSchema = z.object({
   endpoint: z.string().min(1),
   endpointSource: z.enum(['metadata', 'manual']),
   addedAt: z.string(),
+  /** The endpoint the Hybrid Connection's metadata names now, when it differs from the pinned `endpoint` (not used until accepted). */
+  endpointInAzure: z.object({ endpoint: z.string(), seenAt: z.string() }).optional(),
   /** Added through Azure: where the key came from (so a rotated key can be fetched again). */
   azure: z
     .object({

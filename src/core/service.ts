@@ -94,6 +94,8 @@ interface RuntimeDetails {
 }
 
 const COUNTER_EVENT_INTERVAL_MS = 250;
+/** How often a connected Hybrid Connection's metadata is read again (endpoint pinning). */
+const METADATA_CHECK_MS = 10 * 60_000;
 
 export function connectionIdFor(cs: ConnectionString): string {
   return `${namespaceName(cs)}/${cs.entityPath}`;
@@ -140,6 +142,7 @@ class Service implements HcmService {
   private control: ControlServer | undefined;
   private unwatch: (() => void) | undefined;
   private counterTimer: NodeJS.Timeout | undefined;
+  private metadataTimer: NodeJS.Timeout | undefined;
   private emitScheduled = false;
   private started = false;
 
@@ -188,6 +191,11 @@ class Service implements HcmService {
     prepareAgentFolders(this.paths);
     this.control = await startControlServer(this.paths.controlSocket, this);
     this.unwatch = this.store.watch(() => this.reloadConfig());
+    // Metadata is read at every connect; this also catches a change made while connected.
+    this.metadataTimer = setInterval(() => {
+      for (const c of this.connections) if (this.engine?.snapshot(c.id)?.status === 'Connected') void this.refreshRuntime(c.id);
+    }, METADATA_CHECK_MS);
+    this.metadataTimer.unref();
     this.logger.info(`agent started (${this.connections.length} connection(s), config ${this.store.configFile})`);
     this.applyToEngine();
   }
@@ -195,6 +203,7 @@ class Service implements HcmService {
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     this.unwatch?.();
     clearTimeout(this.counterTimer);
+    clearInterval(this.metadataTimer);
     await this.control?.close();
     this.control = undefined;
     if (this.engine) {
@@ -335,6 +344,7 @@ class Service implements HcmService {
         problem ??
         (snap?.lastError ? { message: this.withHint(c, snap.status, snap.lastError.message), at: snap.lastError.at.toISOString() } : null),
       retryAt: problem ? null : (snap?.retryAt?.toISOString() ?? null),
+      endpointChange: c.endpointInAzure ? { from: c.endpoint, to: c.endpointInAzure.endpoint, seenAt: c.endpointInAzure.seenAt } : null,
       counters: {
         activeConnections: snap?.counters.activeConnections ?? 0,
         totalConnections: snap?.counters.totalConnections ?? 0,
@@ -397,15 +407,43 @@ class Service implements HcmService {
       listenerCount: info.listenerCount ?? null,
       requiresClientAuthorization: info.requiresClientAuthorization ?? null,
     });
-    if (c.endpointSource === 'metadata' && info.endpoint && formatEndpoint(info.endpoint) !== c.endpoint) {
-      const next = formatEndpoint(info.endpoint);
-      this.logger.info(`endpoint metadata changed in Azure: ${c.endpoint} -> ${next}`, id);
-      await this.store.update((list) => {
-        const entry = list.find((x) => x.id === id);
-        if (entry) entry.endpoint = next;
-      });
-      this.reloadConfig();
+    if (c.endpointSource !== 'metadata' || c === this.demo?.connection) return;
+    // The endpoint is pinned: a change in Azure is recorded and shown, never followed silently (an
+    // admin must not find the database behind a connection swapped without their say).
+    const named = info.endpoint ? formatEndpoint(info.endpoint) : null;
+    const recorded = c.endpointInAzure?.endpoint ?? null;
+    const next = named && named !== c.endpoint ? named : null;
+    if (next === recorded) return;
+    await this.store.update((list) => {
+      const entry = list.find((x) => x.id === id);
+      if (!entry) return;
+      if (next) entry.endpointInAzure = { endpoint: next, seenAt: new Date().toISOString() };
+      else delete entry.endpointInAzure;
+    });
+    if (next) {
+      this.logger.warn(
+        `endpoint changed in Azure: ${c.endpoint} → ${next}; still using ${c.endpoint} until you accept the change (hcm endpoint accept ${c.name}, or Accept in the app)`,
+        id,
+      );
+    } else {
+      this.logger.info(`the Hybrid Connection's metadata names ${c.endpoint} again; no change pending`, id);
     }
+    this.reloadConfig();
+  }
+
+  async acceptEndpointChange(id: string): Promise<ConnectionDetails> {
+    const c = this.find(String(id));
+    const to = c.endpointInAzure?.endpoint;
+    if (!to) throw new ServiceError('E_INVALID', `no endpoint change is pending for ${c.id}; it uses ${c.endpoint}`);
+    await this.store.update((list) => {
+      const entry = list.find((x) => x.id === c.id);
+      if (!entry) throw new ServiceError('E_NO_CONNECTION', `no connection with id "${c.id}"`);
+      entry.endpoint = to;
+      delete entry.endpointInAzure;
+    });
+    this.logger.info(`endpoint change accepted: ${c.endpoint} → ${to} (new connections use it)`, c.id);
+    this.reloadConfig();
+    return this.getConnection(c.id);
   }
 
   async validateConnectionString(connectionString: string): Promise<ValidationResult> {

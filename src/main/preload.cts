@@ -27,6 +27,7 @@ const METHODS: Record<HcmMethod, true> = {
   sendTestTraffic: true,
   replaceConnectionString: true,
   setEndpoint: true,
+  acceptEndpointChange: true,
   getLogLevel: true,
   setLogLevel: true,
   openLogFolder: true,

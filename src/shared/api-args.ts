@@ -46,6 +46,7 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
     case 'restartConnection':
     case 'testConnection':
     case 'sendTestTraffic':
+    case 'acceptEndpointChange':
       expectCount(method, args, 1, 1);
       return [text(method, 'id', args[0], MAX_ID)];
     case 'validateConnectionString':

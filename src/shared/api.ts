@@ -55,6 +55,11 @@ export interface ConnectionSummary {
   lastError: ErrorInfo | null;
   /** While the control channel is down: when the agent tries again (null while connected or trying now). */
   retryAt: string | null;
+  /**
+   * The endpoint is pinned when the connection is added. When the Hybrid Connection's metadata later
+   * names another one, the agent keeps the pinned one and says so here until the admin accepts it.
+   */
+  endpointChange: { from: string; to: string; seenAt: string } | null;
   counters: ConnectionCounters;
   /** The built-in demo ("Try it with a local relay"): a local relay, never saved with real connections. */
   demo?: boolean;
@@ -277,6 +282,8 @@ export interface HcmApi {
   replaceConnectionString(id: string, connectionString: string): Promise<ConnectionDetails>;
   /** A new `host:port` for a connection whose endpoint was set by hand (metadata endpoints change in Azure). */
   setEndpoint(id: string, endpoint: string): Promise<ConnectionDetails>;
+  /** Switches to the endpoint the Hybrid Connection's metadata now names (see `endpointChange`). */
+  acceptEndpointChange(id: string): Promise<ConnectionDetails>;
   restartConnection(id: string): Promise<void>;
   /** DNS and TCP reachability of the endpoint, and of the relay on its port. */
   testConnection(id: string): Promise<TestResult>;
@@ -330,6 +337,7 @@ export const HCM_METHODS: readonly HcmMethod[] = [
   'removeConnection',
   'replaceConnectionString',
   'setEndpoint',
+  'acceptEndpointChange',
   'restartConnection',
   'testConnection',
   'getLogs',

@@ -1,6 +1,8 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HcmEnv, hcm, hcmEnv, listLive, startAgent } from '../helpers/agent.js';
+import { type HcmEnv, hcm, hcmEnv, listLive, startAgent, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, KEYS, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
+import { startEchoServer } from '../helpers/tcp-servers.js';
 
 /**
  * Changing a connection in place instead of re-adding it (issue 12, items 3 and 8): a rule
@@ -104,4 +106,65 @@ describe('editing in place', () => {
     }
     expect((await hcm(env, ['log-level'])).code).toBe(3);
   });
+
+  it('pins the endpoint: a change in Azure is shown and logged, not followed, until it is accepted', async () => {
+    const first = await startEchoServer();
+    const second = await startEchoServer();
+    const pinned = testConfig([{ name: 'pinned', endpoint: `127.0.0.1:${first.port}` }]);
+    const emu = await startEmulator({ config: pinned });
+    const env = hcmEnv(emu.ca);
+    try {
+      expect((await add(env, emu.hybridConnections.pinned!.listen)).code).toBe(0);
+      const agent = await startAgent(env, { waitConnected: 1 });
+      const fwd = await startForwarder(env, emu.hybridConnections.pinned!.send);
+      try {
+        const moved = testConfig([{ name: 'pinned', endpoint: `127.0.0.1:${second.port}` }]);
+        expect(await emu.reload(moved)).toBe('reloaded');
+        await hcm(env, ['restart', 'pinned']); // the metadata is read again at every connect
+        await waitFor(async () => (await listLive(env))[0]!.endpointChange !== null, 20_000, 'the change seen');
+        const [row] = await listLive(env);
+        expect(row!.endpointChange).toMatchObject({ from: `127.0.0.1:${first.port}`, to: `127.0.0.1:${second.port}` });
+        expect(row!.endpoint).toBe(`127.0.0.1:${first.port}`);
+        const show = await hcm(env, ['show', 'pinned']);
+        expect(show.stdout).toContain(`endpoint changed in Azure: 127.0.0.1:${first.port} → 127.0.0.1:${second.port}`);
+        expect((await hcm(env, ['list'])).stdout).toContain('Connected (endpoint changed in Azure)');
+        expect(agent.output()).toContain(`endpoint changed in Azure: 127.0.0.1:${first.port} → 127.0.0.1:${second.port}; still using`);
+        // New connections still reach the pinned endpoint.
+        const before = second.connections;
+        await echoThrough(fwd.port, 'still the first');
+        expect(second.connections).toBe(before);
+
+        const accepted = await hcm(env, ['endpoint', 'accept', 'pinned']);
+        expect(accepted.code, accepted.stderr).toBe(0);
+        expect(accepted.stdout).toContain(`-> 127.0.0.1:${second.port}`);
+        expect((await listLive(env))[0]!.endpointChange).toBeNull();
+        await echoThrough(fwd.port, 'now the second');
+        expect(second.connections).toBe(before + 1);
+        expect((await hcm(env, ['endpoint', 'accept', 'pinned'])).stderr).toContain('no endpoint change is pending');
+      } finally {
+        await fwd.stop();
+        await agent.stop();
+      }
+    } finally {
+      await emu.stop();
+      await first.close();
+      await second.close();
+    }
+  });
 });
+
+/** One round trip through the forwarder; resolves with what came back. */
+function echoThrough(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(text));
+    let got = '';
+    s.on('data', (d) => {
+      got += d.toString();
+      if (got.length >= text.length) {
+        s.end();
+        resolve(got);
+      }
+    });
+    s.on('error', reject);
+  });
+}

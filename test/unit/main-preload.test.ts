@@ -86,6 +86,7 @@ const summary: ConnectionSummary = {
   statusSince: '2026-01-01T00:00:00.000Z',
   lastError: null,
   retryAt: null,
+  endpointChange: null,
   counters: {
     activeConnections: 0,
     totalConnections: 0,
@@ -131,6 +132,7 @@ describe('preload', () => {
       'testConnection',
       'validateConnectionString',
       'sendTestTraffic',
+      'acceptEndpointChange',
     ];
     for (const method of HCM_METHODS) {
       const args = argsFor[method] ?? (oneId.includes(method) ? ['ns/a'] : []);

@@ -14,6 +14,7 @@ function c(id: string, status: ConnectionStatus, lastError: string | null = null
     statusSince: '2026-01-01T00:00:00.000Z',
     lastError: lastError ? { message: lastError, at: '2026-01-01T00:00:00.000Z' } : null,
     retryAt: null,
+    endpointChange: null,
     counters: {
       activeConnections: 0,
       totalConnections: 0,

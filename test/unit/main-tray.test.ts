@@ -65,7 +65,15 @@ describe('createStatusTray', () => {
     );
     expect(tray.image).toBe('/icons/tray-empty.png');
     expect(tray.tooltip).toBe('Hybrid Connection Manager: No connections');
-    const base = { namespace: 'ns', endpoint: 'h:1', statusSince: '', lastError: null, retryAt: null, counters: {} as never };
+    const base = {
+      namespace: 'ns',
+      endpoint: 'h:1',
+      statusSince: '',
+      lastError: null,
+      retryAt: null,
+      endpointChange: null,
+      counters: {} as never,
+    };
     t.show(
       overallStatus([
         { ...base, id: 'a', name: 'a', status: 'Connected' },
@@ -96,7 +104,15 @@ describe('createStatusTray', () => {
   it('does not count the demo as a real connection: icon and words for the real ones, the demo named apart', () => {
     const { tray, FakeTray } = fakes();
     const menus: Array<Array<{ label?: string; enabled?: boolean }>> = [];
-    const base = { namespace: 'ns', endpoint: 'h:1', statusSince: '', lastError: null, retryAt: null, counters: {} as never };
+    const base = {
+      namespace: 'ns',
+      endpoint: 'h:1',
+      statusSince: '',
+      lastError: null,
+      retryAt: null,
+      endpointChange: null,
+      counters: {} as never,
+    };
     const demo = { ...base, id: 'localhost/echo', name: 'echo', status: 'Connected' as const, demo: true };
     const t = createStatusTray(
       {

@@ -31,6 +31,7 @@ const connection: ConnectionSummary = {
   statusSince: '2026-01-01T00:00:00.000Z',
   lastError: null,
   retryAt: null,
+  endpointChange: null,
   counters: {
     activeConnections: 0,
     totalConnections: 0,
@@ -75,6 +76,9 @@ function memoryBridge() {
       throw new Error('not here');
     },
     setEndpoint: async () => {
+      throw new Error('not here');
+    },
+    acceptEndpointChange: async () => {
       throw new Error('not here');
     },
     getLogLevel: async () => 'info',

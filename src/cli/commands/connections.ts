@@ -122,6 +122,19 @@ export function registerConnectionCommands(program: Command): void {
     });
 
   program
+    .command('endpoint')
+    .description('endpoint pinning: accept the endpoint the Hybrid Connection now names in Azure')
+    .command('accept')
+    .description('switch to the endpoint the Hybrid Connection\'s metadata now names (shown by hcm show as "endpoint changed in Azure")')
+    .argument('<name>', 'name, or namespace/name')
+    .action(async (name: string) => {
+      await withTarget(async (t) => {
+        const updated = await t.api.acceptEndpointChange(await t.resolveId(name));
+        print(`${updated.id} -> ${updated.endpoint}${t.live ? ' (new connections use it now)' : ''}`);
+      });
+    });
+
+  program
     .command('log-level')
     .description("show or change the running agent's log level")
     .argument('[level]', 'debug, info, warn or error')
