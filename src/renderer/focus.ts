@@ -18,3 +18,15 @@ export function focusSoon(selector: string, timeoutMs = 3000): void {
 
 export const ADD_BUTTON_SELECTOR = '[data-add-connection]';
 export const detailsLinkSelector = (id: string) => `[data-connection="${CSS.escape(id)}"] [data-details-link]`;
+
+/**
+ * After a dialog over a panel closes: when the focus did not come back into the panel (the control
+ * that opened the dialog is gone, e.g. with the error banner it was in), put it on `selector` there.
+ * A modal panel left without focus stays hidden from screen readers.
+ */
+export function refocusWithin(panelSelector: string, selector: string, delayMs = 100): void {
+  setTimeout(() => {
+    const panel = document.querySelector(panelSelector);
+    if (panel && !panel.contains(document.activeElement)) focusSoon(`${panelSelector} ${selector}`);
+  }, delayMs);
+}

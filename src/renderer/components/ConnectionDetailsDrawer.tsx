@@ -30,7 +30,7 @@ import { type ReactNode, useEffect, useState } from 'react';
 import { type AzureOrigin, type ConnectionDetails, type ConnectionSummary, STATUS_LABELS, type TrafficResult } from '../../shared/api.js';
 import { formatAgo, formatBytes, formatClock, formatCount, formatDateTime, formatTime } from '../format.js';
 import { recentFailures } from '../health.js';
-import { ADD_BUTTON_SELECTOR, focusSoon } from '../focus.js';
+import { ADD_BUTTON_SELECTOR, focusSoon, refocusWithin } from '../focus.js';
 import { openTunnelsSentence } from '../state/connection-list.js';
 import { useHcm } from '../state/use-hcm.js';
 import { useNarrow } from '../theme.js';
@@ -90,6 +90,8 @@ function gatewayHostsOf(d: ConnectionDetails | null): string[] | null {
   const names = hosts.filter((h): h is string => typeof h === 'string' && h !== '');
   return names.length === hosts.length ? names : null;
 }
+
+const DETAILS_SELECTOR = '[data-testid="details"]';
 
 /** The portal address of a connection added through Azure, when it is a plain https link (anything else is not offered). */
 function portalUrlOf(azure: AzureOrigin | null | undefined): string | null {
@@ -214,8 +216,13 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
     viewLogsOf([live.id]);
     focusSoon('[data-testid="log-lines"]');
   };
-  const edited = (next: ConnectionDetails, title: string, body: string) => {
+  const closeEditing = () => {
+    const which = editing;
     setEditing(null);
+    refocusWithin(DETAILS_SELECTOR, which === 'endpoint' ? '[data-testid="edit-endpoint"]' : '[data-testid="replace-key"]');
+  };
+  const edited = (next: ConnectionDetails, title: string, body: string) => {
+    closeEditing();
     setDetails(next);
     setDetailsError(null);
     notify('success', title, body);
@@ -229,14 +236,8 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
   const portalUrl = portalUrlOf(d?.azure);
   // Hand-set endpoints are edited here; metadata ones belong to the Hybrid Connection in Azure.
   const endpointEditable = !live.demo && d?.endpointSource === 'manual';
-  const replaceButton = (
-    <Button
-      icon={<KeyReset20Regular />}
-      onClick={() => setEditing('key')}
-      disabledFocusable={lost}
-      {...restoreFocus}
-      data-testid="replace-key"
-    >
+  const replaceButton = (testId: string) => (
+    <Button icon={<KeyReset20Regular />} onClick={() => setEditing('key')} disabledFocusable={lost} {...restoreFocus} data-testid={testId}>
       Replace connection string…
     </Button>
   );
@@ -382,7 +383,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
           <Button icon={<DocumentSearch20Regular />} onClick={viewLogs}>
             View logs
           </Button>
-          {!live.demo && replaceButton}
+          {!live.demo && replaceButton('replace-key')}
           {endpointEditable && (
             <Button
               icon={<Edit20Regular />}
@@ -411,7 +412,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
             {live.lastError.message} ({formatAgo(live.lastError.at)})
             {live.status === 'Unauthorized' && !live.demo && (
               <div className={styles.bannerAction}>
-                If the key was rotated in Azure, paste the new connection string here. {replaceButton}
+                If the key was rotated in Azure, paste the new connection string here. {replaceButton('replace-key-banner')}
               </div>
             )}
           </Banner>
@@ -467,7 +468,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
           open={editing === 'key'}
           connection={live}
           keyName={d?.keyName ?? null}
-          onClose={() => setEditing(null)}
+          onClose={closeEditing}
           onReplaced={(next) =>
             edited(
               next,
@@ -481,7 +482,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
         <EditEndpointDialog
           open={editing === 'endpoint'}
           connection={live}
-          onClose={() => setEditing(null)}
+          onClose={closeEditing}
           onSaved={(next) => edited(next, `Endpoint of ${live.name} changed`, `New connections go to ${next.endpoint}.`)}
         />
       )}
