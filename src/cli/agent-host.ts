@@ -2,6 +2,8 @@ import { prepareAgentFolders } from '../core/folders.js';
 import { Logger } from '../core/logger.js';
 import { type HcmPaths, hcmPaths } from '../core/paths.js';
 import { type HcmService, createHcmService } from '../core/service.js';
+import { cliHostUpdates } from '../core/updates/feed-updates.js';
+import { VERSION } from '../core/version.js';
 import type { LogLevel } from '../shared/api.js';
 import { safeTransport, safeTuning } from './context.js';
 
@@ -26,11 +28,15 @@ export async function startAgentHost(options: AgentHostOptions): Promise<AgentHo
   const paths = hcmPaths();
   prepareAgentFolders(paths);
   const logger = new Logger({ level: options.logLevel ?? 'info', stderr: true, dir: paths.logDir });
+  const transport = safeTransport();
+  // Update checks run on their own timers once the agent is up; they never hold up or stop relaying.
+  const updates = cliHostUpdates({ currentVersion: VERSION, paths, transport, log: (level, message) => logger.log(level, message) });
   const service = createHcmService({
     host: options.host,
     paths,
     logger,
-    transport: safeTransport(),
+    updates,
+    transport,
     tuning: safeTuning(),
     startDemoRelay: (log) => import('../emulator/demo.js').then((m) => m.startDemoRelay(log)),
   });
@@ -40,6 +46,7 @@ export async function startAgentHost(options: AgentHostOptions): Promise<AgentHo
     await logger.close();
     throw err;
   }
+  updates.start();
   return { paths, logger, service };
 }
 

@@ -9,8 +9,9 @@ import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
 import { registerTest } from './commands/test.js';
 import { registerUi } from './commands/ui.js';
+import { registerUpdate } from './commands/update.js';
 import { registerVersion } from './commands/version.js';
-import { EXIT_OK, exitCodeFor } from './exit.js';
+import { EXIT_OK, exitCodeFor, successStatus } from './exit.js';
 import { hideArgumentsInUsageError } from './secret-input.js';
 import { errorCode, errorMessage } from '../shared/errors.js';
 import { VERSION } from '../core/version.js';
@@ -35,6 +36,7 @@ function buildProgram(): Command {
   registerTest(program);
   registerLogs(program);
   registerVersion(program);
+  registerUpdate(program);
   registerUi(program);
   registerEmulator(program);
   return program;
@@ -44,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT_OK;
+    return successStatus();
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander printed its own message; --help and --version end here too, with code 0.

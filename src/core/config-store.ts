@@ -67,6 +67,12 @@ const settingsSchema = z.object({
       armEndpoint: z.string().optional(),
     })
     .optional(),
+  /**
+   * Update checks: `{ url?: string, check?: boolean, prerelease?: boolean }`, read by
+   * src/core/updates/settings.ts. Checked there, not here: a mistake in it turns update checks
+   * off with the reason, and never keeps the connections from loading.
+   */
+  updates: z.unknown().optional(),
 });
 
 const configSchema = z.object({

@@ -17,6 +17,7 @@ import type {
 } from 'electron';
 import type { HcmService } from '../core/service.js';
 import type { UpdateProvider } from '../core/updates.js';
+import type { UpdateLog } from '../core/updates/feed-updates.js';
 import { overallStatus } from '../shared/overall-status.js';
 import { appMenuTemplate } from './app-menu.js';
 import { forwardEvents, isTrustedSender, registerIpcHandlers } from './ipc.js';
@@ -46,6 +47,8 @@ export interface DesktopDeps {
   createService(updates: UpdateProvider): HcmService;
   /** electron-updater's autoUpdater when packaged, else null. */
   updater: UpdaterPort | null;
+  /** Where update checks keep their state and read their settings (src/main/updates.ts). */
+  updateOptions?: { home: string; savedSettings?: unknown; env?: NodeJS.ProcessEnv; appImage?: boolean; log?: UpdateLog };
   preloadPath: string;
   rendererDir: string;
   iconDir: string;
@@ -83,11 +86,12 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
   await app.whenReady();
   registerRendererProtocol(protocol, deps.rendererDir);
 
-  const updates = desktopUpdates(
-    app.getVersion(),
-    deps.updater,
-    app.isPackaged ? undefined : 'this is a development run (npm start); packaged builds update themselves',
-  );
+  const updates = desktopUpdates({
+    currentVersion: app.getVersion(),
+    updater: deps.updater,
+    notPackagedReason: app.isPackaged ? undefined : 'this is a development run (npm start); packaged builds update themselves',
+    ...deps.updateOptions,
+  });
   const service = deps.createService(updates);
   try {
     await service.start();
@@ -146,6 +150,20 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
     for (const alert of alerts.update(list)) notify(alert.title, alert.body);
   });
 
+  // Updates: checked on their own timers once everything runs; the app says when it was updated,
+  // and when a downloaded update waits for "Restart to update" (the window may be in the tray).
+  const updated = updates.getState();
+  if (updated.updatedFrom)
+    notify(
+      `Updated to ${updated.currentVersion}`,
+      `Hybrid Connection Manager was updated from ${updated.updatedFrom}. Connections resume by themselves.`,
+    );
+  updates.onChange((u) => {
+    if (u.state === 'ready')
+      notify(`Version ${u.version} is ready`, 'Restart to update: connections resume by themselves after the restart.');
+  });
+  updates.start();
+
   deps.electron.Menu.setApplicationMenu(
     deps.electron.Menu.buildFromTemplate(appMenuTemplate(deps.platform, { onOpen: open, onQuit: quit, onAbout: open })),
   );
@@ -156,6 +174,7 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
     event.preventDefault();
     if (quitting) return;
     quitting = true;
+    updates.stop();
     service
       .stop({ graceMs: deps.quitGraceMs ?? 5000 })
       .catch(() => undefined)

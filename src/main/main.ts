@@ -11,6 +11,7 @@ import { prepareAgentFolders } from '../core/folders.js';
 import { Logger } from '../core/logger.js';
 import { hcmPaths } from '../core/paths.js';
 import { createHcmService } from '../core/service.js';
+import { savedUpdateSettings } from '../core/updates/feed-updates.js';
 import { type ElectronDeps, startDesktop } from './desktop.js';
 import type { UpdaterPort } from './updates.js';
 
@@ -37,6 +38,12 @@ const startDemoRelay: DemoRelayStarter = (log) => import('../emulator/demo.js').
 startDesktop({
   electron,
   updater,
+  updateOptions: {
+    home: paths.home,
+    savedSettings: savedUpdateSettings(paths),
+    appImage: !!process.env.APPIMAGE,
+    log: (level, message) => logger.log(level, message),
+  },
   createService: (updates) =>
     createHcmService({
       host: 'electron',

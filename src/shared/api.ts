@@ -248,15 +248,46 @@ export interface TrafficResult {
   detail: string;
 }
 
-export type UpdateState =
-  | { state: 'idle'; currentVersion: string }
-  | { state: 'checking'; currentVersion: string }
-  | { state: 'up-to-date'; currentVersion: string; checkedAt: string }
-  | { state: 'available'; currentVersion: string; version: string; notes: string | null }
-  | { state: 'downloading'; currentVersion: string; version: string; percent: number }
-  | { state: 'ready'; currentVersion: string; version: string }
-  | { state: 'unsupported'; currentVersion: string; reason: string }
-  | { state: 'error'; currentVersion: string; message: string };
+/**
+ * How this install gets a new version. The desktop app (`desktop`, `appimage`) downloads and
+ * installs it itself ("Restart to update"); every other install is updated by the admin with
+ * `command`.
+ */
+export interface UpdateHowTo {
+  kind: 'desktop' | 'appimage' | 'npm-global' | 'deb' | 'tar.gz' | 'source' | 'unknown';
+  /** The exact command that installs the new version; null when the app does it itself or no command is known. */
+  command: string | null;
+  /** One sentence for people: how this install is updated. */
+  description: string;
+}
+
+/** What every update state carries. */
+export interface UpdateStateBase {
+  currentVersion: string;
+  /** How this install is updated (hosts that know say it in every state). */
+  howToUpdate?: UpdateHowTo;
+  /** Set when this run is the first after an update: the version that ran before ("Updated to X"). */
+  updatedFrom?: string;
+}
+
+/**
+ * The host's update check, pushed in the `update` event. A check runs at start and about every
+ * 12 hours; a failed one is retried quietly later (`error.retryAt`). `available`, `downloading`
+ * and `ready` carry the new version's release notes and date; `ready` (desktop app only) means
+ * `installUpdate()` restarts into it. `unsupported` says why this host does not check (checks
+ * turned off, no feed configured, a development run).
+ */
+export type UpdateState = UpdateStateBase &
+  (
+    | { state: 'idle' }
+    | { state: 'checking' }
+    | { state: 'up-to-date'; checkedAt: string }
+    | { state: 'available'; version: string; notes: string | null; releaseDate: string | null; checkedAt?: string }
+    | { state: 'downloading'; version: string; notes: string | null; releaseDate: string | null; percent: number }
+    | { state: 'ready'; version: string; notes: string | null; releaseDate: string | null }
+    | { state: 'unsupported'; reason: string }
+    | { state: 'error'; message: string; retryAt?: string }
+  );
 
 export interface AppInfo {
   version: string;
