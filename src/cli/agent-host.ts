@@ -1,7 +1,7 @@
 import { prepareAgentFolders } from '../core/folders.js';
-import { Logger } from '../core/logger.js';
+import { type LogFormat, Logger } from '../core/logger.js';
 import { type HcmPaths, hcmPaths } from '../core/paths.js';
-import { type HcmService, createHcmService } from '../core/service.js';
+import { type HcmService, type HcmServiceOptions, createHcmService } from '../core/service.js';
 import { cliHostUpdates } from '../core/updates/feed-updates.js';
 import { VERSION } from '../core/version.js';
 import type { LogLevel } from '../shared/api.js';
@@ -22,12 +22,16 @@ export interface AgentHost {
 export interface AgentHostOptions {
   host: 'agent' | 'browser';
   logLevel?: LogLevel;
+  /** How log lines look (hcm run --log-format); text by default. */
+  logFormat?: LogFormat;
+  /** What hcm run adds: the hand-over (--takeover) and the metrics observer. */
+  service?: Pick<HcmServiceOptions, 'takeover' | 'onHandedOver' | 'onHandOverStarted' | 'observer'>;
 }
 
 export async function startAgentHost(options: AgentHostOptions): Promise<AgentHost> {
   const paths = hcmPaths();
   prepareAgentFolders(paths);
-  const logger = new Logger({ level: options.logLevel ?? 'info', stderr: true, dir: paths.logDir });
+  const logger = new Logger({ level: options.logLevel ?? 'info', stderr: true, dir: paths.logDir, format: options.logFormat });
   const transport = safeTransport();
   // Update checks run on their own timers once the agent is up; they never hold up or stop relaying.
   const updates = cliHostUpdates({ currentVersion: VERSION, paths, transport, log: (level, message) => logger.log(level, message) });
@@ -39,6 +43,7 @@ export async function startAgentHost(options: AgentHostOptions): Promise<AgentHo
     transport,
     tuning: safeTuning(),
     startDemoRelay: (log) => import('../emulator/demo.js').then((m) => m.startDemoRelay(log)),
+    ...options.service,
   });
   try {
     await service.start();

@@ -1,9 +1,10 @@
-import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { HcmHost, HcmEvent, HcmMethod, WireEvent, WireResponse } from '../shared/api.js';
 import { answerWireMessage } from '../shared/dispatch.js';
 import { HcmError, isHcmErrorCode } from '../shared/errors.js';
+import { myGroups } from './admin-group.js';
 
 /**
  * The local control socket of a running agent (desktop app or `hcm run`): the API contract as
@@ -35,9 +36,12 @@ export class UntrustedSocketError extends HcmError {
  * Before the CLI sends anything (a connection string, say) it checks that the socket is one this
  * user made: a socket file owned by this user, in a folder only this user can write to. Node has
  * no API for the peer's credentials (SO_PEERCRED), so ownership of the file and folder is the check.
+ * A system service's socket (another owner) is accepted when it is shared with a group this user
+ * is in (socket 0660 with that group) and sits in a folder of the same owner (or root) that nobody
+ * else can write to: only a member of that group could have made such a socket there.
  * Returns false when there is no socket (no agent running).
  */
-export function checkControlSocket(path: string, uid: number | null = process.getuid?.() ?? null): boolean {
+export function checkControlSocket(path: string, uid: number | null = process.getuid?.() ?? null, groups: number[] = myGroups()): boolean {
   if (process.platform === 'win32' || uid === null) return true;
   let info;
   try {
@@ -47,10 +51,23 @@ export function checkControlSocket(path: string, uid: number | null = process.ge
     throw new UntrustedSocketError(path, `it cannot be inspected (${(err as NodeJS.ErrnoException).code})`);
   }
   if (!info.isSocket()) throw new UntrustedSocketError(path, 'it is not a socket');
-  if (info.uid !== uid) throw new UntrustedSocketError(path, `it belongs to user ${info.uid}, not to you (${uid})`);
-  const folder = lstatSync(dirname(path));
-  if (!folder.isDirectory() || folder.uid !== uid || (folder.mode & 0o022) !== 0) {
-    throw new UntrustedSocketError(path, `its folder ${dirname(path)} is not a private folder of yours`);
+  let folder;
+  try {
+    folder = lstatSync(dirname(path));
+  } catch (err) {
+    throw new UntrustedSocketError(path, `its folder cannot be inspected (${(err as NodeJS.ErrnoException).code})`);
+  }
+  if (info.uid === uid) {
+    if (!folder.isDirectory() || folder.uid !== uid || (folder.mode & 0o022) !== 0) {
+      throw new UntrustedSocketError(path, `its folder ${dirname(path)} is not a private folder of yours`);
+    }
+    return true;
+  }
+  const shared = (info.mode & 0o060) === 0o060 && groups.includes(info.gid);
+  if (!shared)
+    throw new UntrustedSocketError(path, `it belongs to user ${info.uid}, not to you (${uid}), and is not shared with a group of yours`);
+  if (!folder.isDirectory() || (folder.uid !== info.uid && folder.uid !== 0) || (folder.mode & 0o022) !== 0) {
+    throw new UntrustedSocketError(path, `its folder ${dirname(path)} is not a folder of the socket's owner that only it can write to`);
   }
   return true;
 }
@@ -68,16 +85,29 @@ function canConnect(path: string): Promise<boolean> {
 
 export interface ControlServer {
   close(): Promise<void>;
+  /**
+   * Frees the socket path at once (a successor agent binds it next) while the answers already
+   * written still reach their clients: the hand-over of `hcm run --takeover`.
+   */
+  release(): Promise<void>;
 }
 
-export async function startControlServer(
-  path: string,
-  api: HcmHost,
-  onInternalError: (method: string, err: unknown) => void = () => undefined,
-): Promise<ControlServer> {
+export interface ControlServerOptions {
+  onInternalError?: (method: string, err: unknown) => void;
+  /** Share the socket with this group (mode 0660): a system service's admins. Default: this user only (0600). */
+  group?: number;
+}
+
+export async function startControlServer(path: string, api: HcmHost, options: ControlServerOptions = {}): Promise<ControlServer> {
+  const onInternalError = options.onInternalError ?? (() => undefined);
   if (process.platform !== 'win32' && existsSync(path)) {
     if (await canConnect(path)) throw new AgentAlreadyRunningError(path);
-    unlinkSync(path); // left behind by an agent that crashed
+    try {
+      unlinkSync(path); // left behind by an agent that crashed
+    } catch (err) {
+      // Gone already: an agent handing over (or stopping) removed it meanwhile.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
   const connections = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -89,12 +119,24 @@ export async function startControlServer(
     server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new AgentAlreadyRunningError(path) : err));
     server.listen(path, () => resolve());
   });
-  if (process.platform !== 'win32') chmodSync(path, 0o600);
+  if (process.platform !== 'win32') {
+    if (options.group !== undefined) {
+      chownSync(path, process.getuid?.() ?? -1, options.group);
+      chmodSync(path, 0o660);
+    } else {
+      chmodSync(path, 0o600);
+    }
+  }
   return {
     close: () =>
       new Promise((resolve) => {
         for (const s of connections) s.destroy();
         server.close(() => resolve());
+      }),
+    release: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve()); // the path is unlinked here, synchronously
+        for (const s of connections) s.end();
       }),
   };
 }

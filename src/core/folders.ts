@@ -1,6 +1,7 @@
-import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HcmError } from '../shared/errors.js';
+import { resolveGroupId } from './admin-group.js';
 import { displayPath, type HcmPaths } from './paths.js';
 
 /**
@@ -84,11 +85,46 @@ export function ensurePrivateFolder(dir: string, role: FolderRole, uid: number |
   }
 }
 
+/**
+ * A folder this user owns that the members of one group may enter but not change (0750 with that
+ * group): where a system service's control socket lives, so its admins can reach the agent.
+ * Refused when another user owns it or it is a symbolic link; corrected when its group or mode differ.
+ */
+export function ensureGroupFolder(dir: string, role: FolderRole, gid: number, uid: number | null = process.getuid?.() ?? null): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+  } catch (err) {
+    throw new FolderError(`cannot create the ${role} folder ${displayPath(dir)}: ${describe(err as NodeJS.ErrnoException)}`);
+  }
+  if (uid === null) return;
+  const info = lstatSync(dir);
+  if (!info.isDirectory()) throw new FolderError(`cannot use the ${role} folder ${displayPath(dir)}: it is not a folder`);
+  if (info.uid !== uid) {
+    throw new FolderError(`refusing to use the ${role} folder ${displayPath(dir)}: it belongs to user ${info.uid}, not to you (${uid})`);
+  }
+  try {
+    if (info.gid !== gid) chownSync(dir, uid, gid);
+    if ((info.mode & 0o777) !== 0o750) chmodSync(dir, 0o750);
+  } catch (err) {
+    throw new FolderError(`cannot give the ${role} folder ${displayPath(dir)} to group ${gid}: ${describe(err as NodeJS.ErrnoException)}`);
+  }
+}
+
 /** What an agent writes to: its configuration, its logs and its control socket. */
 export function prepareAgentFolders(paths: HcmPaths): void {
   ensurePrivateFolder(paths.home, 'configuration');
   ensureFolder(paths.logDir, 'log');
-  if (paths.controlSocketDir) ensurePrivateFolder(paths.controlSocketDir, 'control socket');
+  if (!paths.controlSocketDir) return;
+  if (paths.adminGroup) {
+    if (paths.controlSocketDir === paths.home) {
+      throw new FolderError(
+        'HCM_ADMIN_GROUP needs the control socket in a folder of its own (set HCM_CONTROL_SOCKET, e.g. /run/open-hcm/hcm.sock): the configuration folder stays private',
+      );
+    }
+    ensureGroupFolder(paths.controlSocketDir, 'control socket', resolveGroupId(paths.adminGroup));
+  } else {
+    ensurePrivateFolder(paths.controlSocketDir, 'control socket');
+  }
 }
 
 /** What a command that only edits the configuration writes to. */

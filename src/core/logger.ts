@@ -7,9 +7,24 @@ import type { LogEntry, LogLevel } from '../shared/api.js';
  * Log lines go to a ring buffer (for the UI and `hcm logs`), optionally to stderr, and to
  * size-rotated files. Everything passes through `redactSecrets` first: keys and tokens must
  * not end up in logs even when an error message carries them.
+ *
+ * Formats (stderr and files alike): `text` (a time, the level, the connection, the message),
+ * `json` (one object per line: time, level, connection, event, message, fields; for journald,
+ * Loki, ELK), and `journald` (text without the time, led by the syslog priority `<N>` that
+ * journald reads; chosen by itself under systemd, where JOURNAL_STREAM is set).
  */
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** syslog priorities journald reads from a `<N>` prefix (sd-daemon(3)). */
+const PRIORITIES: Record<LogLevel, number> = { debug: 7, info: 6, warn: 4, error: 3 };
+
+export type LogFormat = 'text' | 'json' | 'journald';
+
+/** What a structured line carries beside its message: an event name and a few values (never secrets). */
+export interface LogFields {
+  event?: string;
+  [key: string]: string | number | boolean | null | undefined;
+}
 
 export interface LoggerOptions {
   level?: LogLevel;
@@ -19,6 +34,8 @@ export interface LoggerOptions {
   maxFileBytes?: number;
   maxFiles?: number;
   ringSize?: number;
+  /** Of stderr; files get `text` unless this is `json` (journald's prefixes mean nothing in a file). Default text. */
+  format?: LogFormat;
 }
 
 export const LOG_FILE = 'hcm.log';
@@ -56,28 +73,36 @@ export class Logger extends EventEmitter<{ entry: [LogEntry] }> {
     return (Object.keys(LEVELS) as LogLevel[]).find((l) => LEVELS[l] === this.level) ?? 'info';
   }
 
-  debug(message: string, connection?: string): void {
-    this.log('debug', message, connection);
+  debug(message: string, connection?: string, fields?: LogFields): void {
+    this.log('debug', message, connection, fields);
   }
-  info(message: string, connection?: string): void {
-    this.log('info', message, connection);
+  info(message: string, connection?: string, fields?: LogFields): void {
+    this.log('info', message, connection, fields);
   }
-  warn(message: string, connection?: string): void {
-    this.log('warn', message, connection);
+  warn(message: string, connection?: string, fields?: LogFields): void {
+    this.log('warn', message, connection, fields);
   }
-  error(message: string, connection?: string): void {
-    this.log('error', message, connection);
+  error(message: string, connection?: string, fields?: LogFields): void {
+    this.log('error', message, connection, fields);
   }
 
-  log(level: LogLevel, message: string, connection?: string): void {
+  log(level: LogLevel, message: string, connection?: string, fields?: LogFields): void {
     if (LEVELS[level] < this.level) return;
     const entry: LogEntry = { seq: ++this.seq, time: new Date().toISOString(), level, message: redactSecrets(message) };
     if (connection) entry.connection = connection;
     this.ring.push(entry);
     if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize);
-    const line = formatLogLine(entry);
-    if (this.options.stderr) process.stderr.write(`${line}\n`);
-    this.writeFile(`${line}\n`);
+    const format = this.options.format ?? 'text';
+    if (format === 'json') {
+      const line = `${formatJsonLine(entry, fields)}\n`;
+      if (this.options.stderr) process.stderr.write(line);
+      this.writeFile(line);
+    } else {
+      const line = formatLogLine(entry);
+      if (this.options.stderr)
+        process.stderr.write(format === 'journald' ? `<${PRIORITIES[level]}>${formatJournaldLine(entry)}\n` : `${line}\n`);
+      this.writeFile(`${line}\n`);
+    }
     this.emit('entry', entry);
   }
 
@@ -129,6 +154,47 @@ export class Logger extends EventEmitter<{ entry: [LogEntry] }> {
       // Rotation is best effort; keep logging to the current file.
     }
     this.openFile();
+  }
+}
+
+/** journald stamps each line itself: the level (as the `<N>` prefix) and the rest without a time. */
+export function formatJournaldLine(entry: LogEntry): string {
+  return `${entry.connection ? `[${entry.connection}] ` : ''}${entry.message}`;
+}
+
+/**
+ * One JSON object per line: time, level, connection (or null), event (`log` when the line has no
+ * name of its own), message and fields. Strings in fields are redacted like the message.
+ */
+export function formatJsonLine(entry: LogEntry, fields?: LogFields): string {
+  const { event, ...rest } = fields ?? {};
+  const clean: Record<string, string | number | boolean | null> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined) continue;
+    clean[k] = typeof v === 'string' ? redactSecrets(v) : v;
+  }
+  return JSON.stringify({
+    time: entry.time,
+    level: entry.level,
+    connection: entry.connection ?? null,
+    event: event ?? 'log',
+    message: entry.message,
+    fields: clean,
+  });
+}
+
+/**
+ * `journald` when stderr is the journal's stream (systemd sets JOURNAL_STREAM to its device and
+ * inode, inherited by children whose stderr may be elsewhere, hence the check), else `text`.
+ */
+export function defaultLogFormat(env: NodeJS.ProcessEnv = process.env, stderrFd = 2): LogFormat {
+  const stream = env.JOURNAL_STREAM;
+  if (!stream) return 'text';
+  try {
+    const s = fstatSync(stderrFd);
+    return stream === `${s.dev}:${s.ino}` ? 'journald' : 'text';
+  } catch {
+    return 'text';
   }
 }
 

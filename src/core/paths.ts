@@ -4,7 +4,8 @@ import path from 'node:path';
 
 /**
  * Where HCM keeps its files: per user, following each OS's convention (XDG on Linux,
- * %APPDATA% on Windows, ~/Library on macOS), or all under HCM_HOME when it is set.
+ * %APPDATA% on Windows, ~/Library on macOS), or all under HCM_HOME when it is set. A system
+ * service may also name its log folder (HCM_LOG_DIR) and control socket (HCM_CONTROL_SOCKET).
  * Pure: the caller's environment goes in, paths come out; folders.ts creates them.
  */
 export interface HcmPaths {
@@ -19,6 +20,11 @@ export interface HcmPaths {
   /** The folder holding the control socket: owned by the user, mode 0700 (none on Windows). */
   controlSocketDir: string | null;
   emulatorStateDir: string;
+  /**
+   * A system service's admin group (HCM_ADMIN_GROUP, a name or a gid): its members may use the
+   * control socket (folder 0750, socket 0660 with that group). Unset: the socket is the user's alone.
+   */
+  adminGroup?: string;
 }
 
 const APP = 'open-hcm';
@@ -80,15 +86,19 @@ export function hcmPaths(
   const override = env.HCM_HOME;
   const dirs: UserDirs = override ? { config: override, log: join(override, 'logs'), data: override } : userDirs(env, platform, home);
   const j = platform === 'win32' ? path.win32.join : path.posix.join;
-  const socket = controlSocketPath(dirs.config, platform, env, uid, tmp);
+  // A service names its folders itself (systemd: StateDirectory, LogsDirectory, RuntimeDirectory).
+  const socket = env.HCM_CONTROL_SOCKET
+    ? { path: env.HCM_CONTROL_SOCKET, dir: platform === 'win32' ? null : path.posix.dirname(env.HCM_CONTROL_SOCKET) }
+    : controlSocketPath(dirs.config, platform, env, uid, tmp);
   return {
     home: dirs.config,
     configFile: j(dirs.config, 'config.json'),
     secretsFile: j(dirs.config, 'secrets.json'),
-    logDir: dirs.log,
+    logDir: env.HCM_LOG_DIR || dirs.log,
     controlSocket: socket.path,
     controlSocketDir: socket.dir,
     emulatorStateDir: j(dirs.data, 'emulator'),
+    ...(env.HCM_ADMIN_GROUP ? { adminGroup: env.HCM_ADMIN_GROUP } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { type Endpoint, formatEndpoint, parseEndpoint } from '../relay/endpoint.
 import { RelayError, RelayHandshakeError } from '../relay/errors.js';
 import { probeListen } from '../relay/listen-probe.js';
 import { RelayEngine } from '../relay/engine.js';
-import type { ListenerSnapshot, ListenerTuning } from '../relay/hybrid-connection-listener.js';
+import type { ListenerSnapshot, ListenerTuning, ReconnectReason, TunnelSnapshot } from '../relay/hybrid-connection-listener.js';
 import { type RuntimeInfo, getRuntimeInfo } from '../relay/runtime-info.js';
 import type { TransportOptions } from '../relay/transport.js';
 import { HcmError, type HcmErrorCode, errorCode, errorMessage } from '../shared/errors.js';
@@ -21,6 +21,7 @@ import type {
   ConnectionDetails,
   ConnectionSummary,
   ErrorInfo,
+  HandOverResult,
   HcmHost,
   HcmEvent,
   HcmEvents,
@@ -28,6 +29,8 @@ import type {
   LogLevel,
   TestResult,
   TrafficResult,
+  TunnelInfo,
+  TunnelList,
   UpdateState,
   ValidationResult,
 } from '../shared/api.js';
@@ -35,7 +38,8 @@ import { AzureSession } from './azure/azure-session.js';
 import { fetchListenConnectionString } from './azure/listen-key.js';
 import type { CacheEncryption } from './azure/token-cache.js';
 import { ConfigStore, type Settings, type StoredConnection } from './config-store.js';
-import { type ControlServer, startControlServer } from './control-socket.js';
+import { resolveGroupId } from './admin-group.js';
+import { AgentAlreadyRunningError, ControlClient, type ControlServer, startControlServer } from './control-socket.js';
 import { type DemoRelayHandle, type DemoRelayStarter, demoConnection } from './demo.js';
 import { sendEchoTraffic } from './demo-traffic.js';
 import { testEndpoint, testRelay } from './diagnostics.js';
@@ -68,6 +72,29 @@ export interface HcmServiceOptions {
   openFolder?: (path: string) => Promise<void>;
   /** Starts the demo's local relay (the faces pass the emulator's; absent = no demo on this host). */
   startDemoRelay?: DemoRelayStarter;
+  /**
+   * Restart without dropping a connection: when another agent holds the control socket, listen on
+   * every Hybrid Connection first, then ask that agent (handOver) to stop listening and drain within
+   * `graceMs`, then take the socket. `waitMs`: how long to wait for our listeners before giving up.
+   */
+  takeover?: { graceMs: number; waitMs?: number };
+  /**
+   * Called once this agent has handed over to a successor and its tunnels are drained: the host
+   * exits. Without it the host cannot hand over (handOver is refused).
+   */
+  onHandedOver?: () => void;
+  /** Called when a hand-over starts (the host closes what a successor must bind, e.g. the metrics port). */
+  onHandOverStarted?: () => void;
+  /** Told about tunnels and reconnects as they happen (metrics). */
+  observer?: AgentObserver;
+}
+
+/** What metrics need beyond the contract's counters: per-event facts as they happen. */
+export interface AgentObserver {
+  tunnelOpened?(connectionId: string, setupMs: number): void;
+  tunnelFailed?(connectionId: string): void;
+  tunnelClosed?(connectionId: string, tunnel: TunnelSnapshot): void;
+  reconnect?(connectionId: string, reason: ReconnectReason): void;
 }
 
 export interface HcmService extends HcmHost {
@@ -76,6 +103,10 @@ export interface HcmService extends HcmHost {
   readonly logger: Logger;
   /** Resolves a name or `namespace/name` to a connection id (the CLI accepts either). */
   resolveId(nameOrId: string): Promise<string>;
+  /** Listeners online for a connection, as the relay last said (null when not known yet). */
+  listenerCount(id: string): number | null;
+  /** True once this agent has started handing over to a successor (it no longer listens). */
+  readonly handingOverNow: boolean;
 }
 
 /** What the service refuses, with the contract's error codes (src/shared/errors.ts). */
@@ -94,6 +125,9 @@ interface RuntimeDetails {
 }
 
 const COUNTER_EVENT_INTERVAL_MS = 250;
+/** `tunnels` events: at most one per connection this often, with at most this many tunnels. */
+const TUNNEL_EVENT_INTERVAL_MS = 1000;
+const TUNNEL_EVENT_LIMIT = 200;
 /** How often a connected Hybrid Connection's metadata is read again (endpoint pinning). */
 const METADATA_CHECK_MS = 10 * 60_000;
 
@@ -145,6 +179,10 @@ class Service implements HcmService {
   private metadataTimer: NodeJS.Timeout | undefined;
   private emitScheduled = false;
   private started = false;
+  /** Connections whose tunnels changed since the last `tunnels` event. */
+  private readonly tunnelsChanged = new Set<string>();
+  private tunnelTimer: NodeJS.Timeout | undefined;
+  private handingOver = false;
 
   constructor(private readonly options: HcmServiceOptions) {
     this.paths = options.paths ?? hcmPaths();
@@ -177,7 +215,8 @@ class Service implements HcmService {
       this.engine.on('status', (s) => this.onStatus(s));
       this.engine.on('counters', () => this.scheduleCounterEvent());
       this.engine.on('connected', (id) => void this.refreshRuntime(id));
-      this.engine.on('log', (level, message, id) => this.logger.log(level, message, id));
+      this.engine.on('log', (level, message, id, fields) => this.logger.log(level, message, id, fields));
+      this.watchTunnels(this.engine, options.observer ?? {});
     }
   }
 
@@ -189,20 +228,30 @@ class Service implements HcmService {
     this.started = true;
     if (!this.engine) return;
     prepareAgentFolders(this.paths);
-    this.control = await startControlServer(this.paths.controlSocket, this);
+    try {
+      this.control = await this.openControlSocket();
+    } catch (err) {
+      await this.engine.stop(0); // a failed take-over may have started listening
+      throw err;
+    }
     this.unwatch = this.store.watch(() => this.reloadConfig());
     // Metadata is read at every connect; this also catches a change made while connected.
     this.metadataTimer = setInterval(() => {
       for (const c of this.connections) if (this.engine?.snapshot(c.id)?.status === 'Connected') void this.refreshRuntime(c.id);
     }, METADATA_CHECK_MS);
     this.metadataTimer.unref();
-    this.logger.info(`agent started (${this.connections.length} connection(s), config ${this.store.configFile})`);
+    this.logger.info(`agent started (${this.connections.length} connection(s), config ${this.store.configFile})`, undefined, {
+      event: 'agent.started',
+      connections: this.connections.length,
+      pid: process.pid,
+    });
     this.applyToEngine();
   }
 
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     this.unwatch?.();
     clearTimeout(this.counterTimer);
+    clearInterval(this.tunnelTimer);
     clearInterval(this.metadataTimer);
     await this.control?.close();
     this.control = undefined;
@@ -282,7 +331,11 @@ class Service implements HcmService {
     } else if (this.loggedStatus.get(s.id) !== s.status) {
       if (s.status === 'Unauthorized') void this.fetchRotatedKey(s.id);
       this.loggedStatus.set(s.id, s.status);
-      this.logger.log(s.status === 'Connected' || s.status === 'Connecting' ? 'info' : 'warn', `status ${s.status}`, s.id);
+      this.logger.log(s.status === 'Connected' || s.status === 'Connecting' ? 'info' : 'warn', `status ${s.status}`, s.id, {
+        event: 'status',
+        status: s.status,
+        lastError: s.lastError?.message ?? null,
+      });
     }
     this.emitConnections();
   }
@@ -883,5 +936,149 @@ class Service implements HcmService {
 
   installUpdate(): Promise<void> {
     return this.updates.install();
+  }
+
+  // ------------------------------------------------------------ operations: inspector, hand-over
+
+  listenerCount(id: string): number | null {
+    return this.runtime.get(id)?.listenerCount ?? null;
+  }
+
+  get handingOverNow(): boolean {
+    return this.handingOver;
+  }
+
+  async listTunnels(id: string, options: { limit?: number } = {}): Promise<TunnelList> {
+    const c = this.find(String(id));
+    return this.tunnelList(c.id, options.limit ?? 500);
+  }
+
+  async closeTunnel(id: string, tunnelId: string): Promise<boolean> {
+    const c = this.find(String(id));
+    if (!this.engine) throw new ServiceError('E_NO_AGENT', 'no agent is running here, so no tunnel is open');
+    return this.engine.closeTunnel(c.id, String(tunnelId));
+  }
+
+  private tunnelList(id: string, limit: number): TunnelList {
+    const all = this.engine?.tunnels(id) ?? [];
+    const tunnels: TunnelInfo[] = all.slice(0, limit).map((t) => ({
+      id: t.id,
+      connectionId: id,
+      sender: t.sender,
+      openedAt: t.openedAt.toISOString(),
+      bytesToEndpoint: t.bytesToEndpoint,
+      bytesFromEndpoint: t.bytesFromEndpoint,
+      endpoint: t.endpoint,
+      endpointAddress: t.endpointAddress,
+    }));
+    return { connectionId: id, tunnels, total: all.length, at: new Date().toISOString() };
+  }
+
+  /** Tunnel facts to the observer at once; `tunnels` events at most once a second per connection, and only when someone listens. */
+  private watchTunnels(engine: RelayEngine, observer: AgentObserver): void {
+    const changed = (id: string) => {
+      if (this.events.listenerCount('tunnels') === 0) return;
+      this.tunnelsChanged.add(id);
+      this.tunnelTimer ??= setTimeout(() => {
+        this.tunnelTimer = undefined;
+        const ids = [...this.tunnelsChanged];
+        this.tunnelsChanged.clear();
+        for (const c of ids) this.events.emit('tunnels', this.tunnelList(c, TUNNEL_EVENT_LIMIT));
+      }, TUNNEL_EVENT_INTERVAL_MS);
+    };
+    engine.on('counters', changed);
+    engine.on('tunnelOpened', (id, _t, setupMs) => observer.tunnelOpened?.(id, setupMs));
+    engine.on('tunnelFailed', (id) => observer.tunnelFailed?.(id));
+    engine.on('tunnelClosed', (id, t) => observer.tunnelClosed?.(id, t));
+    engine.on('reconnect', (id, reason) => observer.reconnect?.(id, reason));
+  }
+
+  /** The control socket: ours, or, with `takeover`, the running agent's once it handed it over. */
+  private async openControlSocket(): Promise<ControlServer> {
+    const group = this.paths.adminGroup ? resolveGroupId(this.paths.adminGroup) : undefined;
+    const open = () => startControlServer(this.paths.controlSocket, this, { group });
+    try {
+      return await open();
+    } catch (err) {
+      if (!(err instanceof AgentAlreadyRunningError) || !this.options.takeover) throw err;
+    }
+    await this.takeOverFromRunningAgent(this.options.takeover);
+    // The old agent frees the path right after answering; bind it as soon as it is free.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        return await open();
+      } catch (err) {
+        if (!(err instanceof AgentAlreadyRunningError) || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+  }
+
+  /**
+   * `hcm run --takeover`: listen on every Hybrid Connection next to the running agent (the relay
+   * spreads new connections over both), and only once each one that agent has Connected is
+   * Connected here too, ask it to stop listening and drain. Nothing changes for the running agent
+   * when this fails.
+   */
+  private async takeOverFromRunningAgent(takeover: { graceMs: number; waitMs?: number }): Promise<void> {
+    const engine = this.engine!;
+    const running = await ControlClient.connect(this.paths.controlSocket);
+    if (!running) return; // it went away meanwhile: the socket is free
+    try {
+      const theirs = (await running.call('listConnections')).filter((c) => c.status === 'Connected' && !c.demo).map((c) => c.id);
+      const ours = new Set(this.connections.map((c) => c.id));
+      const wanted = theirs.filter((id) => ours.has(id));
+      this.logger.info(`taking over from the running agent: listening on ${wanted.length} Hybrid Connection(s) first`, undefined, {
+        event: 'takeover.start',
+        connections: wanted.length,
+      });
+      this.applyToEngine();
+      const waitMs = takeover.waitMs ?? 60_000;
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const missing = wanted.filter((id) => engine.snapshot(id)?.status !== 'Connected');
+        if (missing.length === 0) break;
+        if (Date.now() > deadline) {
+          throw new ServiceError(
+            'E_AGENT_RUNNING',
+            `cannot take over: ${missing.join(', ')} did not connect here within ${Math.round(waitMs / 1000)} s; the running agent keeps serving`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const result = await running.call('handOver', { graceMs: takeover.graceMs });
+      this.logger.info(
+        `took over from agent pid ${result.pid}: it stopped listening, and its ${result.openTunnels} open connection(s) get up to ${Math.round(result.graceMs / 1000)} s`,
+        undefined,
+        { event: 'takeover.done', previousPid: result.pid, draining: result.openTunnels },
+      );
+    } finally {
+      running.close();
+    }
+  }
+
+  async handOver(options: { graceMs: number }): Promise<HandOverResult> {
+    if (!this.engine || !this.control) throw new ServiceError('E_NO_AGENT', 'no agent is running here');
+    if (!this.options.onHandedOver)
+      throw new ServiceError('E_UNSUPPORTED', `this host (${this.options.host}) cannot hand over its connections`);
+    if (this.handingOver) throw new ServiceError('E_REFUSED', 'this agent is already handing over');
+    this.handingOver = true;
+    const graceMs = Math.max(0, Number(options?.graceMs) || 0);
+    const openTunnels = this.engine.snapshots().reduce((n, s) => n + s.counters.activeConnections, 0);
+    this.logger.info(
+      `handing over to a new agent: it listens already; stopping listening here, ${openTunnels} open connection(s) get up to ${Math.round(graceMs / 1000)} s`,
+      undefined,
+      { event: 'handover', openTunnels, graceMs },
+    );
+    this.options.onHandOverStarted?.();
+    // After this answer is written: free the socket path for the successor, then drain.
+    setTimeout(() => {
+      const control = this.control;
+      this.control = undefined;
+      void control?.release();
+      void this.stop({ graceMs }).then(() => this.options.onHandedOver?.());
+    }, 0);
+    return { pid: process.pid, openTunnels, graceMs };
   }
 }

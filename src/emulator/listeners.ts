@@ -36,7 +36,7 @@ export class Listeners {
   /** `onOffline` runs when a listener's control channel is gone. */
   constructor(
     private readonly context: EmulatorContext,
-    private readonly onOffline: (conn: ListenerConnection) => void,
+    private readonly onOffline: (conn: ListenerConnection, cleanClose: boolean) => void,
   ) {}
 
   /** Hybrid Connections that have listeners. */
@@ -91,7 +91,7 @@ export class Listeners {
       ws.on('ping', () => this.touch(conn));
       ws.on('pong', () => this.touch(conn));
       ws.on('error', () => undefined);
-      ws.on('close', () => this.remove(conn));
+      ws.on('close', (code) => this.remove(conn, code === 1000));
     });
   }
 
@@ -121,14 +121,14 @@ export class Listeners {
     conn.socket.on('data', () => undefined);
   }
 
-  private remove(conn: ListenerConnection): void {
+  private remove(conn: ListenerConnection, cleanClose = false): void {
     clearTimeout(conn.expiryTimer);
     clearTimeout(conn.idleTimer);
     const set = this.byHc.get(conn.hcKey);
     if (!set?.delete(conn)) return;
     if (set.size === 0) this.byHc.delete(conn.hcKey);
     this.context.log('info', `listener ${conn.id} offline (${set.size} left)`);
-    this.onOffline(conn);
+    this.onOffline(conn, cleanClose);
   }
 
   private scheduleExpiry(conn: ListenerConnection): void {

@@ -135,8 +135,14 @@ export class Rendezvous {
     });
   }
 
-  /** Connections a listener was asked to accept cannot be accepted once it is gone. */
-  listenerOffline(conn: ListenerConnection): void {
+  /**
+   * Connections a listener was asked to accept: once its channel dropped they fail at once (502).
+   * A listener that closed its channel itself (Close 1000) may still accept what it was sent before
+   * the relay saw the Close, as with Azure, whose rendezvous addresses stay valid for the sender's
+   * wait whatever happens to the control channel; what it does not accept times out (504).
+   */
+  listenerOffline(conn: ListenerConnection, cleanClose = false): void {
+    if (cleanClose) return;
     for (const r of [...this.pending.values()]) {
       if (r.listener === conn) this.fail(r, 502, 'The listener disconnected before accepting the connection');
     }

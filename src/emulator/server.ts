@@ -112,7 +112,7 @@ export class RelayEmulator {
       log: options.log ?? (() => undefined),
       port: () => this.port,
     };
-    this.listeners = new Listeners(this.context, (conn) => this.rendezvous.listenerOffline(conn));
+    this.listeners = new Listeners(this.context, (conn, clean) => this.rendezvous.listenerOffline(conn, clean));
     this.rendezvous = new Rendezvous(this.context, this.listeners);
   }
 

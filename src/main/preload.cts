@@ -36,8 +36,11 @@ const METHODS: Record<HcmMethod, true> = {
   signOutOfAzure: true,
   listAzureHybridConnections: true,
   addFromAzure: true,
+  listTunnels: true,
+  closeTunnel: true,
+  handOver: true,
 };
-const EVENTS: Record<HcmEvent, true> = { connections: true, log: true, update: true, azure: true, azureProgress: true };
+const EVENTS: Record<HcmEvent, true> = { connections: true, log: true, update: true, azure: true, azureProgress: true, tunnels: true };
 
 // A sandboxed preload has require() for a few modules only, and no ES module loader.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -23,8 +23,8 @@ export interface AcceptStats {
 }
 
 export interface AcceptCallbacks {
-  /** The tunnel is open: TCP and rendezvous both up. `abort` tears it down at once (shutdown). */
-  onOpen(abort: () => void): void;
+  /** The tunnel is open: TCP and rendezvous both up. `abort` tears it down at once (shutdown); `tcp` is the endpoint side. */
+  onOpen(abort: () => void, tcp?: net.Socket): void;
   /** Bytes moved since the last call (called often; keep it cheap). */
   onBytes(toEndpoint: number, fromEndpoint: number): void;
   /** The connection could not be bridged; it was rejected with `status` when possible. */
@@ -144,7 +144,7 @@ export async function handleAccept(accept: AcceptCommand, options: AcceptOptions
         resolve();
       },
     });
-    callbacks.onOpen(abort);
+    callbacks.onOpen(abort, tcp);
     tcp.resume();
   });
 }

@@ -1,7 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { parseConnectionString } from './connection-string.js';
+import type { TransportOptions } from './transport.js';
 import type { Endpoint } from './endpoint.js';
-import { HybridConnectionListener, type ListenerSnapshot, type ListenerTuning, type LogLevel } from './hybrid-connection-listener.js';
+import {
+  HybridConnectionListener,
+  type ListenerSnapshot,
+  type ListenerTuning,
+  type LogFields,
+  type LogLevel,
+  type ReconnectReason,
+  type TunnelSnapshot,
+} from './hybrid-connection-listener.js';
 
 /**
  * Runs one supervisor per configured Hybrid Connection. `apply` takes the desired set and makes
@@ -20,7 +29,12 @@ export interface EngineEvents {
   counters: [string];
   connected: [string];
   removed: [string];
-  log: [LogLevel, string, string | undefined];
+  /** Per connection id: a tunnel opened (with its setup time in ms), failed, closed; a reconnect and why. */
+  tunnelOpened: [string, TunnelSnapshot, number];
+  tunnelFailed: [string];
+  tunnelClosed: [string, TunnelSnapshot];
+  reconnect: [string, ReconnectReason];
+  log: [LogLevel, string, string | undefined, LogFields?];
 }
 
 interface Running {
@@ -32,8 +46,21 @@ export class RelayEngine extends EventEmitter<EngineEvents> {
   private readonly running = new Map<string, Running>();
   private stopped = false;
 
-  constructor(private readonly tuning: ListenerTuning = {}) {
+  constructor(private tuning: ListenerTuning = {}) {
     super();
+  }
+
+  /**
+   * A new way to reach the relay (a proxy set or cleared): every listener starts again with it; the
+   * old ones stop listening at once and their open tunnels get `graceMs` to finish.
+   */
+  setTransport(transport: TransportOptions | undefined, graceMs = 30_000): void {
+    if (this.stopped) return;
+    this.tuning = { ...this.tuning, transport };
+    const specs = [...this.running.values()].map((r) => r.spec);
+    for (const r of this.running.values()) void r.listener.stop(graceMs).finally(() => r.listener.removeAllListeners());
+    this.running.clear();
+    this.apply(specs);
   }
 
   apply(connections: readonly EngineConnection[]): void {
@@ -75,7 +102,11 @@ export class RelayEngine extends EventEmitter<EngineEvents> {
     listener.on('retry', (s) => this.emit('status', s));
     listener.on('counters', () => this.emit('counters', spec.id));
     listener.on('connected', () => this.emit('connected', spec.id));
-    listener.on('log', (level, message) => this.emit('log', level, message, spec.id));
+    listener.on('tunnelOpened', (t, setupMs) => this.emit('tunnelOpened', spec.id, t, setupMs));
+    listener.on('tunnelFailed', () => this.emit('tunnelFailed', spec.id));
+    listener.on('tunnelClosed', (t) => this.emit('tunnelClosed', spec.id, t));
+    listener.on('reconnect', (reason) => this.emit('reconnect', spec.id, reason));
+    listener.on('log', (level, message, fields) => this.emit('log', level, message, spec.id, fields));
     this.running.set(spec.id, { spec, listener });
     listener.start();
   }
@@ -93,6 +124,16 @@ export class RelayEngine extends EventEmitter<EngineEvents> {
 
   snapshots(): ListenerSnapshot[] {
     return [...this.running.values()].map((r) => r.listener.snapshot());
+  }
+
+  /** The open tunnels of one connection, oldest first (empty when it does not run). */
+  tunnels(id: string): TunnelSnapshot[] {
+    return this.running.get(id)?.listener.tunnelSnapshots() ?? [];
+  }
+
+  /** Cuts one open tunnel; false when there is no such tunnel (any more). */
+  closeTunnel(id: string, tunnelId: string): boolean {
+    return this.running.get(id)?.listener.closeTunnel(tunnelId) ?? false;
   }
 
   /** Stops listening everywhere at once, then gives open tunnels `graceMs` to finish. */

@@ -31,6 +31,26 @@ export interface ListenerCounters {
   lastConnectionAt: Date | null;
 }
 
+/** One open tunnel, for the inspector: who, since when, how much, and to which address. */
+export interface TunnelSnapshot {
+  /** This agent's id for the tunnel (`<connection id>#<n>`), what closeTunnel takes. */
+  id: string;
+  /** The relay's id for the connection (the accept's id). */
+  relayId: string;
+  /** The sender's address as the relay saw it (the accept's remoteEndpoint), `address:port`. */
+  sender: string | null;
+  openedAt: Date;
+  bytesToEndpoint: number;
+  bytesFromEndpoint: number;
+  /** The endpoint as configured when the tunnel opened, `host:port`. */
+  endpoint: string;
+  /** The address the TCP connection actually went to (after DNS), `address:port`. */
+  endpointAddress: string | null;
+}
+
+/** Why the control channel had to be opened again (a small, fixed set: metric labels). */
+export type ReconnectReason = 'dropped' | 'keepalive' | 'token' | 'relay_closed' | 'relay_error' | 'not_found' | 'unauthorized' | 'network';
+
 export interface ListenerSnapshot {
   id: string;
   status: ListenerStatus;
@@ -83,7 +103,35 @@ export interface ListenerEvents {
   counters: [];
   /** The control channel is up (a good moment to refresh runtime info). */
   connected: [];
-  log: [LogLevel, string];
+  /** A tunnel opened, `setupMs` after the relay announced it. */
+  tunnelOpened: [TunnelSnapshot, number];
+  /** An announced connection could not be bridged. */
+  tunnelFailed: [];
+  /** An open tunnel ended. */
+  tunnelClosed: [TunnelSnapshot];
+  /** A new control channel is on its way, and why the last one is gone. */
+  reconnect: [ReconnectReason];
+  /** `fields` are for structured logs (JSON lines); the message says it all for people. */
+  log: [LogLevel, string, LogFields?];
+}
+
+/** What a structured log line carries beside its message: an event name and a few values. */
+export interface LogFields {
+  event: string;
+  [key: string]: string | number | boolean | null;
+}
+
+/** A tunnel as the supervisor tracks it; counters are plain numbers bumped per chunk, nothing allocated. */
+interface OpenTunnel {
+  id: string;
+  relayId: string;
+  sender: string | null;
+  openedAt: number;
+  toEndpoint: number;
+  fromEndpoint: number;
+  endpoint: string;
+  endpointAddress: string | null;
+  abort: () => void;
 }
 
 export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
@@ -107,7 +155,10 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   private generation = 0;
   private readonly backoff: Backoff;
   private readonly tokens: TokenProvider;
-  private readonly tunnels = new Set<() => void>();
+  private readonly tunnels = new Map<string, OpenTunnel>();
+  private tunnelSeq = 0;
+  /** Accepts being bridged (TCP or rendezvous still opening): a drain waits for them too. */
+  private pendingAccepts = 0;
   private warnedFixedToken = false;
   private readonly clock: Clock;
   private readonly createChannel: (options: ControlChannelOptions) => SupervisedChannel;
@@ -159,26 +210,80 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     void this.attempt();
   }
 
-  /** Stops accepting connections; open tunnels get `graceMs` to finish, then are cut. */
+  /**
+   * Stops accepting connections; open tunnels get `graceMs` to finish, then are cut. With a grace
+   * period, connections the relay announced before it saw the channel close are still bridged
+   * (the relay keeps their rendezvous open), so a drain loses none of them.
+   */
   async stop(graceMs = 0): Promise<void> {
     this.running = false;
     this.generation++;
     this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.channel?.removeAllListeners();
-    this.channel?.close();
+    const channel = this.channel;
+    let channelGone: Promise<void> = Promise.resolve();
+    channel?.removeAllListeners();
+    if (channel && graceMs > 0) {
+      channelGone = new Promise<void>((resolve) => {
+        channel.on('accept', (accept) => this.onAccept(accept));
+        channel.on('closed', () => {
+          channel.removeAllListeners();
+          resolve();
+        });
+        // A relay that never answers the Close: ControlChannel cuts the socket after 2 s.
+        this.clock.setTimeout(resolve, 3_000);
+      });
+    }
+    channel?.close();
     this.channel = undefined;
     this.openedAt = undefined;
     this.setStatus('NotConnected');
-    if (this.counters.activeConnections > 0 && graceMs > 0) {
-      this.emit('log', 'info', `waiting up to ${Math.round(graceMs / 1000)} s for ${this.counters.activeConnections} open connection(s)`);
+    if (graceMs > 0) {
       const deadline = this.clock.now() + graceMs;
-      while (this.counters.activeConnections > 0 && this.clock.now() < deadline) {
+      let channelClosed = false;
+      void channelGone.then(() => (channelClosed = true));
+      let said = false;
+      while ((!channelClosed || this.tunnels.size > 0 || this.pendingAccepts > 0) && this.clock.now() < deadline) {
+        if (!said && channelClosed && this.tunnels.size > 0) {
+          said = true;
+          this.emit(
+            'log',
+            'info',
+            `waiting up to ${Math.round((deadline - this.clock.now()) / 1000)} s for ${this.tunnels.size} open connection(s)`,
+            {
+              event: 'drain.wait',
+              open: this.tunnels.size,
+            },
+          );
+        }
         await new Promise<void>((r) => this.clock.setTimeout(r, 50));
       }
+      channel?.removeAllListeners();
     }
-    for (const abort of this.tunnels) abort();
+    for (const t of this.tunnels.values()) t.abort();
     this.tunnels.clear();
+  }
+
+  /** The open tunnels, oldest first. */
+  tunnelSnapshots(): TunnelSnapshot[] {
+    return [...this.tunnels.values()].map(snapshotOf);
+  }
+
+  get openTunnelCount(): number {
+    return this.tunnels.size;
+  }
+
+  /** Cuts one open tunnel at once (the inspector's Close); false when it is not open (any more). */
+  closeTunnel(tunnelId: string): boolean {
+    const t = this.tunnels.get(tunnelId);
+    if (!t) return false;
+    this.emit('log', 'info', `connection ${t.id}${t.sender ? ` from ${t.sender}` : ''} closed on request`, {
+      event: 'tunnel.close_requested',
+      tunnel: t.id,
+      sender: t.sender,
+    });
+    t.abort();
+    return true;
   }
 
   /** Drops the control channel and connects again at once (what `hcm restart` does). */
@@ -250,14 +355,28 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
       this.onChannelClosed(info);
     });
     this.setStatus('Connected');
-    this.emit('log', 'info', `listening (listener id ${channel.listenerId})`);
+    this.emit('log', 'info', `listening (listener id ${channel.listenerId})`, {
+      event: 'channel.listening',
+      listenerId: channel.listenerId,
+    });
     this.emit('connected');
   }
 
   private onAttemptFailed(err: unknown): void {
     const { status, message, slow } = classify(err);
     this.setStatus(status, message);
-    this.emit('log', status === 'NotConnected' ? 'warn' : 'error', `cannot listen: ${message}`);
+    this.emit('log', status === 'NotConnected' ? 'warn' : 'error', `cannot listen: ${message}`, {
+      event: 'listen.failed',
+      status,
+      reason: message,
+    });
+    if (this.running) {
+      const handshake = err instanceof RelayHandshakeError;
+      this.emit(
+        'reconnect',
+        status === 'NotFound' ? 'not_found' : status === 'Unauthorized' ? 'unauthorized' : handshake ? 'relay_error' : 'network',
+      );
+    }
     this.scheduleRetry(slow);
   }
 
@@ -267,7 +386,8 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     if (upMs >= (this.tuning.stableAfterMs ?? STABLE_AFTER_MS)) this.backoff.reset();
     const message = info.error?.message ?? describeClose(info.code, info.reason);
     this.setStatus('NotConnected', message);
-    this.emit('log', 'warn', `control channel lost: ${message}`);
+    this.emit('log', 'warn', `control channel lost: ${message}`, { event: 'channel.lost', code: info.code, reason: message });
+    if (this.running) this.emit('reconnect', closeReason(info));
     this.scheduleRetry(false);
   }
 
@@ -285,52 +405,110 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
 
   private onAccept(accept: AcceptCommand): void {
     const endpoint = this.endpoint;
+    const where = formatEndpoint(endpoint);
     const sender = accept.remoteEndpoint ? `${accept.remoteEndpoint.address}:${accept.remoteEndpoint.port}` : null;
     const from = sender ? ` from ${sender}` : '';
-    let abortTunnel: (() => void) | undefined;
-    let openedAt = 0;
+    const acceptedAt = this.clock.now();
+    let tunnel: OpenTunnel | undefined;
+    let closedBeforeOpen = false;
     // Every connection the relay announces counts, the ones that fail included.
     this.counters.totalConnections++;
     this.counters.lastConnectionAt = this.date();
+    this.pendingAccepts++;
     void handleAccept(
       accept,
       { endpoint, connectTimeoutMs: this.tuning.connectTimeoutMs, transport: this.tuning.transport },
       {
-        onOpen: (abort) => {
-          abortTunnel = abort;
-          this.tunnels.add(abort);
+        onOpen: (abort, tcp) => {
+          if (closedBeforeOpen) return; // both ends were gone before the pipe started: counted as closed
+          this.pendingAccepts--;
+          const address = tcp?.remoteAddress;
+          tunnel = {
+            id: `${this.id}#${++this.tunnelSeq}`,
+            relayId: accept.id,
+            sender,
+            openedAt: this.clock.now(),
+            toEndpoint: 0,
+            fromEndpoint: 0,
+            endpoint: where,
+            endpointAddress: address ? `${address.includes(':') ? `[${address}]` : address}:${tcp?.remotePort}` : null,
+            abort,
+          };
+          this.tunnels.set(tunnel.id, tunnel);
           this.counters.activeConnections++;
-          openedAt = this.clock.now();
           this.emit('counters');
-          this.emit('log', 'debug', `connection ${accept.id}${from} bridged to ${formatEndpoint(endpoint)}`);
+          this.emit('tunnelOpened', snapshotOf(tunnel), tunnel.openedAt - acceptedAt);
+          this.emit('log', 'debug', `connection ${accept.id}${from} bridged to ${where}`, {
+            event: 'tunnel.opened',
+            tunnel: tunnel.id,
+            sender,
+            endpoint: where,
+            setupMs: tunnel.openedAt - acceptedAt,
+          });
         },
         onBytes: (toEndpoint, fromEndpoint) => {
           this.counters.bytesToEndpoint += toEndpoint;
           this.counters.bytesFromEndpoint += fromEndpoint;
+          if (tunnel) {
+            tunnel.toEndpoint += toEndpoint;
+            tunnel.fromEndpoint += fromEndpoint;
+          }
           this.emit('counters');
         },
         onFailed: (reason) => {
+          this.pendingAccepts--;
           this.counters.failedConnections++;
           // The channel is fine, but the admin needs to see why the app's connection failed.
           this.setStatus(this.statusValue, `connection not bridged: ${reason}`);
           this.emit('counters');
-          this.emit('log', 'warn', `connection${from} not bridged: ${reason}`);
+          this.emit('tunnelFailed');
+          this.emit('log', 'warn', `connection${from} not bridged: ${reason}`, { event: 'tunnel.failed', sender, endpoint: where, reason });
         },
         onClosed: (stats: AcceptStats, reason) => {
-          if (abortTunnel) this.tunnels.delete(abortTunnel);
-          this.counters.activeConnections--;
+          if (tunnel) {
+            this.tunnels.delete(tunnel.id);
+            this.counters.activeConnections--;
+          } else {
+            closedBeforeOpen = true;
+            this.pendingAccepts--;
+          }
           this.emit('counters');
+          const openedAt = tunnel?.openedAt ?? acceptedAt;
+          if (tunnel) this.emit('tunnelClosed', snapshotOf(tunnel));
           // One line per finished tunnel: who, how long, how much, and why it ended.
           const seconds = ((this.clock.now() - openedAt) / 1000).toFixed(1);
           this.emit(
             'log',
             'info',
-            `connection${from} ended after ${seconds} s: ${stats.bytesToEndpoint} B to ${formatEndpoint(endpoint)}, ${stats.bytesFromEndpoint} B back (${reason})`,
+            `connection${from} ended after ${seconds} s: ${stats.bytesToEndpoint} B to ${where}, ${stats.bytesFromEndpoint} B back (${reason})`,
+            {
+              event: 'tunnel.closed',
+              tunnel: tunnel?.id ?? null,
+              sender,
+              endpoint: where,
+              seconds: Number(seconds),
+              bytesToEndpoint: stats.bytesToEndpoint,
+              bytesFromEndpoint: stats.bytesFromEndpoint,
+              reason,
+            },
           );
         },
       },
     );
   }
+}
+
+function snapshotOf(t: OpenTunnel): TunnelSnapshot {
+  return {
+    id: t.id,
+    relayId: t.relayId,
+    sender: t.sender,
+    openedAt: new Date(t.openedAt),
+    bytesToEndpoint: t.toEndpoint,
+    bytesFromEndpoint: t.fromEndpoint,
+    endpoint: t.endpoint,
+    endpointAddress: t.endpointAddress,
+  };
 }
 
 function classify(err: unknown): { status: ListenerStatus; message: string; slow: boolean } {
@@ -344,6 +522,14 @@ function classify(err: unknown): { status: ListenerStatus; message: string; slow
   }
   if (err instanceof RelayError) return { status: 'NotConnected', message: err.message, slow: false };
   return { status: 'NotConnected', message: (err as Error)?.message ?? String(err), slow: false };
+}
+
+function closeReason(info: ChannelClosed): ReconnectReason {
+  if (info.error) return /ping|keep-?alive|pong/i.test(info.error.message) ? 'keepalive' : 'dropped';
+  if (info.code === 1006) return 'dropped';
+  if (info.code === 1008) return 'token';
+  if (info.code === 1011) return 'relay_error';
+  return 'relay_closed';
 }
 
 function describeClose(code: number, reason: string): string {

@@ -104,6 +104,21 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
         }),
       ];
     }
+    case 'listTunnels': {
+      expectCount(method, args, 1, 2);
+      const id = text(method, 'id', args[0], MAX_ID);
+      if (args[1] === undefined) return [id];
+      const o = record(method, 'options', args[1], ['limit']);
+      return [id, o.limit === undefined ? {} : { limit: integer(method, 'limit', o.limit, 1, 10_000) }];
+    }
+    case 'closeTunnel':
+      expectCount(method, args, 2, 2);
+      return [text(method, 'id', args[0], MAX_ID), text(method, 'tunnelId', args[1], MAX_ID + 20)];
+    case 'handOver': {
+      expectCount(method, args, 1, 1);
+      const o = record(method, 'options', args[0], ['graceMs']);
+      return [{ graceMs: integer(method, 'graceMs', o.graceMs, 0, 3_600_000) }];
+    }
     case 'getLogs': {
       expectCount(method, args, 0, 1);
       if (args[0] === undefined) return [];

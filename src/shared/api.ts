@@ -300,6 +300,40 @@ export interface AppInfo {
   logDir: string;
 }
 
+/** One open tunnel of a connection: what the live connection inspector shows per row. */
+export interface TunnelInfo {
+  /** This agent's id for the tunnel (`<connection id>#<n>`); `closeTunnel` takes it. */
+  id: string;
+  connectionId: string;
+  /** The sender's address as the relay saw it (the accept's remoteEndpoint), `address:port`; null when the relay did not say. */
+  sender: string | null;
+  openedAt: string;
+  /** Bytes from the app to the endpoint / back, so far. */
+  bytesToEndpoint: number;
+  bytesFromEndpoint: number;
+  /** The endpoint as configured when the tunnel opened, `host:port`. */
+  endpoint: string;
+  /** The address the TCP connection actually went to (after DNS), `address:port`. */
+  endpointAddress: string | null;
+}
+
+/** A connection's open tunnels, oldest first; at most `limit` of them, `total` says how many are open. */
+export interface TunnelList {
+  connectionId: string;
+  tunnels: TunnelInfo[];
+  total: number;
+  /** When the list was taken (ages are relative to it). */
+  at: string;
+}
+
+/** What the running agent answers to `handOver` before it stops listening and drains. */
+export interface HandOverResult {
+  pid: number;
+  /** Tunnels open when it stopped listening; they get `graceMs` to finish. */
+  openTunnels: number;
+  graceMs: number;
+}
+
 /** Methods: each returns a promise; failures reject with an Error whose message is for people. */
 export interface HcmApi {
   getAppInfo(): Promise<AppInfo>;
@@ -344,6 +378,16 @@ export interface HcmApi {
   stopDemo(): Promise<void>;
   /** Makes real connections through the demo's relay to its echo endpoint (demo connections only). */
   sendTestTraffic(id: string): Promise<TrafficResult>;
+  /** The live connection inspector: a connection's open tunnels (at most `limit`, default 500, oldest first). */
+  listTunnels(id: string, options?: { limit?: number }): Promise<TunnelList>;
+  /** Cuts one open tunnel at once; false when it had already ended. */
+  closeTunnel(id: string, tunnelId: string): Promise<boolean>;
+  /**
+   * Restart without dropping a connection (`hcm run --takeover`): a new agent that already listens on
+   * every Hybrid Connection asks this one to give up its control socket, stop listening and let its
+   * open tunnels finish within `graceMs`; then this agent exits. Agents only (not the desktop app's own window).
+   */
+  handOver(options: { graceMs: number }): Promise<HandOverResult>;
 }
 
 /** Events pushed by the host. */
@@ -354,6 +398,11 @@ export interface HcmEvents {
   update: UpdateState;
   azure: AzureState;
   azureProgress: AzureListingProgress;
+  /**
+   * A connection's open tunnels changed (opened, closed, bytes moved): at most one per connection
+   * a second, up to 200 tunnels (`total` says how many are open; `listTunnels` gives more).
+   */
+  tunnels: TunnelList;
 }
 
 export type HcmMethod = keyof HcmApi;
@@ -386,9 +435,12 @@ export const HCM_METHODS: readonly HcmMethod[] = [
   'startDemo',
   'stopDemo',
   'sendTestTraffic',
+  'listTunnels',
+  'closeTunnel',
+  'handOver',
 ];
 
-export const HCM_EVENTS: readonly HcmEvent[] = ['connections', 'log', 'update', 'azure', 'azureProgress'];
+export const HCM_EVENTS: readonly HcmEvent[] = ['connections', 'log', 'update', 'azure', 'azureProgress', 'tunnels'];
 
 export const methodChannel = (method: HcmMethod): string => `hcm:${method}`;
 export const eventChannel = (event: HcmEvent): string => `hcm:event:${event}`;

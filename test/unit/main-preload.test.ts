@@ -124,6 +124,8 @@ describe('preload', () => {
       setLogLevel: ['debug'],
       beginAzureSignIn: [{ method: 'browser' }],
       addFromAzure: [[{ tenantId: 't', subscriptionId: 's', resourceGroup: 'g', namespace: 'n', name: 'h' }]],
+      closeTunnel: ['ns/a', 'ns/a#1'],
+      handOver: [{ graceMs: 0 }],
     };
     const oneId = [
       'getConnection',
@@ -133,6 +135,7 @@ describe('preload', () => {
       'validateConnectionString',
       'sendTestTraffic',
       'acceptEndpointChange',
+      'listTunnels',
     ];
     for (const method of HCM_METHODS) {
       const args = argsFor[method] ?? (oneId.includes(method) ? ['ns/a'] : []);

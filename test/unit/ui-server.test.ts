@@ -92,6 +92,11 @@ function memoryBridge() {
     listAzureHybridConnections: async () => ({ items: [], problems: [] }),
     addFromAzure: async () => [],
     sendTestTraffic: async (id) => ({ target: id, ok: true, connections: 0, bytesSent: 0, bytesEchoed: 0, ms: 0, detail: '' }),
+    listTunnels: async (id) => (record('listTunnels', [id]), { connectionId: id, tunnels: [], total: 0, at: new Date(0).toISOString() }),
+    closeTunnel: async (id, tunnelId) => (record('closeTunnel', [id, tunnelId]), false),
+    handOver: async () => {
+      throw new Error('not here');
+    },
     on<E extends HcmEvent>(event: E, listener: (payload: HcmEvents[E]) => void) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
