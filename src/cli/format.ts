@@ -1,4 +1,4 @@
-import { STATUS_LABELS, type ConnectionDetails, type ConnectionSummary } from '../shared/api.js';
+import { STATUS_LABELS, type ConnectionDetails, type ConnectionSummary, type TunnelList } from '../shared/api.js';
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -67,4 +67,28 @@ export function connectionDetails(c: ConnectionDetails, live: boolean): string {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** Seconds, minutes or hours, whichever reads best: 42 s, 3 min 5 s, 2 h 10 min. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** The live connection inspector as a table: one row per open tunnel. */
+export function tunnelsTable(list: TunnelList): string {
+  if (list.total === 0) return `no open connections on ${list.connectionId}`;
+  const at = Date.parse(list.at);
+  const rows = list.tunnels.map((t) => [
+    t.id,
+    t.sender ?? 'unknown',
+    formatAge(at - Date.parse(t.openedAt)),
+    formatBytes(t.bytesToEndpoint),
+    formatBytes(t.bytesFromEndpoint),
+    t.endpointAddress && t.endpointAddress !== t.endpoint ? `${t.endpoint} (${t.endpointAddress})` : t.endpoint,
+  ]);
+  const more = list.total > list.tunnels.length ? `\n… and ${list.total - list.tunnels.length} more (oldest shown first)` : '';
+  return `${table(['ID', 'FROM', 'AGE', 'TO ENDPOINT', 'FROM ENDPOINT', 'ENDPOINT'], rows)}${more}`;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { connectionDetails, connectionsTable } from '../format.js';
+import { connectionDetails, connectionsTable, tunnelsTable } from '../format.js';
 import { connectTarget } from '../context.js';
 import { CliError } from '../exit.js';
 import { parseLogLevel } from './run.js';
@@ -70,11 +70,37 @@ export function registerConnectionCommands(program: Command): void {
     .description('details of one Hybrid Connection')
     .argument('<name>', 'name, or namespace/name when two namespaces share a name')
     .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: { json?: boolean }) => {
+    .option('--connections', "the open connections (tunnels): who, since when, bytes each way, the endpoint's address")
+    .action(async (name: string, opts: { json?: boolean; connections?: boolean }) => {
       await withTarget(async (t) => {
-        const details = await t.api.getConnection(await t.resolveId(name));
+        const id = await t.resolveId(name);
+        if (opts.connections) {
+          if (!t.live) throw new CliError('no agent is running, so no connection is open (start one with "hcm run")', 'E_NO_AGENT');
+          const list = await t.api.listTunnels(id, { limit: 10_000 });
+          if (opts.json) print(JSON.stringify(list, null, 2));
+          else print(tunnelsTable(list));
+          return;
+        }
+        const details = await t.api.getConnection(id);
         if (opts.json) print(JSON.stringify({ agentRunning: t.live, ...details }, null, 2));
         else print(connectionDetails(details, t.live));
+      });
+    });
+
+  program
+    .command('disconnect')
+    .description('close one open connection (tunnel) at once; its id is in "hcm show <name> --connections"')
+    .argument('<tunnel-id>', 'e.g. contoso/orders-db#12 (or orders-db#12)')
+    .action(async (tunnelId: string) => {
+      const at = tunnelId.lastIndexOf('#');
+      if (at <= 0 || !/^\d+$/.test(tunnelId.slice(at + 1))) {
+        throw new CliError(`"${tunnelId}" is not a connection id like contoso/orders-db#12 (see hcm show <name> --connections)`, 'E_USAGE');
+      }
+      await withTarget(async (t) => {
+        if (!t.live) throw new CliError('no agent is running, so no connection is open', 'E_NO_AGENT');
+        const id = await t.resolveId(tunnelId.slice(0, at));
+        const closed = await t.api.closeTunnel(id, `${id}${tunnelId.slice(at)}`);
+        print(closed ? `closed ${id}${tunnelId.slice(at)}` : `${id}${tunnelId.slice(at)} is not open (it may have ended already)`);
       });
     });
 
