@@ -4,6 +4,7 @@ import { registerConnect } from './commands/connect.js';
 import { registerAzure } from './commands/azure.js';
 import { registerConnectionCommands } from './commands/connections.js';
 import { registerDemo } from './commands/demo.js';
+import { registerProxy } from './commands/proxy.js';
 import { registerEmulator } from './commands/emulator.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerAzure(program);
   registerRun(program);
   registerDemo(program);
+  registerProxy(program);
   registerConnect(program);
   registerTest(program);
   registerLogs(program);

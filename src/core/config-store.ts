@@ -73,6 +73,14 @@ const settingsSchema = z.object({
    * off with the reason, and never keeps the connections from loading.
    */
   updates: z.unknown().optional(),
+  /** Outbound HTTP proxy for relay and Azure connections; its user name and password are in secrets.json. */
+  proxy: z
+    .object({
+      /** http://host:port, or "direct" to ignore HTTPS_PROXY from the environment. */
+      url: z.string(),
+      noProxy: z.array(z.string()).optional(),
+    })
+    .optional(),
 });
 
 const configSchema = z.object({
@@ -81,13 +89,20 @@ const configSchema = z.object({
   connections: z.array(connectionSchema),
 });
 
+const secretSettingsSchema = z.object({
+  proxy: z.object({ username: z.string(), password: z.string() }).optional(),
+});
+
 const secretsSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   connectionStrings: z.record(z.string(), z.string()),
+  /** Secrets of settings (the proxy's credentials), kept with the keys. */
+  settings: secretSettingsSchema.optional(),
 });
 
 export type SavedConnection = z.infer<typeof connectionSchema>;
 export type Settings = z.infer<typeof settingsSchema>;
+export type SecretSettings = z.infer<typeof secretSettingsSchema>;
 export type ConfigFile = z.infer<typeof configSchema>;
 export type SecretsFile = z.infer<typeof secretsSchema>;
 
@@ -111,6 +126,7 @@ export interface ConfigSnapshot {
   /** What was repaired on reading (e.g. a removal cut short between the two files). */
   warnings: string[];
   settings: Settings;
+  secretSettings: SecretSettings;
 }
 
 export class ConfigStore {
@@ -143,17 +159,21 @@ export class ConfigStore {
       }
       connections.push({ ...c, connectionString });
     }
-    return { connections, warnings, settings: config.settings ?? {} };
+    return { connections, warnings, settings: config.settings ?? {}, secretSettings: secrets.settings ?? {} };
   }
 
   /** Locked read-modify-write. The mutator may throw to abort without writing. */
-  async update<T>(mutate: (connections: StoredConnection[], settings: Settings) => T): Promise<T> {
+  async update<T>(mutate: (connections: StoredConnection[], settings: Settings, secretSettings: SecretSettings) => T): Promise<T> {
     this.ensureHome();
     return withFileLock(join(this.paths.home, 'config.lock'), () => {
       removeLeftovers(this.paths.home);
-      const { connections, settings } = this.load();
-      const result = mutate(connections, settings);
-      const secrets: SecretsFile = { schemaVersion: SCHEMA_VERSION, connectionStrings: {} };
+      const { connections, settings, secretSettings } = this.load();
+      const result = mutate(connections, settings, secretSettings);
+      const secrets: SecretsFile = {
+        schemaVersion: SCHEMA_VERSION,
+        connectionStrings: {},
+        ...(Object.keys(secretSettings).length ? { settings: secretSettings } : {}),
+      };
       const config: ConfigFile = { schemaVersion: SCHEMA_VERSION, ...(Object.keys(settings).length ? { settings } : {}), connections: [] };
       for (const { connectionString, ...saved } of connections) {
         secrets.connectionStrings[saved.id] = connectionString;

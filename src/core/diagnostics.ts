@@ -1,9 +1,10 @@
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import net, { isIP } from 'node:net';
 import tls from 'node:tls';
 import { connectEndpoint } from '../relay/accept-handler.js';
 import { type ConnectionString, hostWithPort } from '../relay/connection-string.js';
 import { type Endpoint, formatEndpoint } from '../relay/endpoint.js';
+import { type ProxyConfig, bypassesProxy, connectThroughProxy, describeProxy } from '../relay/proxy.js';
 import { type TransportOptions, lookupRelayHost, secureContextFor } from '../relay/transport.js';
 import type { TestStep } from '../shared/api.js';
 
@@ -48,6 +49,8 @@ export async function testEndpoint(endpoint: Endpoint, timeoutMs = DEFAULT_TIMEO
 
 export async function testRelay(cs: ConnectionString, transport?: TransportOptions, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<TestStep[]> {
   const port = cs.port ?? (cs.useDevelopmentEmulator ? 80 : 443);
+  const proxy = transport?.proxy;
+  if (proxy && !bypassesProxy(cs.host, port, proxy.noProxy)) return testRelayThroughProxy(cs, port, proxy, transport, timeoutMs);
   const dns = await resolveStep('relay', cs.host);
   if (!dns.ok) return [dns];
   // Connect to what the agent's own resolution gives (the DNS step above), naming the host for TLS.
@@ -60,6 +63,51 @@ export async function testRelay(cs: ConnectionString, transport?: TransportOptio
   if (!tcp.ok || cs.useDevelopmentEmulator) return [dns, tcp];
   const handshake = await step(`TLS relay ${cs.host}`, () => tlsHandshake(cs.host, address, port, transport, timeoutMs));
   return [dns, tcp, handshake];
+}
+
+/** Through a proxy the relay is reached as the agent reaches it: a CONNECT tunnel, then TLS inside. */
+async function testRelayThroughProxy(
+  cs: ConnectionString,
+  port: number,
+  proxy: ProxyConfig,
+  transport: TransportOptions | undefined,
+  timeoutMs: number,
+): Promise<TestStep[]> {
+  let tunnel: net.Socket | undefined;
+  const connect = await step(`Proxy ${describeProxy(proxy)}: CONNECT ${hostWithPort({ host: cs.host, port })}`, async () => {
+    tunnel = await connectThroughProxy(proxy, cs.host, port, timeoutMs);
+    return 'tunnel open';
+  });
+  if (!connect.ok || cs.useDevelopmentEmulator) {
+    tunnel?.destroy();
+    return [connect];
+  }
+  const handshake = await step(
+    `TLS relay ${cs.host} (through the proxy)`,
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({
+          socket: tunnel!,
+          servername: isIP(cs.host) ? undefined : cs.host,
+          secureContext: secureContextFor(transport),
+        });
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`no TLS answer within ${Math.round(timeoutMs / 1000)} s`));
+        }, timeoutMs);
+        socket.once('secureConnect', () => {
+          clearTimeout(timer);
+          const cert = socket.getPeerCertificate();
+          resolve(`${socket.getProtocol()}, certificate for ${cert.subject?.CN ?? '?'} valid until ${cert.valid_to}`);
+          socket.destroy();
+        });
+        socket.once('error', (err: NodeJS.ErrnoException) => {
+          clearTimeout(timer);
+          reject(new Error(`TLS failed: ${err.code ?? ''} ${err.message}`.trim()));
+        });
+      }),
+  );
+  return [connect, handshake];
 }
 
 function tlsHandshake(

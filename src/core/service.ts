@@ -3,6 +3,7 @@ import { hostname, platform } from 'node:os';
 import { type ConnectionString, hostWithPort, namespaceName, parseConnectionString } from '../relay/connection-string.js';
 import { type Endpoint, formatEndpoint, parseEndpoint } from '../relay/endpoint.js';
 import { RelayError, RelayHandshakeError } from '../relay/errors.js';
+import { parseProxyUrl } from '../relay/proxy.js';
 import { probeListen } from '../relay/listen-probe.js';
 import { RelayEngine } from '../relay/engine.js';
 import type { ListenerSnapshot, ListenerTuning, ReconnectReason, TunnelSnapshot } from '../relay/hybrid-connection-listener.js';
@@ -27,6 +28,8 @@ import type {
   HcmEvents,
   LogEntry,
   LogLevel,
+  ProxyInput,
+  ProxyState,
   TestResult,
   TrafficResult,
   TunnelInfo,
@@ -37,7 +40,8 @@ import type {
 import { AzureSession } from './azure/azure-session.js';
 import { fetchListenConnectionString } from './azure/listen-key.js';
 import type { CacheEncryption } from './azure/token-cache.js';
-import { ConfigStore, type Settings, type StoredConnection } from './config-store.js';
+import { ConfigStore, type SecretSettings, type Settings, type StoredConnection } from './config-store.js';
+import { type ResolvedProxy, resolveProxy } from './proxy-settings.js';
 import { resolveGroupId } from './admin-group.js';
 import { AgentAlreadyRunningError, ControlClient, type ControlServer, startControlServer } from './control-socket.js';
 import { type DemoRelayHandle, type DemoRelayStarter, demoConnection } from './demo.js';
@@ -167,6 +171,7 @@ class Service implements HcmService {
   private configProblems = new Map<string, ErrorInfo>();
   private readonly loggedWarnings = new Set<string>();
   private settings: Settings = {};
+  private proxy: ResolvedProxy = { config: undefined, description: 'none', source: 'none' };
   private readonly azure: AzureSession;
   /** Each Azure-added connection's last attempt to fetch its key again: for which refused string, and when. */
   private readonly keyRefreshes = new Map<string, { refused: string; at: number }>();
@@ -194,7 +199,7 @@ class Service implements HcmService {
     this.logger.on('entry', (entry) => this.events.emit('log', entry));
     this.azure = new AzureSession({
       configDir: this.paths.home,
-      transport: options.transport,
+      transport: () => this.transport(),
       encryption: options.azureTokenEncryption,
       openBrowser: options.openBrowser,
       savedSettings: () => {
@@ -264,6 +269,27 @@ class Service implements HcmService {
     }
   }
 
+  /** How the relay and Azure are reached: the host's trust settings, and the proxy in use. */
+  private transport(): TransportOptions {
+    this.ensureLoaded(); // the proxy comes from the saved settings
+    return { ...this.options.transport, ...(this.proxy.config ? { proxy: this.proxy.config } : {}) };
+  }
+
+  /** Picks up a changed proxy (setting or credentials); running listeners reconnect through it. */
+  private applyProxy(settings: Settings, secrets: SecretSettings): void {
+    let next: ResolvedProxy;
+    try {
+      next = resolveProxy(settings, secrets);
+    } catch (err) {
+      this.logger.error(`the proxy setting cannot be used, connecting directly: ${errorMessage(err)}`);
+      next = { config: undefined, description: 'none (the setting is not valid)', source: 'none' };
+    }
+    if (JSON.stringify(next) === JSON.stringify(this.proxy)) return;
+    this.proxy = next;
+    if (this.started || next.config) this.logger.info(`outbound proxy: ${next.description}`);
+    this.engine?.setTransport(this.transport());
+  }
+
   /** Saved connections, then the demo when it runs. */
   private all(): StoredConnection[] {
     return this.demo ? [...this.connections, this.demo.connection] : this.connections;
@@ -282,8 +308,9 @@ class Service implements HcmService {
 
   /** Reads the saved configuration; what it repaired on the way is logged once. */
   private loadConfig(): StoredConnection[] {
-    const { connections, warnings, settings } = this.store.load();
+    const { connections, warnings, settings, secretSettings } = this.store.load();
     this.settings = settings;
+    this.applyProxy(settings, secretSettings);
     for (const w of warnings) {
       if (this.loggedWarnings.has(w)) continue;
       this.loggedWarnings.add(w);
@@ -449,7 +476,7 @@ class Service implements HcmService {
     if (!c) return;
     let info: RuntimeInfo;
     try {
-      info = await getRuntimeInfo(parseConnectionString(c.connectionString), { ...this.options.transport, timeoutMs: 10_000 });
+      info = await getRuntimeInfo(parseConnectionString(c.connectionString), { ...this.transport(), timeoutMs: 10_000 });
     } catch (err) {
       this.logger.debug(`runtime information not available: ${(err as Error).message}`, id);
       return;
@@ -511,7 +538,7 @@ class Service implements HcmService {
     }
     let info: RuntimeInfo;
     try {
-      info = await getRuntimeInfo(cs, { ...this.options.transport, timeoutMs: 15_000 });
+      info = await getRuntimeInfo(cs, { ...this.transport(), timeoutMs: 15_000 });
     } catch (err) {
       return { ok: false, stage: 'relay', error: errorMessage(err), code: errorCode(err) };
     }
@@ -562,7 +589,7 @@ class Service implements HcmService {
         : null;
     }
     try {
-      await probeListen(cs, { ...this.options.transport, timeoutMs: 15_000 });
+      await probeListen(cs, { ...this.transport(), timeoutMs: 15_000 });
       return null;
     } catch (err) {
       if (err instanceof RelayHandshakeError && err.status === 403) {
@@ -702,7 +729,7 @@ class Service implements HcmService {
   async testConnection(id: string): Promise<TestResult> {
     const c = this.find(String(id));
     const cs = parseConnectionString(c.connectionString);
-    const steps = [...(await testEndpoint(parseEndpoint(c.endpoint))), ...(await testRelay(cs, this.options.transport))];
+    const steps = [...(await testEndpoint(parseEndpoint(c.endpoint))), ...(await testRelay(cs, this.transport()))];
     return { target: c.id, ok: steps.every((s) => s.ok), steps };
   }
 
@@ -762,7 +789,7 @@ class Service implements HcmService {
         'test traffic needs a Send key, which only the demo has; use "hcm connect" with a Send connection string',
       );
     }
-    const result = await sendEchoTraffic(parseConnectionString(demo.relay.send), { transport: this.options.transport });
+    const result = await sendEchoTraffic(parseConnectionString(demo.relay.send), { transport: this.transport() });
     const detail = result.ok
       ? `${result.connections} connections through the relay, ${result.bytesEchoed} bytes echoed back intact in ${result.ms} ms`
       : `${result.failures.length} of ${result.connections} connections failed: ${result.failures[0]}`;
@@ -836,7 +863,7 @@ class Service implements HcmService {
     const results: AzureAddResult[] = [];
     for (const selection of selections) {
       try {
-        const { connectionString, origin } = await fetchListenConnectionString(auth, selection, { transport: this.options.transport });
+        const { connectionString, origin } = await fetchListenConnectionString(auth, selection, { transport: this.transport() });
         const added = await this.add(
           { connectionString },
           {
@@ -909,7 +936,7 @@ class Service implements HcmService {
           namespace: o.namespace,
           name: o.hybridConnection,
         },
-        { transport: this.options.transport, rule: { rule: o.rule, ruleScope: o.ruleScope } },
+        { transport: this.transport(), rule: { rule: o.rule, ruleScope: o.ruleScope } },
       );
       if (connectionString === c.connectionString) {
         this.logger.warn(`the key was refused, but Azure still has the same key for the rule ${o.rule}; check the rule's rights`, id);
@@ -924,6 +951,57 @@ class Service implements HcmService {
     } catch (err) {
       this.logger.warn(`the key was refused, and fetching it again from Azure failed: ${errorMessage(err)}`, id);
     }
+  }
+
+  // ------------------------------------------------------------ proxy
+
+  async getProxy(): Promise<ProxyState> {
+    this.ensureLoaded();
+    const env = (() => {
+      try {
+        return resolveProxy({}, {}).description;
+      } catch (err) {
+        return `not usable: ${errorMessage(err)}`;
+      }
+    })();
+    return {
+      description: this.proxy.description,
+      source: this.proxy.source,
+      url: this.settings.proxy?.url ?? null,
+      noProxy: this.proxy.config?.noProxy ?? [],
+      username: this.proxy.config?.username ?? null,
+      environment: env,
+    };
+  }
+
+  async setProxy(input: ProxyInput): Promise<ProxyState> {
+    const url = input.url.trim();
+    if (url !== 'direct') {
+      try {
+        parseProxyUrl(url);
+      } catch (err) {
+        throw new ServiceError('E_INVALID', errorMessage(err));
+      }
+    }
+    if (input.password !== undefined && input.username === undefined) {
+      throw new ServiceError('E_INVALID', 'a proxy password needs a user name');
+    }
+    await this.store.update((_list, settings, secrets) => {
+      settings.proxy = { url, ...(input.noProxy ? { noProxy: input.noProxy } : {}) };
+      if (input.username !== undefined) secrets.proxy = { username: input.username, password: input.password ?? '' };
+      else delete secrets.proxy;
+    });
+    this.reloadConfig();
+    return this.getProxy();
+  }
+
+  async clearProxy(): Promise<ProxyState> {
+    await this.store.update((_list, settings, secrets) => {
+      delete settings.proxy;
+      delete secrets.proxy;
+    });
+    this.reloadConfig();
+    return this.getProxy();
   }
 
   getUpdateState(): Promise<UpdateState> {

@@ -9,7 +9,7 @@ import { networkError } from './runtime-info.js';
 import { readHandshakeFailure } from './sender.js';
 import { tokenSecondsLeft } from './sas.js';
 import type { TokenProvider } from './token-provider.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, tlsOptions } from './transport.js';
 import { acceptAddressProblem } from './accept-address.js';
 import { WarningLimiter } from './warning-limiter.js';
 
@@ -90,7 +90,7 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
       perMessageDeflate: false,
       maxPayload: CONTROL_MAX_PAYLOAD,
       handshakeTimeout: transport?.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-      ...tlsOptions(transport, isSecureUrl(url)),
+      ...tlsOptions(transport, url),
     });
     this.ws = ws;
     return new Promise((resolve, reject) => {

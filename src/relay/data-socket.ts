@@ -59,7 +59,7 @@ export function openDataSocket(url: string, options: DataSocketOptions = {}): Pr
     'Sec-WebSocket-Key': key,
   };
   if (options.protocols?.length) headers['Sec-WebSocket-Protocol'] = options.protocols.join(', ');
-  const connect = tlsOptions(options.transport, secure);
+  const connect = tlsOptions(options.transport, url);
   const timeout = options.transport?.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const verify = (responseHeaders: Record<string, string | string[] | undefined>): string | undefined => {
     const expected = createHash('sha1')

@@ -6,7 +6,7 @@ import { type Endpoint, parseEndpoint } from './endpoint.js';
 import { RelayError, quoteRelayText } from './errors.js';
 import { MANAGEMENT_TOKEN_TTL_SECONDS } from './sas.js';
 import { tokenProviderFor } from './token-provider.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, tlsOptions } from './transport.js';
 
 /** What the management GET tells the agent about a Hybrid Connection (docs/protocol.md §6). */
 export interface RuntimeInfo {
@@ -128,7 +128,7 @@ export function httpGet(url: string, headers: Record<string, string>, transport?
   // One request per add or refresh: no session reuse, and no pooled keep-alive socket either,
   // because Node's pool does not key sockets by secureContext (a socket trusted through one CA
   // must never serve a request that does not trust it).
-  const { createConnection: _unused, ...connect } = tlsOptions(transport, isSecureUrl(url));
+  const { createConnection: _unused, ...connect } = tlsOptions(transport, url);
   return new Promise((resolve, reject) => {
     // `timeout` only bounds idle gaps; a relay trickling a byte a second never leaves one. This
     // bounds the whole request, connect to last byte.

@@ -5,7 +5,7 @@ import { type ConnectionString, relayOrigin } from './connection-string.js';
 import { RelayError, RelayHandshakeError, refusalDescription } from './errors.js';
 import { networkError } from './runtime-info.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, isSecureUrl, tlsOptions } from './transport.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, tlsOptions } from './transport.js';
 
 /** The sender side of a Hybrid Connection: what App Service does for every connection it opens. */
 export interface SenderOptions extends TransportOptions {
@@ -53,7 +53,7 @@ export function openRelayWebSocket(
       headers,
       perMessageDeflate: false,
       handshakeTimeout: options.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-      ...tlsOptions(options, isSecureUrl(url)),
+      ...tlsOptions(options, url),
     });
     let settled = false;
     const settle = (err: Error | undefined) => {

@@ -1,3 +1,4 @@
+import { type ProxyConfig, RelayProxyAgent, bypassesProxy } from './proxy.js';
 import dns from 'node:dns';
 import type { Agent } from 'node:http';
 import type net from 'node:net';
@@ -11,6 +12,8 @@ import tls, { type ConnectionOptions, type SecureContext, rootCertificates } fro
 export interface TransportOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   agent?: Agent;
+  /** An outbound HTTP proxy for every relay connection (CONNECT), with its NO_PROXY exceptions. */
+  proxy?: ProxyConfig;
   /** Handshake / request timeout in milliseconds. */
   timeoutMs?: number;
 }
@@ -132,16 +135,36 @@ export const cachedLookup = ((
 }) as unknown as typeof dns.lookup;
 
 /**
- * Options for `ws` and `https` clients: trust, proxy, and (for TLS without a proxy) session reuse.
- * `secure` is whether the URL is wss:/https: — plain ws:// must keep its plain connection.
+ * Options for `ws` and `https` clients to `url`: trust, the proxy (unless NO_PROXY exempts the
+ * host), and (for TLS without a proxy) session reuse. Plain ws:// keeps its plain connection.
  */
-export function tlsOptions(transport: TransportOptions | undefined, secure: boolean): ConnectOptions {
+export function tlsOptions(transport: TransportOptions | undefined, url: string): ConnectOptions {
+  const secure = isSecureUrl(url);
   const out: ConnectOptions = { lookup: cachedLookup };
   const secureContext = secureContextFor(transport);
   if (secureContext) out.secureContext = secureContext;
-  if (transport?.agent) out.agent = transport.agent;
+  const agent = agentFor(transport, url);
+  if (agent) out.agent = agent;
   else if (secure) out.createConnection = resumingConnect as unknown as typeof net.createConnection;
   return out;
+}
+
+const proxyAgents = new WeakMap<ProxyConfig, RelayProxyAgent>();
+
+/** The agent for a connection to `url`: the proxy's (one per proxy setting), a given one, or none. */
+export function agentFor(transport: TransportOptions | undefined, url: string): Agent | undefined {
+  const proxy = transport?.proxy;
+  if (proxy) {
+    const target = new URL(url);
+    const port = Number(target.port || (isSecureUrl(url) ? 443 : 80));
+    if (!bypassesProxy(target.hostname, port, proxy.noProxy)) {
+      let agent = proxyAgents.get(proxy);
+      if (!agent) proxyAgents.set(proxy, (agent = new RelayProxyAgent(proxy)));
+      return agent;
+    }
+    return undefined;
+  }
+  return transport?.agent;
 }
 
 export const isSecureUrl = (url: string): boolean => /^(wss|https):/i.test(url);

@@ -36,6 +36,8 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
     case 'stopDemo':
     case 'getLogLevel':
     case 'openLogFolder':
+    case 'getProxy':
+    case 'clearProxy':
     case 'getAzureState':
     case 'signOutOfAzure':
     case 'listAzureHybridConnections':
@@ -74,6 +76,21 @@ export function validateArgs(method: HcmMethod, args: unknown): unknown[] {
         throw new ArgumentError(`${method}: level must be debug, info, warn or error`);
       }
       return [level];
+    }
+    case 'setProxy': {
+      expectCount(method, args, 1, 1);
+      const o = record(method, 'input', args[0], ['url', 'noProxy', 'username', 'password']);
+      const out: { url: string; noProxy?: string[]; username?: string; password?: string } = {
+        url: text(method, 'url', o.url, MAX_ENDPOINT),
+      };
+      if (o.noProxy !== undefined) {
+        if (!Array.isArray(o.noProxy) || o.noProxy.length > 100)
+          throw new ArgumentError(`${method}: noProxy must be a list of up to 100 entries`);
+        out.noProxy = o.noProxy.map((e: unknown) => text(method, 'noProxy entry', e, MAX_ENDPOINT));
+      }
+      if (o.username !== undefined) out.username = text(method, 'username', o.username, 256);
+      if (o.password !== undefined) out.password = text(method, 'password', o.password, 256, true);
+      return [out];
     }
     case 'beginAzureSignIn': {
       expectCount(method, args, 1, 1);

@@ -83,6 +83,26 @@ export interface ConnectionDetails extends ConnectionSummary {
   azure: AzureOrigin | null;
 }
 
+export interface ProxyInput {
+  /** http://host:port, or "direct". */
+  url: string;
+  noProxy?: string[];
+  username?: string;
+  password?: string;
+}
+
+export interface ProxyState {
+  /** For people, e.g. "http://proxy:3128 (setting, user alice)" or "none". */
+  description: string;
+  source: 'setting' | 'environment' | 'none';
+  /** The saved setting, if any (no credentials). */
+  url: string | null;
+  noProxy: string[];
+  username: string | null;
+  /** What the environment (HTTPS_PROXY, NO_PROXY) alone would give. */
+  environment: string;
+}
+
 // ---------------------------------------------------------------- Azure (sign-in and picking)
 
 export type AzureCloudName = 'public' | 'usgov' | 'china' | 'custom';
@@ -357,6 +377,12 @@ export interface HcmApi {
   /** The agent's log level, and changing it while it runs. */
   getLogLevel(): Promise<LogLevel>;
   setLogLevel(level: LogLevel): Promise<void>;
+  /** The outbound proxy in use (a setting, the environment, or none), without its password. */
+  getProxy(): Promise<ProxyState>;
+  /** Sets the proxy (or "direct" to ignore HTTPS_PROXY); running connections reconnect through it. */
+  setProxy(input: ProxyInput): Promise<ProxyState>;
+  /** Removes the setting: the environment's proxy (HTTPS_PROXY), if any, applies again. */
+  clearProxy(): Promise<ProxyState>;
   /** Opens the log folder in the system's file manager (desktop app only). */
   openLogFolder(): Promise<void>;
   getAzureState(): Promise<AzureState>;
@@ -424,6 +450,9 @@ export const HCM_METHODS: readonly HcmMethod[] = [
   'getLogLevel',
   'setLogLevel',
   'openLogFolder',
+  'getProxy',
+  'setProxy',
+  'clearProxy',
   'getAzureState',
   'beginAzureSignIn',
   'signOutOfAzure',

@@ -90,6 +90,7 @@ describe('ConfigStore', () => {
       connections: [expect.objectContaining({ id: 'ns/b' }), expect.objectContaining({ id: 'ns/c' })],
       warnings: [],
       settings: {},
+      secretSettings: {},
     });
   });
 

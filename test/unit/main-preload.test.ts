@@ -122,6 +122,7 @@ describe('preload', () => {
       replaceConnectionString: ['ns/a', 'x'],
       setEndpoint: ['ns/a', 'db:5432'],
       setLogLevel: ['debug'],
+      setProxy: [{ url: 'direct' }],
       beginAzureSignIn: [{ method: 'browser' }],
       addFromAzure: [[{ tenantId: 't', subscriptionId: 's', resourceGroup: 'g', namespace: 'n', name: 'h' }]],
       closeTunnel: ['ns/a', 'ns/a#1'],

@@ -15,7 +15,8 @@ import { type CacheEncryption, FileTokenCache } from './token-cache.js';
 
 export interface AzureSessionOptions {
   configDir: string;
-  transport?: TransportOptions;
+  /** How Azure is reached now (the agent's CA and proxy; read at each use, so a proxy change applies). */
+  transport: () => TransportOptions | undefined;
   /** Encrypts the token cache (the desktop app passes Electron's safeStorage). */
   encryption?: CacheEncryption;
   /** Opens the sign-in page where the host can (desktop: the system browser); else the caller opens the URL it gets. */
@@ -45,10 +46,10 @@ export class AzureSession {
   /** The MSAL client for the current settings (made again when they change). */
   current(): AzureAuth {
     const settings = this.settings();
-    const key = JSON.stringify(settings);
+    const key = JSON.stringify([settings, this.options.transport()?.proxy ?? null]);
     if (!this.auth || key !== this.authKey) {
       const file = join(this.options.configDir, this.options.encryption ? 'azure-tokens.bin' : 'azure-tokens.json');
-      this.auth = new AzureAuth(settings, new FileTokenCache(file, this.options.encryption), this.options.transport, (m) =>
+      this.auth = new AzureAuth(settings, new FileTokenCache(file, this.options.encryption), this.options.transport(), (m) =>
         this.options.log('debug', m),
       );
       this.authKey = key;
@@ -146,7 +147,7 @@ export class AzureSession {
 
   async list(onProgress: (p: InventoryProgress) => void): Promise<Inventory> {
     const auth = await this.signedIn();
-    return listAzureHybridConnections(auth, { transport: this.options.transport, onProgress });
+    return listAzureHybridConnections(auth, { transport: this.options.transport(), onProgress });
   }
 
   private finish(result: SignedInAccount | unknown): void {

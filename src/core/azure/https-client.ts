@@ -1,7 +1,8 @@
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
-import type { TransportOptions } from '../../relay/transport.js';
+import { bypassesProxy } from '../../relay/proxy.js';
+import { type TransportOptions, agentFor } from '../../relay/transport.js';
 import { HcmError } from '../../shared/errors.js';
 
 /**
@@ -27,6 +28,23 @@ export function armTlsOptions(transport: TransportOptions | undefined): { ca: st
   return ca ? { ca } : undefined;
 }
 
+/** The agent's proxy for an ARM endpoint, as @azure/core-rest-pipeline's `proxyOptions` (none where NO_PROXY exempts it). */
+export function armProxyOptions(
+  transport: TransportOptions | undefined,
+  endpoint: string,
+): { host: string; port: number; username?: string; password?: string } | undefined {
+  const proxy = transport?.proxy;
+  if (!proxy) return undefined;
+  const target = new URL(endpoint);
+  if (bypassesProxy(target.hostname, Number(target.port || 443), proxy.noProxy)) return undefined;
+  const url = new URL(proxy.url);
+  return {
+    host: `${url.protocol}//${url.hostname}`,
+    port: Number(url.port || 80),
+    ...(proxy.username !== undefined ? { username: proxy.username, password: proxy.password ?? '' } : {}),
+  };
+}
+
 export class HttpsNetworkModule implements INetworkModule {
   constructor(private readonly transport: TransportOptions = {}) {}
 
@@ -50,7 +68,7 @@ export class HttpsNetworkModule implements INetworkModule {
           method,
           headers,
           timeout: timeout ?? this.transport.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-          agent: this.transport.agent,
+          agent: agentFor(this.transport, url),
           ...(ca ? { ca } : {}),
         },
         (res) => {

@@ -6,7 +6,7 @@ import { formatEndpoint } from '../../relay/endpoint.js';
 import { endpointFromMetadata } from '../../relay/runtime-info.js';
 import type { TransportOptions } from '../../relay/transport.js';
 import { errorMessage } from '../../shared/errors.js';
-import { armTlsOptions } from './https-client.js';
+import { armProxyOptions, armTlsOptions } from './https-client.js';
 import type { AzureAuth } from './sign-in.js';
 
 /**
@@ -54,11 +54,13 @@ const WEB_API_VERSION = '2022-03-01';
 export function armClientOptions(auth: AzureAuth, transport: TransportOptions | undefined) {
   const endpoint = auth.cloud.cloud.armEndpoint.replace(/\/$/, '');
   const tlsOptions = armTlsOptions(transport);
+  const proxyOptions = armProxyOptions(transport, endpoint);
   return {
     endpoint,
     credentialScopes: [auth.cloud.armScope],
     credentials: { scopes: [auth.cloud.armScope] },
     ...(tlsOptions ? { tlsOptions } : {}),
+    ...(proxyOptions ? { proxyOptions } : {}),
   };
 }
 
