@@ -91,11 +91,12 @@ export function desktopUpdates(options: DesktopUpdateOptions): HostUpdates {
   /** The version being offered, downloaded or ready, with its notes. */
   let offered: { version: string; notes: string | null; releaseDate: string | null } | null = null;
   let explicit = false;
-  let lastError: string | null = null;
+  /** Failing since the last success: only the first failure of a run of them is logged at info. */
+  let failing = false;
 
   const fail = (message: string) => {
-    log(message === lastError ? 'debug' : 'info', `update: ${message} (relaying is not affected; trying again later)`);
-    lastError = message;
+    log(failing ? 'debug' : 'info', `update: ${message} (relaying is not affected; trying again later)`);
+    failing = true;
     set({ ...common, state: 'error', message });
   };
 
@@ -146,12 +147,12 @@ export function desktopUpdates(options: DesktopUpdateOptions): HostUpdates {
     });
     updater.on('update-available', (info) => {
       offered = { version: info.version, notes: notesText(info.releaseNotes), releaseDate: dateOrNull(info.releaseDate) };
-      lastError = null;
+      failing = false;
       log('info', `version ${info.version} is available (this is ${currentVersion}); downloading it`);
       set({ ...common, state: 'available', ...offered, checkedAt: new Date().toISOString() });
     });
     updater.on('update-not-available', () => {
-      lastError = null;
+      failing = false;
       offered = null;
       set({ ...common, state: 'up-to-date', checkedAt: new Date().toISOString() });
     });

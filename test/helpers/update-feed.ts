@@ -24,12 +24,19 @@ export interface FeedServer {
   /** Paths requested so far. */
   requests: string[];
   mode: 'serve' | 'garbage' | 'error' | 'html';
+  /** Artifacts (not the yml files) are sent at this rate, so a download shows progress; 0 = at once. */
+  bytesPerSecond: number;
   /** Serves another folder from now on. */
   serve(dir: string): void;
   close(): Promise<void>;
 }
 
-export async function startFeedServer(options: { dir: string; https?: boolean }): Promise<FeedServer> {
+export async function startFeedServer(options: {
+  dir: string;
+  https?: boolean;
+  /** Sign with the CA kept in this folder (e.g. the emulator's state dir), so one HCM_CA_FILE trusts both. */
+  caDir?: string;
+}): Promise<FeedServer> {
   let dir = options.dir;
   const requests: string[] = [];
   const feed: FeedServer = {
@@ -38,6 +45,7 @@ export async function startFeedServer(options: { dir: string; https?: boolean })
     caFile: null,
     requests,
     mode: 'serve',
+    bytesPerSecond: 0,
     serve: (d) => {
       dir = d;
       feed.dir = d;
@@ -65,11 +73,29 @@ export async function startFeedServer(options: { dir: string; https?: boolean })
       return;
     }
     const body = readFileSync(join(dir, name));
-    res.writeHead(200, { 'Content-Length': body.length }).end(body);
+    res.writeHead(200, { 'Content-Length': body.length });
+    if (!feed.bytesPerSecond || name.endsWith('.yml')) {
+      res.end(body);
+      return;
+    }
+    const chunk = 16 * 1024;
+    let at = 0;
+    const timer = setInterval(
+      () => {
+        res.write(body.subarray(at, at + chunk));
+        at += chunk;
+        if (at >= body.length) {
+          clearInterval(timer);
+          res.end();
+        }
+      },
+      Math.max(1, Math.round((chunk / feed.bytesPerSecond) * 1000)),
+    );
+    res.on('close', () => clearInterval(timer));
   };
   let server: http.Server | https.Server;
   if (options.https) {
-    const certs = await ensureCertificates(mkdtempSync(join(tmpdir(), 'hcm-feed-ca-')));
+    const certs = await ensureCertificates(options.caDir ?? mkdtempSync(join(tmpdir(), 'hcm-feed-ca-')));
     server = https.createServer({ key: certs.key, cert: certs.cert }, handler);
     feed.caFile = certs.caPath;
   } else {

@@ -61,7 +61,8 @@ export function feedUpdates(options: FeedUpdatesOptions): HostUpdates {
   };
 
   let id: string | null = null;
-  let lastError: string | null = null;
+  /** Failing since the last success: only the first failure of a run of them is logged at info. */
+  let failing = false;
   let announced: string | null = null;
 
   /** One check; true when the feed was read. Never throws. */
@@ -82,14 +83,14 @@ export function feedUpdates(options: FeedUpdatesOptions): HostUpdates {
       });
     } catch (err) {
       const message = errorMessage(err);
-      log(message === lastError ? 'debug' : 'info', `update check failed: ${message} (relaying is not affected; trying again later)`);
-      lastError = message;
+      log(failing ? 'debug' : 'info', `update check failed: ${message} (relaying is not affected; trying again later)`);
+      failing = true;
       // A known update stays on show through a failed background check; otherwise say what failed.
       if (explicit || state.state !== 'available') set({ ...common, state: 'error', message });
       return false;
     }
-    if (lastError) log('info', 'update check works again');
-    lastError = null;
+    if (failing) log('info', 'update check works again');
+    failing = false;
     const next = result.state;
     if (next.state === 'available' && announced !== next.version) {
       announced = next.version;
