@@ -81,6 +81,9 @@ describe('the HCM UI in a browser', () => {
   it('rejects malformed connection strings as you type, with the specific problem', async () => {
     await page.getByRole('button', { name: 'Add connection' }).click();
     await dialog().waitFor();
+    // The empty dialog: the intro, the masked field and the example of the shape as its hint.
+    expect(await text(dialog())).toContain('Endpoint=sb://<namespace>.servicebus.windows.net/;');
+    await screenshotBothThemes(page, 'add-empty');
     const cases: Array<[string, RegExp]> = [
       ['hello', /part "hello" has no "="/],
       ['Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b', /no EntityPath/],
@@ -192,7 +195,7 @@ describe('the HCM UI in a browser', () => {
     for (const expected of [
       'Name\norders',
       'Namespace\ntestns',
-      `127.0.0.1:${echo.port} (from the Hybrid Connection)`,
+      `Endpoint\n127.0.0.1:${echo.port}\n(from the Hybrid Connection's metadata: change it in Azure)`,
       'Status\nConnected',
       `Service Bus address\nsb://testns.localhost:${emu.port}/`,
       'Key name\ndefaultListener',

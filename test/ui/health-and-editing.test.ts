@@ -196,9 +196,12 @@ describe('health in the table (item 6)', () => {
     }
   });
 
-  it('takes the screenshot of the health marks', async () => {
+  it('takes the screenshot of the health marks, with the tooltip open', async () => {
     await noToasts();
+    await row('orders').getByTestId('failure-mark').hover();
+    await page.getByTestId('failure-tip').waitFor();
     await screenshotBothThemes(page, 'connections-health');
+    await page.mouse.move(0, 0);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/emulator.js';
-import { isOff, launchChromium, openPage } from './helpers/browser.js';
+import { isOff, launchChromium, openPage, screenshotBothThemes } from './helpers/browser.js';
 import { FAKE_HOSTNAME, type FakeHost, connection, startFakeHost } from './helpers/fake-host.js';
 
 /**
@@ -123,6 +123,7 @@ describe('when the UI loses its host', () => {
       expect(await spills(page, '[data-testid="link-lost"]')).toEqual([]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
     }
+    await screenshotBothThemes(wide, 'host-lost');
     await narrow.getByRole('button', { name: 'orders, show details' }).click();
     await narrow.getByTestId('details').waitFor();
     expect(await spills(narrow, '[data-testid="details"]')).toEqual([]);

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage } from './helpers/browser.js';
+import { launchChromium, openPage, screenshotBothThemes } from './helpers/browser.js';
 import { type FakeHost, connection, startFakeHost } from './helpers/fake-host.js';
 
 /**
@@ -26,7 +26,11 @@ let browser: Browser;
 
 beforeAll(async () => {
   host = await startFakeHost([
-    connection('orders', 'Unauthorized', { lastError: { message: UNAUTHORIZED, at: new Date().toISOString() } }),
+    connection('orders', 'Unauthorized', {
+      lastError: { message: UNAUTHORIZED, at: new Date().toISOString() },
+      // As the agent does after a refused key: the next try a while later.
+      retryAt: new Date(Date.now() + 90_000).toISOString(),
+    }),
     connection('billing'),
   ]);
   browser = await launchChromium();
@@ -105,12 +109,22 @@ describe.each(SIZES)('at $width×$height', (size) => {
       );
     expect(sideways, 'boxes scrolling sideways').toBe(0);
     expect(await banner.innerText()).toContain('SystemTracker:contoso-production-weu');
+    if (size.width === 1280) await screenshotBothThemes(page, 'details-unauthorized');
     await page.keyboard.press('Escape');
     await details.waitFor({ state: 'detached' });
   });
 
   it('keeps the page itself from scrolling sideways', async () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
+    // Nor the main area under the tabs: the bar above the list (filter, Sort by, count) wraps instead.
+    const main = await page.getByRole('main').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(main.scroll, `main ${main.scroll} px wide in ${main.client} px`).toBeLessThanOrEqual(main.client);
+    // The narrow window of the report (800×600): cards instead of the table, the whole reason under the status.
+    if (size.width === 800) {
+      expect(await page.getByTestId('connections-cards').isVisible()).toBe(true);
+      expect(await page.locator('[data-connection="contoso/orders"]').getByTestId('status-error').innerText()).toBe(UNAUTHORIZED);
+      await screenshotBothThemes(page, 'narrow-800x600');
+    }
     expect(problems).toEqual([]);
   });
 });

@@ -53,6 +53,7 @@ function conn(name: string, status: ConnectionStatus): ConnectionSummary {
     statusSince: '',
     lastError: null,
     retryAt: null,
+    endpointChange: null,
     counters: {
       activeConnections: 0,
       totalConnections: 0,

@@ -48,6 +48,9 @@ const useStyles = makeStyles({
   root: { display: 'grid', gridAutoRows: 'max-content', gap: tokens.spacingVerticalM, alignContent: 'start', minWidth: 0 },
   bar: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: tokens.spacingHorizontalM },
   filter: { flexGrow: 1, minWidth: '10rem', maxWidth: '24rem' },
+  // A horizontal Field gives its label a third of its width and the list the rest, which overflowed
+  // the bar at 800 px; as wide as label and list instead, it wraps onto the next line when short of room.
+  sortField: { gridTemplateColumns: 'max-content max-content' },
   count: { color: tokens.colorNeutralForeground3, marginLeft: 'auto' },
   selection: {
     display: 'flex',
@@ -169,7 +172,7 @@ export function ConnectionsView({ onAdd }: { onAdd: () => void }) {
           data-testid="connections-filter"
         />
         {narrow && (
-          <Field label="Sort by" orientation="horizontal">
+          <Field label="Sort by" orientation="horizontal" className={styles.sortField}>
             <Select
               value={sortChoice?.value ?? ''}
               onChange={(_, data) => {

@@ -61,6 +61,7 @@ export function connection(name: string, status: ConnectionStatus = 'Connected',
     statusSince: new Date(Date.now() - 60_000).toISOString(),
     lastError: null,
     retryAt: null,
+    endpointChange: null,
     counters: {
       activeConnections: 0,
       totalConnections: 0,
