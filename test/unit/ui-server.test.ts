@@ -84,6 +84,11 @@ function memoryBridge() {
     getLogLevel: async () => 'info',
     setLogLevel: async () => undefined,
     openLogFolder: async () => undefined,
+    getProxy: async () => ({ description: 'none', source: 'none', url: null, noProxy: [], username: null, environment: 'none' }),
+    setProxy: async () => {
+      throw new Error('not here');
+    },
+    clearProxy: async () => ({ description: 'none', source: 'none', url: null, noProxy: [], username: null, environment: 'none' }),
     getAzureState: async () => {
       throw new Error('not here');
     },
