@@ -152,7 +152,7 @@ describe('hcm version and hcm update against the feed', () => {
       const version = await hcm(env({ HCM_UPDATE_URL: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}/` }), ['version']);
       expect(version.code).toBe(0);
       expect(version.stdout).toMatch(/update: could not check \(.* did not answer within 3 s\)/);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
       silent.close();
     }
@@ -243,8 +243,9 @@ describe('hcm run: update checks never touch relaying', () => {
 
   it('with checks off, the agent never asks the feed', async () => {
     feed.mode = 'serve';
-    const e = env({ HCM_UPDATE_CHECK: 'off', HCM_UPDATE_FIRST_CHECK_MS: '50' });
-    const before = feed.requests.length;
+    // A feed path of its own, so requests of any other process cannot be counted here.
+    const e = env({ HCM_UPDATE_CHECK: 'off', HCM_UPDATE_FIRST_CHECK_MS: '50', HCM_UPDATE_URL: `${feed.url}off/` });
+    const asked = () => feed.requests.filter((p) => p.startsWith('/hcm/off/')).length;
     const agent = await startAgent(e);
     agents.push(agent);
     const running = await connectRunningAgent({ socketPath: hcmPaths({ HCM_HOME: e.home }).controlSocket });
@@ -258,7 +259,7 @@ describe('hcm run: update checks never touch relaying', () => {
       running!.close();
     }
     await new Promise((r) => setTimeout(r, 1500));
-    expect(feed.requests.length).toBe(before);
+    expect(asked()).toBe(0);
     expect(await agent.stop()).toBe(0);
   });
 });

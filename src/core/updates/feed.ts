@@ -111,7 +111,8 @@ function parseNotes(value: unknown, source: string): string | null {
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (typeof value === 'string') return value.length > 60 ? `text "${value.slice(0, 57)}…"` : `"${value}"`;
+  // Quoted and escaped: a feed answering binary garbage must not put control characters in a log line.
+  if (typeof value === 'string') return value.length > 60 ? `text ${JSON.stringify(value.slice(0, 57))}…` : JSON.stringify(value);
   if (Array.isArray(value)) return 'a list';
   return typeof value;
 }
