@@ -64,9 +64,37 @@ export function connectionDetails(c: ConnectionDetails, live: boolean): string {
     ['Traffic', `${formatBytes(c.counters.bytesToEndpoint)} to endpoint, ${formatBytes(c.counters.bytesFromEndpoint)} from endpoint`],
     ['Last connection', c.counters.lastConnectionAt ?? 'never'],
     ['Added', c.addedAt],
+    ...clockRows(c),
+    ...relayHostRows(c, live),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`.trimEnd()).join('\n');
+}
+
+/** This machine's clock against the relay's, when a Date header of the relay was seen. */
+function clockRows(c: ConnectionDetails): Array<[string, string]> {
+  if (c.clockProblem) return [['Clock', `${c.clockProblem}: set the clock right (NTP)`]];
+  if (c.clockSkewSeconds === undefined || c.clockSkewSeconds === null) return [];
+  return [['Clock', `within a minute of the relay's (${c.clockSkewSeconds >= 0 ? '+' : ''}${c.clockSkewSeconds} s)`]];
+}
+
+/**
+ * The relay hosts the agent connected to, one per line with port, use and last use: what a
+ * firewall must let through (outbound TCP), ready to copy.
+ */
+function relayHostRows(c: ConnectionDetails, live: boolean): Array<[string, string]> {
+  const used = c.gateways ?? [];
+  if (used.length === 0) {
+    if (c.gatewayHosts === undefined) return [];
+    return [['Relay hosts', live ? 'none recorded yet (each is noted as the agent connects)' : 'recorded by a running agent only']];
+  }
+  const hostWidth = Math.max(...used.map((g) => `${g.host}:${g.port}`.length));
+  const rows = used.map((g, i): [string, string] => [
+    i === 0 ? 'Relay hosts' : '',
+    `${`${g.host}:${g.port}`.padEnd(hostWidth)}  ${g.role === 'control' ? 'control channel' : 'rendezvous'}, last ${g.lastSeen}`,
+  ]);
+  const ports = [...new Set(used.map((g) => g.port))].join(', ');
+  return [...rows, ['', `(allow outbound TCP ${ports} to each; hcm test ${c.name} checks them)`]];
 }
 
 /** Seconds, minutes or hours, whichever reads best: 42 s, 3 min 5 s, 2 h 10 min. */

@@ -6,6 +6,8 @@ import { RelayError, RelayHandshakeError } from '../relay/errors.js';
 import { parseProxyUrl } from '../relay/proxy.js';
 import { probeListen } from '../relay/listen-probe.js';
 import { RelayEngine } from '../relay/engine.js';
+import { clockProblem, clockSampleFor } from '../relay/clock-skew.js';
+import { GatewayLog } from '../relay/gateways.js';
 import type { ListenerSnapshot, ListenerTuning, ReconnectReason, TunnelSnapshot } from '../relay/hybrid-connection-listener.js';
 import { type RuntimeInfo, getRuntimeInfo } from '../relay/runtime-info.js';
 import type { TransportOptions } from '../relay/transport.js';
@@ -46,7 +48,7 @@ import { resolveGroupId } from './admin-group.js';
 import { AgentAlreadyRunningError, ControlClient, type ControlServer, startControlServer } from './control-socket.js';
 import { type DemoRelayHandle, type DemoRelayStarter, demoConnection } from './demo.js';
 import { sendEchoTraffic } from './demo-traffic.js';
-import { testEndpoint, testRelay } from './diagnostics.js';
+import { testEndpoint, testGateways, testRelay } from './diagnostics.js';
 import { prepareAgentFolders } from './folders.js';
 import { Logger } from './logger.js';
 import { type HcmPaths, hcmPaths } from './paths.js';
@@ -188,6 +190,8 @@ class Service implements HcmService {
   private readonly tunnelsChanged = new Set<string>();
   private tunnelTimer: NodeJS.Timeout | undefined;
   private handingOver = false;
+  /** The relay hosts each connection's listener connected to (namespace host, rendezvous gateways). */
+  private readonly gateways = new GatewayLog();
 
   constructor(private readonly options: HcmServiceOptions) {
     this.paths = options.paths ?? hcmPaths();
@@ -216,7 +220,7 @@ class Service implements HcmService {
       log: (level, message) => this.logger.log(level, message),
     });
     if (options.runAgent !== false) {
-      this.engine = new RelayEngine({ ...options.tuning, transport: options.transport });
+      this.engine = new RelayEngine({ ...options.tuning, transport: options.transport, gateways: this.gateways });
       this.engine.on('status', (s) => this.onStatus(s));
       this.engine.on('counters', () => this.scheduleCounterEvent());
       this.engine.on('connected', (id) => void this.refreshRuntime(id));
@@ -464,6 +468,25 @@ class Service implements HcmService {
       addedAt: c.addedAt,
       endpointSource: c.endpointSource,
       azure: c.azure ? { ...c.azure, portalUrl: this.portalUrl(c.azure) } : null,
+      ...this.networkDetails(c),
+    };
+  }
+
+  /** What a firewall and the clock need: the relay hosts used (when the agent runs here) and the clock against the relay's. */
+  private networkDetails(c: StoredConnection): Pick<ConnectionDetails, 'gatewayHosts' | 'gateways' | 'clockSkewSeconds' | 'clockProblem'> {
+    const used = this.gateways.list(c.id);
+    let host: string | undefined;
+    try {
+      host = parseConnectionString(c.connectionString).host;
+    } catch {
+      host = undefined;
+    }
+    const sample = host ? clockSampleFor(host) : undefined;
+    return {
+      gatewayHosts: [...new Set(used.map((g) => g.host))],
+      gateways: used.map((g) => ({ host: g.host, port: g.port, role: g.role, lastSeen: new Date(g.lastSeen).toISOString() })),
+      clockSkewSeconds: sample?.skewSeconds ?? null,
+      clockProblem: clockProblem(sample) ?? null,
     };
   }
 
@@ -669,6 +692,7 @@ class Service implements HcmService {
       list.splice(i, 1);
     });
     this.runtime.delete(id);
+    this.gateways.forget(id);
     this.logger.info('removed', id);
     this.reloadConfig();
   }
@@ -729,7 +753,15 @@ class Service implements HcmService {
   async testConnection(id: string): Promise<TestResult> {
     const c = this.find(String(id));
     const cs = parseConnectionString(c.connectionString);
-    const steps = [...(await testEndpoint(parseEndpoint(c.endpoint))), ...(await testRelay(cs, this.transport()))];
+    const transport = this.transport();
+    const [endpoint, relay] = await Promise.all([testEndpoint(parseEndpoint(c.endpoint)), testRelay(cs, transport)]);
+    // Every other relay host this agent connected to for it: the rendezvous gateways a firewall must let through too.
+    const relayPort = cs.port ?? (cs.useDevelopmentEmulator ? 80 : 443);
+    const others = this.gateways
+      .list(c.id)
+      .filter((g) => !(g.host === cs.host.toLowerCase() && g.port === relayPort))
+      .filter((g, i, all) => all.findIndex((x) => x.host === g.host && x.port === g.port) === i);
+    const steps = [...endpoint, ...relay, ...(await testGateways(others, !cs.useDevelopmentEmulator, transport))];
     return { target: c.id, ok: steps.every((s) => s.ok), steps };
   }
 

@@ -19,6 +19,8 @@ export class Authorizer {
   constructor(
     private readonly config: () => EmulatorConfig,
     private readonly graceSeconds: number,
+    /** The relay's clock (ms): tokens are judged by it, so a relay whose clock differs refuses them as Azure would. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** undefined when authorized, otherwise the HTTP status and text to answer with. */
@@ -28,7 +30,7 @@ export class Authorizer {
     // right is accepted again until it expires (the cache is dropped when the config changes).
     const cacheKey = `${right}|${hc.name.toLowerCase()}|${hostOf(req)}|${token}`;
     const cachedUntil = this.accepted.get(cacheKey);
-    if (cachedUntil !== undefined && cachedUntil + this.graceSeconds >= Date.now() / 1000) return undefined;
+    if (cachedUntil !== undefined && cachedUntil + this.graceSeconds >= this.now() / 1000) return undefined;
     // A token is for the namespace's own host (<namespace>.localhost). A request that reaches the
     // emulator by a plain name (localhost, 127.0.0.1) names no namespace: the namespace's host or
     // that plain name are both accepted as the audience then.
@@ -41,6 +43,7 @@ export class Authorizer {
       requiredRight: right,
       rules: this.rulesFor(hc),
       graceSeconds: this.graceSeconds,
+      nowSeconds: Math.floor(this.now() / 1000),
     });
     if (!result.ok && result.reason === 'wrong-audience' && audiences[1]) {
       result = verifySasToken({
@@ -50,6 +53,7 @@ export class Authorizer {
         requiredRight: right,
         rules: this.rulesFor(hc),
         graceSeconds: this.graceSeconds,
+        nowSeconds: Math.floor(this.now() / 1000),
       });
     }
     if (result.ok) {

@@ -16,6 +16,10 @@ export interface EmulatorSettings {
   /** 0 = control channels are never dropped for being idle. */
   idleTimeoutMs: number;
   maxListeners: number;
+  /** Seconds the emulator's clock is ahead of the machine's (negative: behind): its Date headers and token expiry. */
+  clockOffsetSeconds: number;
+  /** Rendezvous addresses name this many gateway hosts in turn (g1-<namespace>.localhost …); 0 = the listener's own host. */
+  gateways: number;
 }
 
 export interface EmulatorContext {
@@ -27,4 +31,6 @@ export interface EmulatorContext {
   readonly log: EmulatorLog;
   /** The port the emulator listens on (0 before it started). */
   port(): number;
+  /** Milliseconds since the epoch on the emulator's clock (the machine's, shifted by clockOffsetSeconds). */
+  now(): number;
 }

@@ -9,6 +9,23 @@ import type { Socket } from 'node:net';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
+/** An HTTP Date header's value (IMF-fixdate) for `ms` since the epoch. */
+export function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
+}
+
+/** The clock each upgrade socket's raw answers are dated by (the emulator's: --clock-offset shifts it). */
+const socketClocks = new WeakMap<Socket, () => number>();
+
+/** Answers written on `socket` by hand (101, errors) carry a Date header from `now`. */
+export function dateAnswersBy(socket: Socket, now: () => number): void {
+  socketClocks.set(socket, now);
+}
+
+function dateLine(socket: Socket): string {
+  return `Date: ${httpDate((socketClocks.get(socket) ?? Date.now)())}`;
+}
+
 export function acceptKey(secWebSocketKey: string): string {
   return createHash('sha1')
     .update(secWebSocketKey + WS_GUID)
@@ -40,6 +57,7 @@ export function writeSwitchingProtocols(socket: Socket, req: IncomingMessage, pr
     'Upgrade: websocket',
     'Connection: Upgrade',
     `Sec-WebSocket-Accept: ${acceptKey(req.headers['sec-websocket-key'] as string)}`,
+    dateLine(socket),
   ];
   if (protocol) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
@@ -60,7 +78,7 @@ export function writeHttpError(socket: Socket, status: number, description: stri
   const reason = sanitizeReason(description);
   const body = `${reason}\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\n${dateLine(socket)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 

@@ -5,7 +5,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { tokenExpiry, tokenFrom } from './auth.js';
 import { type EmulatorHybridConnection, findHybridConnection } from './config.js';
 import type { EmulatorContext } from './context.js';
-import { trackingId, upgradeProblem, writeHttpError } from './handshake.js';
+import { httpDate, trackingId, upgradeProblem, writeHttpError } from './handshake.js';
 
 /**
  * Listeners and their control channels (docs/protocol.md §4): the listen upgrade, the listener
@@ -37,7 +37,10 @@ export class Listeners {
   constructor(
     private readonly context: EmulatorContext,
     private readonly onOffline: (conn: ListenerConnection, cleanClose: boolean) => void,
-  ) {}
+  ) {
+    // The 101 of a listen upgrade is dated by the emulator's clock, as all its answers are.
+    this.wss.on('headers', (headers) => headers.push(`Date: ${httpDate(this.context.now())}`));
+  }
 
   /** Hybrid Connections that have listeners. */
   hcKeys(): string[] {
@@ -133,7 +136,7 @@ export class Listeners {
 
   private scheduleExpiry(conn: ListenerConnection): void {
     clearTimeout(conn.expiryTimer);
-    const ms = (conn.expiresAt + this.context.settings.tokenGraceSeconds) * 1000 - Date.now();
+    const ms = (conn.expiresAt + this.context.settings.tokenGraceSeconds) * 1000 - this.context.now();
     conn.expiryTimer = setTimeout(
       () => {
         this.context.log('info', `listener ${conn.id}: token expired`);

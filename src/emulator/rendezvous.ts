@@ -28,8 +28,15 @@ interface PendingRendezvous {
   timer: NodeJS.Timeout;
 }
 
+/** The n-th gateway host (from 1) of a namespace served as <namespace>.localhost: g<n>-<namespace>.localhost. */
+export function gatewayHostName(namespace: string, n: number): string {
+  return `g${n}-${namespace.toLowerCase()}.localhost`;
+}
+
 export class Rendezvous {
   private readonly pending = new Map<string, PendingRendezvous>();
+  /** The gateway the last accept address named (1…gateways). */
+  private lastGateway = 0;
   /** Sender and listener sockets of every relayed connection. */
   private readonly relays = new Set<[Socket, Socket]>();
 
@@ -64,7 +71,7 @@ export class Rendezvous {
     const listener = candidates[Math.floor(Math.random() * candidates.length)]!;
     const id = randomUUID();
     const scheme = settings.plain ? 'ws' : 'wss';
-    const address = `${scheme}://${listener.authority}/$hc/${encodeURI(hc.name)}?sb-hc-action=accept&sb-hc-id=${id}`;
+    const address = `${scheme}://${this.acceptAuthority(listener)}/$hc/${encodeURI(hc.name)}?sb-hc-action=accept&sb-hc-id=${id}`;
     const rendezvous: PendingRendezvous = {
       id,
       hcKey: key,
@@ -94,6 +101,20 @@ export class Rendezvous {
         },
       }),
     );
+  }
+
+  /**
+   * Where a listener is sent to accept: the host it came by, or with `gateways` set, the gateway
+   * hosts in turn (g1-<namespace>.localhost, g2-…), as Azure hands out rendezvous addresses on
+   * gateway hosts of the namespace's domain (g17-prod-….servicebus.windows.net). Only for a
+   * listener that came by its namespace's <namespace>.localhost name: a gateway is under its domain.
+   */
+  private acceptAuthority(listener: ListenerConnection): string {
+    const count = this.context.settings.gateways;
+    const came = /^([a-z0-9-]+)\.localhost(:\d+)?$/i.exec(listener.authority);
+    if (!count || !came) return listener.authority;
+    this.lastGateway = (this.lastGateway % count) + 1;
+    return `${gatewayHostName(came[1]!, this.lastGateway)}${came[2] ?? ''}`;
   }
 
   /** sb-hc-action=accept: the listener opens the accept address, or rejects with sb-hc-statusCode. */

@@ -19,10 +19,10 @@ import {
   namespaceOf,
 } from './config.js';
 import type { EmulatorContext, EmulatorLog } from './context.js';
-import { sendText, trackingId, writeHttpError } from './handshake.js';
+import { dateAnswersBy, httpDate, sendText, trackingId, writeHttpError } from './handshake.js';
 import { Listeners } from './listeners.js';
 import { serveManagementGet } from './management.js';
-import { Rendezvous } from './rendezvous.js';
+import { Rendezvous, gatewayHostName } from './rendezvous.js';
 
 /**
  * A local Azure Relay that speaks the Hybrid Connections protocol (docs/protocol.md §4–6):
@@ -58,6 +58,13 @@ export interface EmulatorOptions {
   /** The polling interval the device code endpoint asks for. */
   deviceCodeIntervalSeconds?: number;
   accessTokenLifetimeSeconds?: number;
+  /**
+   * Seconds the relay's clock is ahead of this machine's (negative: behind): its Date headers and
+   * the time it judges token expiry by, so an agent whose clock is off meets what Azure would do.
+   */
+  clockOffsetSeconds?: number;
+  /** Hand out rendezvous addresses on this many gateway hosts in turn (g1-<namespace>.localhost, …); 0 = none. */
+  gateways?: number;
   log?: EmulatorLog;
 }
 
@@ -77,6 +84,8 @@ const DEFAULTS = {
   armPageSize: 100,
   deviceCodeIntervalSeconds: 5,
   accessTokenLifetimeSeconds: 3600,
+  clockOffsetSeconds: 0,
+  gateways: 0,
 };
 
 export class RelayEmulator {
@@ -104,13 +113,17 @@ export class RelayEmulator {
       armPageSize: options.armPageSize ?? DEFAULTS.armPageSize,
       deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds ?? DEFAULTS.deviceCodeIntervalSeconds,
       accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? DEFAULTS.accessTokenLifetimeSeconds,
+      clockOffsetSeconds: options.clockOffsetSeconds ?? DEFAULTS.clockOffsetSeconds,
+      gateways: options.gateways ?? DEFAULTS.gateways,
     };
+    const now = () => Date.now() + this.options.clockOffsetSeconds * 1000;
     this.context = {
       config: options.config ?? demoEmulatorConfig(),
       settings: this.options,
-      auth: new Authorizer(() => this.context.config, this.options.tokenGraceSeconds),
+      auth: new Authorizer(() => this.context.config, this.options.tokenGraceSeconds, now),
       log: options.log ?? (() => undefined),
       port: () => this.port,
+      now,
     };
     this.listeners = new Listeners(this.context, (conn, clean) => this.rendezvous.listenerOffline(conn, clean));
     this.rendezvous = new Rendezvous(this.context, this.listeners);
@@ -235,9 +248,13 @@ export class RelayEmulator {
     return `${ns.name.toLowerCase()}.localhost`;
   }
 
-  /** Every name the relay's certificate must carry: the bind address and each namespace's host. */
+  /** Every name the relay's certificate must carry: the bind address, each namespace's host and its gateways. */
   private certificateHosts(): string[] {
-    return [this.options.host, ...this.config.namespaces.map((ns) => this.relayHost(ns))];
+    const gateways = Array.from({ length: this.options.gateways }, (_, i) => i + 1);
+    return [
+      this.options.host,
+      ...this.config.namespaces.flatMap((ns) => [this.relayHost(ns), ...gateways.map((n) => gatewayHostName(ns.name, n))]),
+    ];
   }
 
   /** A reload that adds namespaces gets a certificate naming them (wildcards under .localhost are not accepted by TLS clients). */
@@ -310,6 +327,7 @@ export class RelayEmulator {
   /** WebSocket upgrades: /$hc/{path}?sb-hc-action=listen|accept|connect (connect by default). */
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    dateAnswersBy(socket, this.context.now);
     const url = new URL(req.url ?? '/', 'http://emulator');
     if (!url.pathname.startsWith('/$hc/')) {
       writeHttpError(socket, 404, `No such path. ${trackingId()}`);
@@ -334,6 +352,7 @@ export class RelayEmulator {
 
   /** Plain HTTP: the admin hooks, the management GET, and a few fixed answers. */
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('Date', httpDate(this.context.now())); // the relay's clock, which --clock-offset shifts
     const url = new URL(req.url ?? '/', 'http://emulator');
     if (url.pathname.startsWith('/$emulator/')) return serveAdmin(this.context, this.listeners, this.rendezvous, req, res, url);
     if (url.pathname.startsWith('/$hc/')) {

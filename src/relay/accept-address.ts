@@ -84,8 +84,8 @@ function isDnsName(host: string): boolean {
 
 /**
  * Whether `host` belongs to the relay of namespace host `namespaceHost`: the same host, or (for
- * a DNS name of three labels or more) a host under the namespace's parent domain, at a dot
- * boundary. IP literals only ever match themselves: "10.0.0.1" is not "under" "127.0.0.1".
+ * a DNS name of three labels or more, or `<name>.localhost`) a host under the namespace's parent
+ * domain, at a dot boundary. IP literals only ever match themselves: "10.0.0.1" is not "under" "127.0.0.1".
  */
 export function isRelayHost(host: string, namespaceHost: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
@@ -93,7 +93,10 @@ export function isRelayHost(host: string, namespaceHost: string): boolean {
   if (h === ns) return true;
   if (isIP(h) || isIP(ns) || !isDnsName(h)) return false;
   const labels = ns.split('.');
-  if (labels.length < 3) return false;
+  // Two labels would make a whole public suffix the relay's ("contoso.com" → any *.com). The one
+  // exception is `localhost`: every name under it is this machine (RFC 6761), so a namespace served
+  // as <namespace>.localhost (the emulator) may hand out gateways such as g1-<namespace>.localhost.
+  if (labels.length < 3 && !(labels.length === 2 && labels[1] === 'localhost')) return false;
   return h.endsWith(`.${labels.slice(1).join('.')}`);
 }
 

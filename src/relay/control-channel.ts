@@ -11,6 +11,7 @@ import { tokenSecondsLeft } from './sas.js';
 import type { TokenProvider } from './token-provider.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TransportOptions, tlsOptions } from './transport.js';
 import { acceptAddressProblem } from './accept-address.js';
+import { noteRelayDate } from './clock-skew.js';
 import { WarningLimiter } from './warning-limiter.js';
 
 /**
@@ -95,7 +96,10 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     this.ws = ws;
     return new Promise((resolve, reject) => {
       let opened = false;
+      // The relay's clock, from every answer to the handshake (a refused token may be this machine's clock).
+      ws.on('upgrade', (res: IncomingMessage) => noteRelayDate(cs.host, res.headers.date));
       ws.on('unexpected-response', (_req, res: IncomingMessage) => {
+        noteRelayDate(cs.host, res.headers.date);
         void readHandshakeFailure(res).then((err) => {
           ws.terminate();
           reject(err);

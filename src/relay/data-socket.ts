@@ -2,6 +2,7 @@ import { createHash, randomFillSync } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { noteRelayDate } from './clock-skew.js';
 import { RelayError, type RelayHandshakeError } from './errors.js';
 import { networkError } from './runtime-info.js';
 import { readHandshakeFailure } from './sender.js';
@@ -102,6 +103,7 @@ export function openDataSocket(url: string, options: DataSocketOptions = {}): Pr
       timeout,
     } as https.RequestOptions);
     req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      noteRelayDate(req.host, res.headers.date);
       const protocol = res.headers['sec-websocket-protocol'];
       const problem = verify(res.headers);
       if (problem) {
@@ -116,6 +118,7 @@ export function openDataSocket(url: string, options: DataSocketOptions = {}): Pr
       resolve({ socket, head, protocol: typeof protocol === 'string' ? protocol : undefined });
     });
     req.on('response', (res: IncomingMessage) => {
+      noteRelayDate(req.host, res.headers.date);
       void readHandshakeFailure(res).then((err: RelayHandshakeError) => fail(err));
     });
     req.on('timeout', () => req.destroy(new RelayError('E_TIMEOUT', `relay handshake timed out after ${Math.round(timeout / 1000)} s`)));

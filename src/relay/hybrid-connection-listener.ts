@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Backoff, RECONNECT_STEPS_MS, STABLE_AFTER_MS } from './backoff.js';
 import { type AcceptStats, handleAccept } from './accept-handler.js';
 import { type Clock, type TimerHandle, systemClock } from './clock.js';
+import { clockHint, clockProblem, clockSampleFor } from './clock-skew.js';
 import type { ConnectionString } from './connection-string.js';
 import {
   type AcceptCommand,
@@ -12,6 +13,7 @@ import {
 } from './control-channel.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { RelayError, RelayHandshakeError } from './errors.js';
+import { type GatewayLog, hostAndPort } from './gateways.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
 import type { TransportOptions } from './transport.js';
 
@@ -73,6 +75,8 @@ export interface ListenerTuning {
   slowRetryMs?: number;
   /** A channel up this long counts as a success and the reconnect steps start again from 0 (default 30 s). */
   stableAfterMs?: number;
+  /** Where the relay hosts this listener connects to are noted (the control channel's and each rendezvous'). */
+  gateways?: GatewayLog;
 }
 
 /** What the supervisor uses of a control channel: a ControlChannel, or a scripted one in unit tests. */
@@ -160,6 +164,8 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   /** Accepts being bridged (TCP or rendezvous still opening): a drain waits for them too. */
   private pendingAccepts = 0;
   private warnedFixedToken = false;
+  /** The clock reading last warned about (warnAboutClock), so one reading is said once. */
+  private warnedClockAt: number | undefined;
   private readonly clock: Clock;
   private readonly createChannel: (options: ControlChannelOptions) => SupervisedChannel;
 
@@ -355,15 +361,41 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
       this.onChannelClosed(info);
     });
     this.setStatus('Connected');
+    this.tuning.gateways?.record(this.id, this.cs.host, this.relayPort(), 'control', this.clock.now());
     this.emit('log', 'info', `listening (listener id ${channel.listenerId})`, {
       event: 'channel.listening',
       listenerId: channel.listenerId,
     });
+    this.warnAboutClock();
     this.emit('connected');
   }
 
+  /** The relay's port as the control channel uses it (the connection string's, else the scheme's). */
+  private relayPort(): number {
+    return this.cs.port ?? (this.cs.useDevelopmentEmulator ? 80 : 443);
+  }
+
+  /**
+   * Tokens still work with a clock a few minutes off, but not for long and not everywhere (the
+   * runtime-information GET's tokens live 10 minutes): said once per clock reading that is off.
+   */
+  private warnAboutClock(): void {
+    const sample = clockSampleFor(this.cs.host);
+    const problem = clockProblem(sample);
+    if (!sample || !problem) return;
+    // Readings jitter by a second or so from one connect to the next: said again only when it moved.
+    const reading = Math.round(sample.skewSeconds / 30);
+    if (this.warnedClockAt === reading) return;
+    this.warnedClockAt = reading;
+    this.emit('log', 'warn', `${problem}; SAS tokens are refused once it is off by more than their lifetime: set the clock right (NTP)`, {
+      event: 'clock.skew',
+      skewSeconds: sample.skewSeconds,
+      relayTime: sample.relayTime.toISOString(),
+    });
+  }
+
   private onAttemptFailed(err: unknown): void {
-    const { status, message, slow } = classify(err);
+    const { status, message, slow } = classify(err, clockHint(this.cs.host));
     this.setStatus(status, message);
     this.emit('log', status === 'NotConnected' ? 'warn' : 'error', `cannot listen: ${message}`, {
       event: 'listen.failed',
@@ -384,7 +416,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     const upMs = this.clock.now() - (this.openedAt ?? this.clock.now());
     this.openedAt = undefined;
     if (upMs >= (this.tuning.stableAfterMs ?? STABLE_AFTER_MS)) this.backoff.reset();
-    const message = info.error?.message ?? describeClose(info.code, info.reason);
+    const message = info.error?.message ?? describeClose(info.code, info.reason) + (info.code === 1008 ? clockHint(this.cs.host) : '');
     this.setStatus('NotConnected', message);
     this.emit('log', 'warn', `control channel lost: ${message}`, { event: 'channel.lost', code: info.code, reason: message });
     if (this.running) this.emit('reconnect', closeReason(info));
@@ -409,6 +441,8 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     const sender = accept.remoteEndpoint ? `${accept.remoteEndpoint.address}:${accept.remoteEndpoint.port}` : null;
     const from = sender ? ` from ${sender}` : '';
     const acceptedAt = this.clock.now();
+    const gateway = this.tuning.gateways && hostAndPort(accept.address);
+    if (gateway) this.tuning.gateways!.record(this.id, gateway.host, gateway.port, 'rendezvous', acceptedAt);
     let tunnel: OpenTunnel | undefined;
     let closedBeforeOpen = false;
     // Every connection the relay announces counts, the ones that fail included.
@@ -511,12 +545,15 @@ function snapshotOf(t: OpenTunnel): TunnelSnapshot {
   };
 }
 
-function classify(err: unknown): { status: ListenerStatus; message: string; slow: boolean } {
+/** `clock`: what to add to a refused token's message when this machine's clock is off (clock-skew.ts), or ''. */
+function classify(err: unknown, clock = ''): { status: ListenerStatus; message: string; slow: boolean } {
   if (err instanceof RelayHandshakeError) {
     if (err.status === 404 && err.code === 'E_NOT_FOUND') {
       return { status: 'NotFound', message: `the Hybrid Connection does not exist (404: ${err.description})`, slow: true };
     }
-    if (err.status === 401) return { status: 'Unauthorized', message: `the relay refused the key (401: ${err.description})`, slow: true };
+    if (err.status === 401) {
+      return { status: 'Unauthorized', message: `the relay refused the key (401: ${err.description})${clock}`, slow: true };
+    }
     if (err.status === 403) return { status: 'Unauthorized', message: `the key may not listen here (403: ${err.description})`, slow: true };
     return { status: 'NotConnected', message: `the relay answered ${err.status}: ${err.description}`, slow: false };
   }

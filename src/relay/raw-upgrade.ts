@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { connectPooled } from './pooled-reads.js';
+import { noteRelayDate } from './clock-skew.js';
 import { RelayError, RelayHandshakeError, isStandardReason, refusalDescription } from './errors.js';
 import { networkError } from './runtime-info.js';
 import { type ConnectOptions, resumingConnect } from './transport.js';
@@ -102,6 +103,7 @@ export function rawUpgrade(
         const colon = line.indexOf(':');
         if (colon > 0) parsed[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
+      noteRelayDate(host, parsed.date);
       const rest = buffered.subarray(end + 4);
       const code = Number(status[1]);
       if (code === 101) {

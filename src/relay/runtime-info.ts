@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { XMLParser } from 'fast-xml-parser';
+import { clockHint, noteRelayDate } from './clock-skew.js';
 import { type ConnectionString, MAX_ENTITY_PATH, relayOrigin } from './connection-string.js';
 import { type Endpoint, parseEndpoint } from './endpoint.js';
 import { RelayError, quoteRelayText } from './errors.js';
@@ -30,7 +31,7 @@ export async function getRuntimeInfo(cs: ConnectionString, transport?: Transport
   const url = `${relayOrigin(cs, 'http')}/${encodeURI(cs.entityPath)}?api-version=${API_VERSION}`;
   const { status, statusText, body } = await httpGet(url, { Authorization: token, 'X-PROCESS-AT': 'ServiceBus' }, transport);
   const text = quoteRelayText(statusText);
-  if (status === 401) throw new RelayError('E_UNAUTHORIZED', `the relay refused the key (401): ${text}`);
+  if (status === 401) throw new RelayError('E_UNAUTHORIZED', `the relay refused the key (401): ${text}${clockHint(cs.host)}`);
   if (status === 403) throw new RelayError('E_FORBIDDEN', `the key's rule may not read this Hybrid Connection (403): ${text}`);
   if (status === 404) throw notFound(cs.entityPath);
   if (status < 200 || status > 299) {
@@ -118,6 +119,8 @@ interface HttpResult {
   status: number;
   statusText: string;
   body: string;
+  /** The relay's Date header, when it sent one (also noted in clock-skew.ts). */
+  date: string | undefined;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -145,6 +148,8 @@ export function httpGet(url: string, headers: Record<string, string>, transport?
     resolve = settle(resolve);
     reject = settle(reject);
     const req = lib.get(url, { headers, timeout, agent: false, ...connect }, (res) => {
+      const date = res.headers.date;
+      noteRelayDate(new URL(url).hostname, date);
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -156,7 +161,12 @@ export function httpGet(url: string, headers: Record<string, string>, transport?
         chunks.push(chunk);
       });
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(chunks).toString('utf8') }),
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          body: Buffer.concat(chunks).toString('utf8'),
+          date,
+        }),
       );
       res.on('error', reject);
     });

@@ -81,6 +81,29 @@ export interface ConnectionDetails extends ConnectionSummary {
   endpointSource: 'metadata' | 'manual';
   /** Added through "Select with Azure": where its key came from, so a rotated key can be fetched again. */
   azure: AzureOrigin | null;
+  /**
+   * The relay hosts the running agent connected to for this connection (the namespace host of the
+   * control channel and each rendezvous gateway), names only, for firewall rules; empty or absent
+   * when no agent runs here. The UI shows each with a copy button.
+   */
+  gatewayHosts?: string[];
+  /** The same hosts with their port, what each was used for and when last (at most 256 per connection). */
+  gateways?: GatewayInfo[];
+  /**
+   * This machine's clock minus the relay's, in seconds (positive: this machine is ahead), from the
+   * HTTP Date header of the relay's latest answer; null until one was seen.
+   */
+  clockSkewSeconds?: number | null;
+  /** Set when the clocks are more than a minute apart: "this machine's clock is N minutes off (relay time …, …)". */
+  clockProblem?: string | null;
+}
+
+/** A relay host the agent connected to: the namespace host (control channel) or a rendezvous gateway. */
+export interface GatewayInfo {
+  host: string;
+  port: number;
+  role: 'control' | 'rendezvous';
+  lastSeen: string;
 }
 
 export interface ProxyInput {
@@ -248,6 +271,8 @@ export interface TestStep {
   ok: boolean;
   detail: string;
   ms: number;
+  /** Passed, but worth a look (e.g. the clock is more than a minute off yet tokens still work). */
+  warning?: boolean;
 }
 
 export interface TestResult {

@@ -153,7 +153,7 @@ describe('hcm without a running agent', () => {
     expect(named.code).toBe(0);
     expect(
       (JSON.parse(named.stdout) as { steps: Array<{ name: string }> }).steps.map((s) => s.name.split(' ').slice(0, 2).join(' ')),
-    ).toEqual(['DNS endpoint', 'TCP endpoint', 'DNS relay', 'TCP relay', 'TLS relay']);
+    ).toEqual(['DNS endpoint', 'TCP endpoint', 'DNS relay', 'TCP relay', 'TLS relay', 'Clock relay']);
   });
 
   it('keeps a corrupt config file and says which file is broken', async () => {

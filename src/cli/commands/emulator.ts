@@ -23,6 +23,12 @@ export function registerEmulator(program: Command): void {
     .option('--arm-page-size <n>', 'items per Azure Resource Manager list page before a nextLink', '100')
     .option('--device-code-interval <seconds>', 'polling interval the device code sign-in asks for', '5')
     .option('--access-token-lifetime <seconds>', 'lifetime of the access tokens Entra ID issues', '3600')
+    .option(
+      '--clock-offset <seconds>',
+      "the relay's clock ahead of this machine's by this much (negative: behind): its Date headers and token expiry",
+      '0',
+    )
+    .option('--gateways <n>', 'hand out rendezvous addresses on n gateway hosts in turn (g1-<namespace>.localhost, …)', '0')
     .addHelpText(
       'after',
       '\nOn start it prints one JSON line on stdout:\n' +
@@ -57,6 +63,8 @@ export function registerEmulator(program: Command): void {
         armPageSize: parseIntOption(opts.armPageSize, '--arm-page-size', 1, 1000),
         deviceCodeIntervalSeconds: parseIntOption(opts.deviceCodeInterval, '--device-code-interval', 1, 60),
         accessTokenLifetimeSeconds: parseIntOption(opts.accessTokenLifetime, '--access-token-lifetime', 60, 86400),
+        clockOffsetSeconds: parseSignedSeconds(opts.clockOffset, '--clock-offset'),
+        gateways: parseIntOption(opts.gateways, '--gateways', 0, 64),
         log,
       });
       // Signal handlers go in before the ready line: a caller may signal the moment it sees it.
@@ -92,4 +100,13 @@ export function registerEmulator(program: Command): void {
       if (ready.azure) log('info', `Entra ID and Azure Resource Manager on ${ready.azure.arm}`);
       await stopped;
     });
+}
+
+/** A whole number of seconds, negative allowed, within a year either way. */
+function parseSignedSeconds(value: unknown, name: string): number {
+  const text = String(value ?? '');
+  if (!/^[+-]?\d+$/.test(text)) throw new CliError(`${name} must be a whole number of seconds, not "${text}"`, 'E_USAGE');
+  const n = Number(text);
+  if (Math.abs(n) > 366 * 86400) throw new CliError(`${name} must be within a year (${366 * 86400} s) either way`, 'E_USAGE');
+  return n;
 }
