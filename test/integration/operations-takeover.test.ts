@@ -1,7 +1,20 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import type net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Forwarder, type HcmEnv, type RunningProcess, hcmEnv, startAgent, startForwarder, startHcm } from '../helpers/agent.js';
+import {
+  type Forwarder,
+  type HcmEnv,
+  type RunningProcess,
+  hcmEnv,
+  listLive,
+  startAgent,
+  startForwarder,
+  startHcm,
+} from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 import { addConnection, connectTcp, echoRoundTrip, firstDifference, removeDir, removeHome } from '../helpers/tunnel.js';
@@ -97,9 +110,11 @@ describe('hcm run --takeover', () => {
     const load = Promise.all([0, 1, 2].map(shortWorker).concat([0, 1, 2, 3].map(heldWorker)));
 
     const exits: Array<Promise<number | null>> = [];
+    const takeoverMs: number[] = [];
     for (let round = 1; round <= 10; round++) {
       await new Promise((r) => setTimeout(r, 700)); // let the load reach the current agent
       const previous = agents[agents.length - 1]!;
+      const began = Date.now();
       const next = startHcm(env!, ['run', '--takeover', '--grace', String(GRACE_S)]);
       agents.push(next);
       await waitFor(
@@ -109,6 +124,7 @@ describe('hcm run --takeover', () => {
       ).catch((err: Error) => {
         throw new Error(`${err.message}\n--- new agent:\n${next.output()}\n--- previous agent:\n${previous.output().slice(-3000)}`);
       });
+      takeoverMs.push(Date.now() - began);
       expect(next.proc.exitCode, next.output()).toBeNull();
       expect(previous.output()).toContain('handing over to a new agent');
       exits.push(previous.exited);
@@ -117,6 +133,10 @@ describe('hcm run --takeover', () => {
     running = false;
     await load;
 
+    console.log(
+      `takeover x10: ${opened} short and ${held} held connections, ${failures.length} failed; ` +
+        `start to take-over ${Math.min(...takeoverMs)}-${Math.max(...takeoverMs)} ms`,
+    );
     expect(failures, failures.slice(0, 10).join('\n')).toEqual([]);
     expect(opened).toBeGreaterThan(100);
     expect(held).toBeGreaterThan(10);
@@ -131,4 +151,65 @@ describe('hcm run --takeover', () => {
     const last = agents[agents.length - 1]!;
     expect(last.proc.exitCode).toBeNull();
   }, 300_000);
+});
+
+/**
+ * What `systemctl reload` does with the unit hcm service writes: SIGHUP to the main process, which
+ * starts its successor (`hcm run --takeover`); the successor tells systemd it is the main process
+ * now (MAINPID through NOTIFY_SOCKET) and the old one drains and exits. systemd is not running here,
+ * so a small datagram socket stands in for its notification socket.
+ */
+describe('hcm run --hup-takeover (systemctl reload)', () => {
+  it('on SIGHUP starts a successor that takes over and reports itself as MAINPID', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hcm-notify-'));
+    const socket = join(dir, 'notify');
+    // Python reads the datagrams (Node has no Unix datagram sockets); fds sent with them are dropped.
+    const notify: ChildProcess = spawn(
+      'python3',
+      [
+        '-u',
+        '-c',
+        'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("ready",flush=True)\nwhile True:\n  print(s.recv(4096).decode().replace("\\n"," "),flush=True)',
+        socket,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let heard = '';
+    notify.stdout!.on('data', (d: Buffer) => (heard += d.toString()));
+    await waitFor(() => heard.includes('ready'), 10_000, 'the notification socket');
+    const own = hcmEnv(emu!.ca, { NOTIFY_SOCKET: socket });
+    await addConnection(own, emu!.hybridConnections[HC]!.listen);
+    const first = startHcm(own, ['run', '--grace', '5', '--hup-takeover']);
+    try {
+      await waitFor(() => first.output().includes('status Connected'), 20_000, 'the first agent to connect');
+      first.proc.kill('SIGHUP');
+      await waitFor(() => /MAINPID=\d+/.test(heard), 30_000, 'MAINPID from the successor').catch(() => {
+        throw new Error(first.output());
+      });
+      const successor = Number(/MAINPID=(\d+)/.exec(heard)![1]);
+      expect(successor).not.toBe(first.proc.pid);
+      expect(await first.exited).toBe(0);
+      expect(first.output()).toContain('SIGHUP: starting a new agent that takes over from this one');
+      expect(first.output()).toContain('handed over: this agent exits');
+      // The successor serves the CLI and the relay.
+      const live = await listLive(own);
+      expect(live.map((c) => c.status)).toEqual(['Connected']);
+      process.kill(successor, 'SIGTERM');
+      await waitFor(
+        () => {
+          try {
+            process.kill(successor, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        20_000,
+        'the successor to stop',
+      );
+    } finally {
+      await first.stop('SIGKILL');
+      notify.kill();
+    }
+  }, 120_000);
 });
