@@ -7,7 +7,12 @@ import { HcmError } from '../shared/errors.js';
  * A lock file for short read-modify-write sections shared by the CLI, the agent and the UI host.
  * It names its holder (pid and host), so a lock left by a killed process is broken at once
  * instead of after a timeout, and waiters retry within a bound (many `hcm add` at once all land).
+ * A lock file naming nobody — its creator was killed between creating it and writing its name, or
+ * the machine lost power before the name reached the disk — is broken once it is older than
+ * EMPTY_LOCK_STALE_MS: a live creator writes its name microseconds after creating the file.
  */
+
+export const EMPTY_LOCK_STALE_MS = 5_000;
 
 export interface LockOptions {
   /** How long to wait for a live holder before giving up (default 30 s). */
@@ -39,15 +44,18 @@ async function acquire(lockPath: string, options: LockOptions): Promise<string> 
       const fd = openSync(lockPath, 'wx', 0o600);
       try {
         writeSync(fd, token);
-      } finally {
+      } catch (err) {
         closeSync(fd);
+        unlinkQuietly(lockPath); // no lock naming nobody left behind (e.g. a full disk)
+        throw err;
       }
+      closeSync(fd);
       return token;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = readHolder(lockPath);
-    if (holder && isStale(lockPath, holder, options.foreignStaleMs ?? 60_000)) {
+    if (holder ? isStale(lockPath, holder, options.foreignStaleMs ?? 60_000) : namesNobody(lockPath)) {
       breakStaleLock(lockPath, holder);
       continue;
     }
@@ -89,8 +97,20 @@ function isStale(lockPath: string, holder: Holder, foreignStaleMs: number): bool
   }
 }
 
-/** Moves the lock aside and removes it only if it is still the dead holder's (another waiter may have been quicker). */
-function breakStaleLock(lockPath: string, holder: Holder): void {
+/** The lock file exists, names no holder, and has done so for longer than a live creator ever takes. */
+function namesNobody(lockPath: string): boolean {
+  try {
+    return Date.now() - statSync(lockPath).mtimeMs > EMPTY_LOCK_STALE_MS;
+  } catch {
+    return false; // released meanwhile
+  }
+}
+
+/**
+ * Moves the lock aside and removes it only if it is still the stale one: the dead holder's, or one
+ * naming nobody (another waiter may have been quicker and a new holder may have taken it).
+ */
+function breakStaleLock(lockPath: string, holder: Holder | null): void {
   const aside = `${lockPath}.stale-${randomBytes(4).toString('hex')}`;
   try {
     renameSync(lockPath, aside);
@@ -98,7 +118,7 @@ function breakStaleLock(lockPath: string, holder: Holder): void {
     return; // someone else broke it
   }
   const moved = readHolder(aside);
-  if (moved && moved.token !== holder.token) {
+  if (moved && moved.token !== holder?.token) {
     // A live holder's fresh lock was moved by mistake: put it back unless a newer one exists
     // (link, unlike rename, never replaces what is there).
     try {
