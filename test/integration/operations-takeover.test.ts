@@ -16,6 +16,7 @@ import {
   startHcm,
 } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
+import { freePort } from '../helpers/ports.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 import { addConnection, connectTcp, echoRoundTrip, firstDifference, removeDir, removeHome } from '../helpers/tunnel.js';
 
@@ -37,6 +38,7 @@ let env: HcmEnv | undefined;
 let client: HcmEnv | undefined;
 let forwarder: Forwarder | undefined;
 const agents: RunningProcess[] = [];
+let metricsPort = 0;
 
 beforeAll(async () => {
   echo = await startEchoServer();
@@ -44,7 +46,8 @@ beforeAll(async () => {
   env = hcmEnv(emu.ca);
   client = hcmEnv(emu.ca);
   await addConnection(env, emu.hybridConnections[HC]!.listen);
-  agents.push(await startAgent(env, { args: ['--grace', String(GRACE_S)], waitConnected: 1 }));
+  metricsPort = await freePort();
+  agents.push(await startAgent(env, { args: ['--grace', String(GRACE_S), '--metrics', `127.0.0.1:${metricsPort}`], waitConnected: 1 }));
   forwarder = await startForwarder(client, emu.hybridConnections[HC]!.send);
 }, 120_000);
 
@@ -115,7 +118,7 @@ describe('hcm run --takeover', () => {
       await new Promise((r) => setTimeout(r, 700)); // let the load reach the current agent
       const previous = agents[agents.length - 1]!;
       const began = Date.now();
-      const next = startHcm(env!, ['run', '--takeover', '--grace', String(GRACE_S)]);
+      const next = startHcm(env!, ['run', '--takeover', '--grace', String(GRACE_S), '--metrics', `127.0.0.1:${metricsPort}`]);
       agents.push(next);
       await waitFor(
         () => next.output().includes('took over from agent pid') || next.proc.exitCode !== null,
@@ -125,6 +128,10 @@ describe('hcm run --takeover', () => {
         throw new Error(`${err.message}\n--- new agent:\n${next.output()}\n--- previous agent:\n${previous.output().slice(-3000)}`);
       });
       takeoverMs.push(Date.now() - began);
+      // The metrics port moved to the new agent too (SO_REUSEPORT while both run), and it is ready.
+      await waitFor(() => next.output().includes('metrics on http://'), 10_000, `round ${round}: the new agent's metrics port`);
+      const ready = await fetch(`http://127.0.0.1:${metricsPort}/ready`);
+      expect(ready.status).toBe(200);
       expect(next.proc.exitCode, next.output()).toBeNull();
       expect(previous.output()).toContain('handing over to a new agent');
       exits.push(previous.exited);
