@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import type net from 'node:net';
@@ -166,7 +166,9 @@ describe('hcm run --takeover', () => {
  * now (MAINPID through NOTIFY_SOCKET) and the old one drains and exits. systemd is not running here,
  * so a small datagram socket stands in for its notification socket.
  */
-describe('hcm run --hup-takeover (systemctl reload)', () => {
+const canNotify = ['python3', 'systemd-notify'].every((tool) => spawnSync(tool, ['--version']).status === 0);
+
+describe.runIf(canNotify)('hcm run --hup-takeover (systemctl reload)', () => {
   it('on SIGHUP starts a successor that takes over and reports itself as MAINPID', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hcm-notify-'));
     const socket = join(dir, 'notify');
