@@ -3,7 +3,7 @@ import { type HcmService, createHcmService, resolveConnectionId } from '../core/
 import { errorMessage } from '../shared/errors.js';
 import type { HcmApi } from '../shared/api.js';
 import { CliError } from './exit.js';
-import { connectRunningAgent } from './running-agent.js';
+import { connectRunningAgent } from '../core/running-agent.js';
 
 /**
  * Most commands work the same whether or not an agent is running: with one, they go through

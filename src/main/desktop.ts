@@ -15,7 +15,9 @@ import type {
   NotificationConstructorOptions,
   Protocol,
 } from 'electron';
+import type { RunningAgent } from '../core/running-agent.js';
 import type { HcmService } from '../core/service.js';
+import type { HcmHost } from '../shared/api.js';
 import type { UpdateProvider } from '../core/updates.js';
 import type { UpdateLog } from '../core/updates/feed-updates.js';
 import { overallStatus } from '../shared/overall-status.js';
@@ -45,6 +47,8 @@ export interface ElectronDeps {
 export interface DesktopDeps {
   electron: ElectronDeps;
   createService(updates: UpdateProvider): HcmService;
+  /** The agent already running for this configuration, if any (main.ts: its control socket). */
+  attachToRunningAgent?: () => Promise<RunningAgent | null>;
   /** electron-updater's autoUpdater when packaged, else null. */
   updater: UpdaterPort | null;
   /** Where update checks keep their state and read their settings (src/main/updates.ts). */
@@ -58,7 +62,10 @@ export interface DesktopDeps {
 }
 
 export interface DesktopHandle {
-  service: HcmService;
+  /** The agent this app runs, or null when it shows one that was already running. */
+  service: HcmService | null;
+  /** What the window talks to: this app's service, or the running agent's control socket. */
+  host: HcmHost;
   window(): BrowserWindow | null;
   tray: StatusTray;
 }
@@ -92,21 +99,28 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
     notPackagedReason: app.isPackaged ? undefined : 'this is a development run (npm start); packaged builds update themselves',
     ...deps.updateOptions,
   });
-  const service = deps.createService(updates);
-  try {
-    await service.start();
-  } catch (err) {
-    dialog.showErrorBox('Hybrid Connection Manager cannot start', (err as Error).message);
-    app.exit(1);
-    return null;
+  // An agent already running for this configuration (hcm run, or the service with its admin
+  // group) is shown, not fought over: the window manages its connections through its socket.
+  const running = await deps.attachToRunningAgent?.().catch(() => null);
+  let service: HcmService | null = null;
+  let host: HcmHost;
+  if (running) {
+    host = running.host;
+  } else {
+    service = deps.createService(updates);
+    try {
+      await service.start();
+    } catch (err) {
+      dialog.showErrorBox('Hybrid Connection Manager cannot start', (err as Error).message);
+      app.exit(1);
+      return null;
+    }
+    host = service;
   }
+  // Refused IPC calls are logged by whoever runs the agent; a window showing another one writes to stderr.
+  const warn = (m: string) => (service ? service.logger.warn(m) : void process.stderr.write(`${m}\n`));
 
-  registerIpcHandlers(
-    deps.electron.ipcMain,
-    service,
-    (event) => isTrustedSender(event, () => window?.webContents ?? null),
-    (m) => service.logger.warn(m),
-  );
+  registerIpcHandlers(deps.electron.ipcMain, host, (event) => isTrustedSender(event, () => window?.webContents ?? null), warn);
 
   const notify = (title: string, body: string) => {
     if (!deps.electron.Notification.isSupported()) return;
@@ -126,11 +140,11 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
         'Connections keep relaying in the background. Quit from the tray icon or the menu.',
       ),
   });
-  forwardEvents(service, () => window?.webContents ?? null);
+  forwardEvents(host, () => window?.webContents ?? null);
 
   const quit = () => app.quit();
   const open = () => reveal(window);
-  const initial = await service.listConnections();
+  const initial = await host.listConnections();
   const alerts = new StatusAlerts();
   alerts.update(initial);
   const tray = createStatusTray(
@@ -145,7 +159,7 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
     },
     overallStatus(initial),
   );
-  service.on('connections', (list) => {
+  host.on('connections', (list) => {
     tray.show(overallStatus(list));
     for (const alert of alerts.update(list)) notify(alert.title, alert.body);
   });
@@ -163,6 +177,13 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
       notify(`Version ${u.version} is ready`, 'Restart to update: connections resume by themselves after the restart.');
   });
   updates.start();
+  if (running) {
+    notify('Showing the agent that is already running', 'This window manages its connections; quitting the app leaves that agent running.');
+    void running.gone.then(() => {
+      notify('The agent stopped', 'The agent this window showed has stopped; the app closes. Start it again to run its own agent.');
+      app.quit();
+    });
+  }
 
   deps.electron.Menu.setApplicationMenu(
     deps.electron.Menu.buildFromTemplate(appMenuTemplate(deps.platform, { onOpen: open, onQuit: quit, onAbout: open })),
@@ -175,8 +196,8 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
     if (quitting) return;
     quitting = true;
     updates.stop();
-    service
-      .stop({ graceMs: deps.quitGraceMs ?? 5000 })
+    running?.close();
+    (service ? service.stop({ graceMs: deps.quitGraceMs ?? 5000 }) : Promise.resolve())
       .catch(() => undefined)
       .finally(() => {
         stopped = true;
@@ -185,5 +206,5 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
       });
   });
 
-  return { service, window: () => window, tray };
+  return { service, host, window: () => window, tray };
 }

@@ -8,6 +8,7 @@ import updaterPackage from 'electron-updater';
 import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
 import type { DemoRelayStarter } from '../core/demo.js';
 import { prepareAgentFolders } from '../core/folders.js';
+import { connectRunningAgent } from '../core/running-agent.js';
 import { Logger } from '../core/logger.js';
 import { hcmPaths } from '../core/paths.js';
 import { createHcmService } from '../core/service.js';
@@ -37,6 +38,7 @@ const startDemoRelay: DemoRelayStarter = (log) => import('../emulator/demo.js').
 
 startDesktop({
   electron,
+  attachToRunningAgent: () => connectRunningAgent({ socketPath: paths.controlSocket, events: true }),
   updater,
   updateOptions: {
     home: paths.home,

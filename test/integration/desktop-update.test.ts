@@ -168,7 +168,7 @@ async function startApp(version: string, updater: UpdaterPort, appHome: string) 
 describe('the desktop app updates itself through electron-updater', () => {
   let desktop: DesktopHandle | null = null;
   afterAll(async () => {
-    await desktop?.service.stop().catch(() => undefined);
+    await desktop?.service?.stop().catch(() => undefined);
   });
 
   it('downloads from the feed with progress, verifies the sha512, restarts into the new version, and every connection resumes', async () => {
@@ -235,7 +235,7 @@ describe('the desktop app updates itself through electron-updater', () => {
       currentVersion: NEXT,
       updatedFrom: CURRENT,
     });
-    await desktop.service.stop();
+    await desktop.service!.stop();
     desktop = null;
   });
 
@@ -265,7 +265,7 @@ describe('the desktop app updates itself through electron-updater', () => {
     // Relaying never noticed.
     await waitFor(app.connected, 20_000, 'the connection to stay Connected');
     expect(app.fake.record.notifications.map((n) => n.title)).not.toContain(`Version ${NEXT} is ready`);
-    await desktop.service.stop();
+    await desktop.service!.stop();
     desktop = null;
   });
 });

@@ -5,7 +5,7 @@ import semver from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hcmPaths } from '../../src/core/paths.js';
 import { INSTALL_ID_FILE } from '../../src/core/updates/local-state.js';
-import { connectRunningAgent } from '../../src/cli/running-agent.js';
+import { connectRunningAgent } from '../../src/core/running-agent.js';
 import type { UpdateState } from '../../src/shared/api.js';
 import { type HcmEnv, type RunningProcess, hcm, hcmEnv, startAgent, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';

@@ -31,6 +31,20 @@ import {
   type LogEntry,
 } from '../../src/shared/api.js';
 import { overallStatus } from '../../src/shared/overall-status.js';
+import { HcmError } from '../../src/shared/errors.js';
+import {
+  addOutcomes,
+  endpointChangeText,
+  filterPickerItems,
+  namesList,
+  pickBlocker,
+  progressText,
+  progressValue,
+  signInRequest,
+} from '../../src/renderer/azure.js';
+import { codeOf, codedError, errorHeading } from '../../src/renderer/errors.js';
+import { proxyCredentialsProblem, proxyFormOf, proxyInputOf, proxyUrlProblem } from '../../src/renderer/proxy-input.js';
+import type { AzurePickerItem } from '../../src/shared/api.js';
 import { waitFor } from '../helpers/emulator.js';
 
 /** The renderer's plain logic and the contract helpers it shares with the hosts. */
@@ -318,6 +332,9 @@ describe('WebSocket hcm against the real browser host', () => {
     removeConnection: async (id: string) => {
       throw new Error(`no connection with id "${id}"`);
     },
+    restartConnection: async (id: string) => {
+      throw new HcmError('E_NO_CONNECTION', `no connection named "${id}"`);
+    },
     on: (e: HcmEvent, l: (p: unknown) => void) => {
       listeners.set(e, (listeners.get(e) ?? new Set()).add(l));
       return () => listeners.get(e)?.delete(l);
@@ -369,5 +386,163 @@ describe('WebSocket hcm against the real browser host', () => {
     ]);
     expect(outcome).toBe('waiting');
     expect(listCalls).toBe(1);
+  });
+
+  it('rejects with the code of the reply, so the page can choose its words by it', async () => {
+    const client = connectWebSocketHost(`ws://127.0.0.1:${server.port}/ws?token=tok`, socketFactory(server.port));
+    const refused = await client.restartConnection('ns/x').catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(Error);
+    expect(refused).toMatchObject({ message: 'no connection named "ns/x"', code: 'E_NO_CONNECTION' });
+    expect(errorHeading(refused, 'Could not restart x')).toBe('No such connection');
+    // An error not raised on purpose comes as E_INTERNAL.
+    const plain = await client.removeConnection('ns/x').catch((err: unknown) => err);
+    expect(codeOf(plain)).toBe('E_INTERNAL');
+    client.close();
+  });
+});
+
+describe('errors by code', () => {
+  it('keeps known codes only, and heads with the code title or else what failed', () => {
+    expect(codedError('refused', 'E_UNAUTHORIZED').code).toBe('E_UNAUTHORIZED');
+    expect(codedError('odd', 'E_NOPE').code).toBeUndefined();
+    expect(codeOf(new Error('x'))).toBeNull();
+    expect(errorHeading(codedError('m', 'E_TIMEOUT'), 'Could not test')).toBe('Timed out');
+    expect(errorHeading(new Error('m'), 'Could not test')).toBe('Could not test');
+  });
+
+  it('rejects calls in flight when the link drops with E_UNAVAILABLE', async () => {
+    const sockets: Array<{ onopen: (() => void) | null; onclose: (() => void) | null }> = [];
+    const client = connectWebSocketHost('ws://127.0.0.1:1/ws', () => {
+      const s = {
+        readyState: 1,
+        send: () => undefined,
+        close: () => undefined,
+        onopen: null,
+        onclose: null,
+        onmessage: null,
+        onerror: null,
+      };
+      sockets.push(s);
+      return s;
+    });
+    sockets[0]!.onopen!();
+    const pending = client.getAppInfo().catch((err: unknown) => err);
+    client.close();
+    sockets[0]!.onclose!();
+    expect(codeOf(await pending)).toBe('E_UNAVAILABLE');
+  });
+});
+
+const pickerItem = (namespace: string, name: string, change: Partial<AzurePickerItem> = {}): AzurePickerItem => ({
+  armId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Relay/namespaces/${namespace}/hybridConnections/${name}`,
+  connectionId: `${namespace}/${name}`,
+  tenantId: 't',
+  subscriptionId: 's',
+  subscriptionName: 'Production',
+  resourceGroup: 'rg-apps',
+  namespace,
+  region: 'West Europe',
+  name,
+  endpoint: `${name}.internal:443`,
+  listenerCount: 0,
+  apps: [],
+  disabledReason: null,
+  ...change,
+});
+
+describe('Azure sign-in and picker logic', () => {
+  it('asks for a cloud or tenant only when the person changed it (a configured custom cloud stays)', () => {
+    const state = { cloud: 'custom' as const, tenant: 'organizations' };
+    expect(signInRequest(state, { cloud: 'custom', tenant: 'organizations' })).toEqual({});
+    expect(signInRequest(state, { cloud: 'custom', tenant: ' ' })).toEqual({});
+    expect(signInRequest(state, { cloud: 'usgov', tenant: 'contoso.com' })).toEqual({ cloud: 'usgov', tenant: 'contoso.com' });
+    expect(signInRequest(null, { cloud: 'public', tenant: 'organizations' })).toEqual({});
+  });
+
+  it('says how far the listing is', () => {
+    expect(progressText(null)).toBe('Asking Azure…');
+    expect(progressText({ stage: 'namespaces', done: 2, total: 5 })).toBe('Reading Relay namespaces: 2 of 5…');
+    expect(progressText({ stage: 'tenants', done: 0, total: 0 })).toBe('Reading your tenants…');
+    expect(progressValue({ stage: 'namespaces', done: 2, total: 5 })).toBe(0.4);
+    expect(progressValue({ stage: 'tenants', done: 0, total: 0 })).toBeUndefined();
+  });
+
+  it('filters by every word over the columns, and tells why a row cannot be picked', () => {
+    const items = [
+      pickerItem('contoso', 'orders', { apps: ['orders-web'] }),
+      pickerItem('fabrikam', 'billing', { region: 'North Europe' }),
+      pickerItem('contoso', 'legacy', { endpoint: null, disabledReason: 'No endpoint configured' }),
+    ];
+    expect(filterPickerItems(items, '').map((i) => i.name)).toEqual(['orders', 'billing', 'legacy']);
+    expect(filterPickerItems(items, 'north').map((i) => i.name)).toEqual(['billing']);
+    expect(filterPickerItems(items, 'contoso WEB').map((i) => i.name)).toEqual(['orders']);
+    expect(pickBlocker(items[2]!, new Set())).toBe('No endpoint configured');
+    expect(pickBlocker(items[0]!, new Set(['contoso/orders']))).toBe('Already added');
+    expect(pickBlocker(items[1]!, new Set(['contoso/orders']))).toBeNull();
+  });
+
+  it('words the outcome of Add and the endpoint change', () => {
+    const sel = { tenantId: 't', subscriptionId: 's', resourceGroup: 'rg', namespace: 'contoso', name: 'orders' };
+    expect(
+      addOutcomes([
+        { selection: sel, ok: true, id: 'contoso/orders' },
+        { selection: { ...sel, name: 'x' }, ok: false, error: 'no' },
+      ]),
+    ).toEqual([
+      { name: 'orders', namespace: 'contoso', ok: true, detail: 'contoso/orders' },
+      { name: 'x', namespace: 'contoso', ok: false, detail: 'no' },
+    ]);
+    expect(namesList(['a'])).toBe('a');
+    expect(namesList(['a', 'b'])).toBe('a and b');
+    expect(namesList(['a', 'b', 'c'])).toBe('3 Hybrid Connections');
+    expect(endpointChangeText({ from: 'a:1', to: 'b:2' })).toBe('Endpoint changed in Azure: a:1 → b:2');
+  });
+});
+
+describe('the proxy form', () => {
+  it('accepts "direct", http://host:port and host:port; refuses other schemes, credentials in the address and paths', () => {
+    expect(proxyUrlProblem('direct')).toBeNull();
+    expect(proxyUrlProblem('http://proxy:3128')).toBeNull();
+    expect(proxyUrlProblem('proxy.contoso.local:8080')).toBeNull();
+    expect(proxyUrlProblem('')).toMatch(/^Enter the proxy address/);
+    expect(proxyUrlProblem('https://proxy:3128')).toMatch(/^Only http:\/\/ proxies/);
+    expect(proxyUrlProblem('http://bob:pw@proxy:3128')).toMatch(/own fields/);
+    expect(proxyUrlProblem('http://proxy:3128/path')).toMatch(/nothing after the port/);
+  });
+
+  it('wants the password again with a user name, and sends only what was given', () => {
+    expect(proxyCredentialsProblem({ username: 'alice', password: '' })).toMatch(/^Enter the password/);
+    expect(proxyCredentialsProblem({ username: '', password: 'x' })).toBe('A password needs a user name.');
+    expect(proxyCredentialsProblem({ username: '', password: '' })).toBeNull();
+    expect(proxyInputOf({ url: ' http://p:1 ', noProxy: '.internal, 10.0.0.5  localhost', username: '', password: '' })).toEqual({
+      url: 'http://p:1',
+      noProxy: ['.internal', '10.0.0.5', 'localhost'],
+    });
+    expect(proxyInputOf({ url: 'http://p:1', noProxy: '', username: ' alice ', password: 'pw' })).toEqual({
+      url: 'http://p:1',
+      username: 'alice',
+      password: 'pw',
+    });
+  });
+
+  it('starts from the saved setting, never its password; the environment is not a setting', () => {
+    const env = {
+      description: 'http://e:1 (from the environment)',
+      source: 'environment' as const,
+      url: null,
+      noProxy: ['x'],
+      username: 'u',
+      environment: '',
+    };
+    expect(proxyFormOf(env)).toEqual({ url: '', noProxy: '', username: '', password: '' });
+    const set = {
+      description: '',
+      source: 'setting' as const,
+      url: 'http://p:1',
+      noProxy: ['a', 'b'],
+      username: 'alice',
+      environment: 'none',
+    };
+    expect(proxyFormOf(set)).toEqual({ url: 'http://p:1', noProxy: 'a, b', username: 'alice', password: '' });
   });
 });

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hcmPaths } from '../../src/core/paths.js';
+import { connectRunningAgent } from '../../src/core/running-agent.js';
 import { createHcmService } from '../../src/core/service.js';
 import { type DesktopHandle, type ElectronDeps, startDesktop } from '../../src/main/desktop.js';
 import type { ConnectionSummary } from '../../src/shared/api.js';
-import { type HcmEnv, hcm } from '../helpers/agent.js';
+import { type HcmEnv, hcm, startAgent } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 
@@ -214,7 +215,7 @@ describe('the desktop app', () => {
     desktop = handle!;
   });
   afterAll(async () => {
-    await desktop?.service.stop().catch(() => undefined);
+    await desktop?.service?.stop().catch(() => undefined);
     await emu?.stop();
     await echo?.close();
   });
@@ -307,5 +308,55 @@ describe('the desktop app', () => {
     expect(existsSync(socket)).toBe(false);
     const r = await hcm(cli, ['list', '--json']);
     expect(JSON.parse(r.stdout).connections).toEqual([expect.objectContaining({ name: 'desk', status: 'NotConnected' })]);
+  });
+});
+
+describe('the desktop app next to an agent that already runs (hcm run, or the service)', () => {
+  it('shows that agent through its control socket instead of starting a second one, and closes when it stops', async () => {
+    const emu = await startEmulator({ config: testConfig([{ name: 'shared', endpoint: '127.0.0.1:9' }]) });
+    const home = mkdtempSync(join(tmpdir(), 'hcm-desktop-attach-'));
+    const env: HcmEnv = { home, env: { ...process.env, HCM_HOME: home, HCM_CA_FILE: emu.ca! } };
+    expect((await hcm({ ...env, env: { ...env.env, CS: emu.hybridConnections.shared!.listen } }, ['add', '--from-env', 'CS'])).code).toBe(
+      0,
+    );
+    const agent = await startAgent(env, { waitConnected: 1 });
+    const fake = fakeElectron();
+    const paths = hcmPaths({ HCM_HOME: home });
+    let created = 0;
+    try {
+      const handle = await startDesktop({
+        electron: fake.electron,
+        updater: null,
+        createService: (updates) => {
+          created++;
+          return createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem } });
+        },
+        attachToRunningAgent: () => connectRunningAgent({ socketPath: paths.controlSocket, events: true }),
+        preloadPath: '/app/dist/main/preload.cjs',
+        rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
+        iconDir: ASSETS,
+        platform: 'linux',
+        quitGraceMs: 500,
+      });
+      expect(handle!.service).toBeNull();
+      expect(created).toBe(0);
+      const ipc = (method: string, ...args: unknown[]) =>
+        fake.record.handlers.get(`hcm:${method}`)!(
+          { sender: fake.record.windows[0]!.webContents, senderFrame: { url: 'app://hcm/index.html', parent: null } },
+          ...args,
+        ) as Promise<{ ok: boolean; result?: unknown }>;
+      // The window's calls reach the running agent: its connection, live, and its host kind.
+      expect((await ipc('listConnections')).result).toEqual([expect.objectContaining({ name: 'shared', status: 'Connected' })]);
+      expect((await ipc('getAppInfo')).result).toMatchObject({ host: 'agent' });
+      expect(fake.record.trays[0]!.tooltip).toContain('Connected');
+      expect(fake.record.notifications.map((n) => n.title)).toContain('Showing the agent that is already running');
+      // The agent stops: the app says so and quits; the agent's connections were never touched by it.
+      expect(await agent.stop()).toBe(0);
+      await waitFor(() => fake.record.notifications.some((n) => n.title === 'The agent stopped'), 10_000, 'the notice');
+      await waitFor(() => fake.record.exited, 10_000, 'the app to exit');
+    } finally {
+      await agent.stop();
+      await emu.stop();
+    }
   });
 });

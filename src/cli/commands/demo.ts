@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { errorCode, errorMessage } from '../../shared/errors.js';
 import type { ConnectionSummary, HcmApi } from '../../shared/api.js';
 import { serveUntilSignal, startAgentHost } from '../agent-host.js';
-import { connectRunningAgent } from '../running-agent.js';
+import { connectRunningAgent } from '../../core/running-agent.js';
 import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
 

@@ -10,7 +10,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { connectionsTable } from '../format.js';
 import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
-import { connectRunningAgent } from '../running-agent.js';
+import { connectRunningAgent } from '../../core/running-agent.js';
 
 /**
  * `hcm service install|uninstall|status|logs`: the agent as a service of the OS (systemd on Linux,

@@ -7,7 +7,7 @@ import { serveUntilSignal, startAgentHost } from '../agent-host.js';
 import { CliError } from '../exit.js';
 import { parseIntOption } from '../options.js';
 import { type UiServer, startUiServer } from '../ui-server.js';
-import { type RunningAgent, connectRunningAgent } from '../running-agent.js';
+import { type RunningAgent, connectRunningAgent } from '../../core/running-agent.js';
 
 /** dist/renderer, next to dist/cli where this file runs from. */
 export const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));

@@ -1,12 +1,13 @@
 import { Button, Spinner, Subtitle2, makeStyles, tokens } from '@fluentui/react-components';
 import { ArrowDownload20Regular, ArrowSync20Regular } from '@fluentui/react-icons';
 import type { UpdateState } from '../../shared/api.js';
+import { NetworkSection } from './NetworkSection.js';
 import { formatDateTime } from '../format.js';
 import { forPeople } from '../messages.js';
 import { useHcm } from '../state/use-hcm.js';
 import { Banner } from './Banner.js';
 import { FactList } from './FactList.js';
-import { useNotify } from './notify.js';
+import { useNotifyError } from './notify.js';
 
 const useStyles = makeStyles({
   root: { display: 'grid', gap: tokens.spacingVerticalXL, maxWidth: '48rem', alignContent: 'start' },
@@ -24,21 +25,21 @@ export function AboutView() {
   const update = useHcm((s) => s.update);
   const setUpdate = useHcm((s) => s.setUpdate);
   const hcm = useHcm((s) => s.hcm);
-  const notify = useNotify();
+  const notifyError = useNotifyError();
   if (!info) return <Spinner label="Loading…" />;
 
   const check = async () => {
     try {
       setUpdate(await hcm.checkForUpdates());
     } catch (err) {
-      notify('error', 'Could not check for updates', (err as Error).message);
+      notifyError('Could not check for updates', err);
     }
   };
   const install = async () => {
     try {
       await hcm.installUpdate();
     } catch (err) {
-      notify('error', 'Could not install the update', (err as Error).message);
+      notifyError('Could not install the update', err);
     }
   };
   return (
@@ -80,6 +81,7 @@ export function AboutView() {
           )}
         </div>
       </section>
+      <NetworkSection />
     </div>
   );
 }

@@ -15,9 +15,11 @@ import { statusLine, windowTitle } from '../state/connection-list.js';
 import type { View } from '../state/store.js';
 import { useHcm } from '../state/use-hcm.js';
 import { useOsTheme } from '../theme.js';
+import { namesList } from '../azure.js';
 import { detailsLinkSelector, focusSoon } from '../focus.js';
 import { AboutView } from './AboutView.js';
 import { AddConnectionDialog } from './AddConnectionDialog.js';
+import { AzureAccount } from './AzureAccount.js';
 import { Banner } from './Banner.js';
 import { ConnectionDetailsDrawer } from './ConnectionDetailsDrawer.js';
 import { ConnectionsView } from './ConnectionsView.js';
@@ -125,6 +127,7 @@ function Shell() {
           )}
         </div>
         <HeaderStatus lostSince={lostSince} />
+        <AzureAccount />
         {appInfo && (
           <Text size={200} className={styles.hostInfo}>
             {appInfo.host === 'electron' ? 'Desktop' : appInfo.host === 'browser' ? 'Browser' : 'Agent'} · v{appInfo.version}
@@ -153,6 +156,11 @@ function Shell() {
           setAdding(false);
           notify('success', `Added ${details.name}`, `Relaying to ${details.endpoint}.`);
           focusSoon(detailsLinkSelector(details.id));
+        }}
+        onAddedFromAzure={(ids, names) => {
+          setAdding(false);
+          notify('success', `Added ${namesList(names)}`, 'Their keys were fetched from Azure; they connect to the relay now.');
+          if (ids[0]) focusSoon(detailsLinkSelector(ids[0]));
         }}
       />
       <ConnectionDetailsDrawer />

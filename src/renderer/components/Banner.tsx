@@ -1,5 +1,7 @@
 import { MessageBar, MessageBarBody, MessageBarTitle, makeStyles, mergeClasses } from '@fluentui/react-components';
 import type { ReactNode } from 'react';
+import { codeOf, errorHeading, messageOf } from '../errors.js';
+import { forPeople } from '../messages.js';
 
 const useStyles = makeStyles({
   // Fluent's MessageBar keeps text on one line (white-space: nowrap) and sizes its grid row before
@@ -45,5 +47,17 @@ export function Banner({ intent, title, children, className, role, testId }: Ban
         {children}
       </MessageBarBody>
     </MessageBar>
+  );
+}
+
+/**
+ * A refused action in a dialog or panel: the heading is the title of the error's code when the
+ * host gave one (ERROR_TITLES), else `title`; the host's message is the body.
+ */
+export function ErrorBanner({ error, title, className, testId }: { error: unknown; title: string; className?: string; testId?: string }) {
+  return (
+    <Banner intent="error" role="alert" title={errorHeading(error, title)} className={className} testId={testId}>
+      <span data-error-code={codeOf(error) ?? undefined}>{forPeople(messageOf(error))}</span>
+    </Banner>
   );
 }

@@ -2,7 +2,7 @@ import { Card, Checkbox, Link, makeStyles, mergeClasses, tokens, useRestoreFocus
 import { formatCount } from '../format.js';
 import type { ConnectionListProps } from './ConnectionsTable.js';
 import { DemoBadge } from './DemoBadge.js';
-import { DownReason, FailureMark, RetryLine } from './Health.js';
+import { DownReason, EndpointChangeMark, FailureMark, RetryLine } from './Health.js';
 import { StatusBadge } from './StatusBadge.js';
 import { Traffic } from './Traffic.js';
 
@@ -59,7 +59,9 @@ export function ConnectionCards({ connections, onOpen, checked, onToggle }: Conn
               <dt className={styles.term}>Namespace</dt>
               <dd className={styles.value}>{c.namespace}</dd>
               <dt className={styles.term}>Endpoint</dt>
-              <dd className={styles.value}>{c.endpoint}</dd>
+              <dd className={styles.value}>
+                {c.endpoint} <EndpointChangeMark connection={c} />
+              </dd>
               <dt className={styles.term}>Active</dt>
               <dd className={styles.value}>{formatCount(c.counters.activeConnections)}</dd>
               <dt className={styles.term}>Traffic</dt>

@@ -14,6 +14,7 @@ import {
 } from '@fluentui/react-components';
 import {
   ArrowClockwise20Regular,
+  ArrowSwap20Regular,
   Checkmark20Regular,
   CheckmarkCircle16Filled,
   Delete20Regular,
@@ -28,6 +29,7 @@ import {
 } from '@fluentui/react-icons';
 import { type ReactNode, useEffect, useState } from 'react';
 import { type AzureOrigin, type ConnectionDetails, type ConnectionSummary, STATUS_LABELS, type TrafficResult } from '../../shared/api.js';
+import { endpointChangeText } from '../azure.js';
 import { formatAgo, formatBytes, formatClock, formatCount, formatDateTime, formatTime } from '../format.js';
 import { recentFailures } from '../health.js';
 import { ADD_BUTTON_SELECTOR, focusSoon, refocusWithin } from '../focus.js';
@@ -45,7 +47,7 @@ import { RemoveConnectionDialog } from './RemoveConnectionDialog.js';
 import { StatusBadge, UNKNOWN_STATUS_LABEL } from './StatusBadge.js';
 import { TestResultView } from './TestResultView.js';
 import { useConnectionActions } from './connection-actions.js';
-import { useNotify } from './notify.js';
+import { useNotify, useNotifyError } from './notify.js';
 
 const useStyles = makeStyles({
   // Rows as tall as their content: the body has a fixed height and scrolls, and a grid sized that
@@ -129,6 +131,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
   const styles = useStyles();
   const hcm = useHcm((s) => s.hcm);
   const lostAt = useHcm((s) => s.lostAt);
+  const signedIn = useHcm((s) => !!s.azure?.account);
   const test = useHcm((s) => s.tests[live.id] ?? null);
   const traffic = useHcm((s) => s.traffic[live.id] ?? null);
   const setTraffic = useHcm((s) => s.setTraffic);
@@ -136,12 +139,13 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
   const announce = useHcm((s) => s.announce);
   const actions = useConnectionActions();
   const notify = useNotify();
+  const notifyError = useNotifyError();
   const [details, setDetails] = useState<ConnectionDetails | null>(null);
   const [detailsError, setDetailsError] = useState<string | null>(null);
   const [testing, setTesting] = useState(false);
   const [sending, setSending] = useState(false);
   const [restarted, setRestarted] = useState(false);
-  const [confirm, setConfirm] = useState<'remove' | 'restart' | null>(null);
+  const [confirm, setConfirm] = useState<'remove' | 'restart' | 'accept-endpoint' | null>(null);
   const [editing, setEditing] = useState<'key' | 'endpoint' | null>(null);
   const restoreFocus = useRestoreFocusTarget();
   const lost = lostAt !== null;
@@ -209,7 +213,21 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
       notify('success', 'Demo removed', 'Its local relay and echo service are stopped.');
       afterRemoval();
     } catch (err) {
-      notify('error', 'Could not remove the demo', (err as Error).message);
+      notifyError('Could not remove the demo', err);
+    }
+  };
+  const acceptEndpoint = async () => {
+    const change = live.endpointChange;
+    try {
+      const next = await hcm.acceptEndpointChange(live.id);
+      setConfirm(null);
+      setDetails(next);
+      const title = `Endpoint of ${live.name} changed`;
+      notify('success', title, `New connections go to ${next.endpoint || change?.to}.`);
+      announce(title);
+      refocusWithin(DETAILS_SELECTOR, '[data-testid="restart"]');
+    } catch (err) {
+      notifyError(`Could not accept the new endpoint of ${live.name}`, err);
     }
   };
   const viewLogs = () => {
@@ -407,12 +425,35 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
           )}
         </div>
         {traffic && <TrafficLine at={traffic.at} result={traffic.result} />}
+        {live.endpointChange && (
+          <Banner intent="warning" title={endpointChangeText(live.endpointChange)} testId="endpoint-change">
+            The Hybrid Connection&apos;s metadata in Azure names {live.endpointChange.to} since {formatDateTime(live.endpointChange.seenAt)}
+            . This machine keeps connecting to {live.endpointChange.from}, pinned when the connection was added, until you accept the
+            change.
+            <div className={styles.bannerAction}>
+              <Button
+                icon={<ArrowSwap20Regular />}
+                onClick={() => setConfirm('accept-endpoint')}
+                disabledFocusable={lost}
+                {...restoreFocus}
+                data-testid="accept-endpoint-change"
+              >
+                Accept change
+              </Button>
+            </div>
+          </Banner>
+        )}
         {!lost && live.lastError && live.status !== 'Connected' && (
           <Banner intent="error" title="Last error" testId="last-error">
             {live.lastError.message} ({formatAgo(live.lastError.at)})
             {live.status === 'Unauthorized' && !live.demo && (
               <div className={styles.bannerAction}>
-                If the key was rotated in Azure, paste the new connection string here. {replaceButton('replace-key-banner')}
+                {d?.azure
+                  ? signedIn
+                    ? 'Added through Azure: HCM is fetching the new key by itself; or paste the new connection string here.'
+                    : 'Added through Azure: sign in to Azure (at the top) and HCM fetches a rotated key by itself; or paste the new connection string here.'
+                  : 'If the key was rotated in Azure, paste the new connection string here.'}{' '}
+                {replaceButton('replace-key-banner')}
               </div>
             )}
           </Banner>
@@ -493,6 +534,19 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
         onCancel={() => setConfirm(null)}
         onConfirm={remove}
       />
+      {live.endpointChange && (
+        <ConfirmDialog
+          open={confirm === 'accept-endpoint'}
+          title={`Switch ${live.name} to ${live.endpointChange.to}?`}
+          confirmLabel="Accept change"
+          confirmTestId="confirm-accept-endpoint"
+          onCancel={() => setConfirm(null)}
+          onConfirm={acceptEndpoint}
+        >
+          <strong data-testid="endpoint-change-confirm">New connections will go to {live.endpointChange.to}.</strong> Connections open now
+          to {live.endpointChange.from} stay until they close.
+        </ConfirmDialog>
+      )}
       <ConfirmDialog
         open={confirm === 'restart'}
         title={`Restart ${live.name}?`}

@@ -15,7 +15,7 @@ import type { ConnectionSummary } from '../../shared/api.js';
 import { formatCount } from '../format.js';
 import type { SortColumn, SortState } from '../state/connection-list.js';
 import { DemoBadge } from './DemoBadge.js';
-import { DownReason, FailureMark, RetryLine } from './Health.js';
+import { DownReason, EndpointChangeMark, FailureMark, RetryLine } from './Health.js';
 import { StatusBadge } from './StatusBadge.js';
 import { Traffic } from './Traffic.js';
 
@@ -31,6 +31,7 @@ const useStyles = makeStyles({
   },
   statusTop: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', columnGap: tokens.spacingHorizontalS, rowGap: '2px' },
   mono: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: 'anywhere' },
+  endpointCell: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: '2px', minWidth: 0 },
   number: { fontVariantNumeric: 'tabular-nums' },
   nameLink: { fontWeight: tokens.fontWeightSemibold },
   demoRow: { backgroundColor: tokens.colorBrandBackground2 },
@@ -121,7 +122,12 @@ export function ConnectionsTable({ connections, onOpen, checked, onToggle, onTog
               </div>
             </TableCell>
             <TableCell>{c.namespace}</TableCell>
-            <TableCell className={styles.mono}>{c.endpoint}</TableCell>
+            <TableCell>
+              <div className={styles.endpointCell}>
+                <span className={styles.mono}>{c.endpoint}</span>
+                <EndpointChangeMark connection={c} />
+              </div>
+            </TableCell>
             <TableCell>
               <div className={styles.statusCell}>
                 <div className={styles.statusTop}>

@@ -2,12 +2,12 @@ import { Button, Tooltip } from '@fluentui/react-components';
 import { Checkmark16Regular, Copy16Regular } from '@fluentui/react-icons';
 import { useEffect, useState } from 'react';
 import { useHcm } from '../state/use-hcm.js';
-import { useNotify } from './notify.js';
+import { useNotifyError } from './notify.js';
 
 /** Copies one value (an endpoint, an address, a host) for pasting into a firewall rule, a ticket or a terminal. */
 export function CopyButton({ text, what }: { text: string; what: string }) {
   const announce = useHcm((s) => s.announce);
-  const notify = useNotify();
+  const notifyError = useNotifyError();
   const [copied, setCopied] = useState(false);
   useEffect(() => {
     if (!copied) return;
@@ -20,7 +20,7 @@ export function CopyButton({ text, what }: { text: string; what: string }) {
       setCopied(true);
       announce(`${what.charAt(0).toUpperCase()}${what.slice(1)} copied.`);
     } catch (err) {
-      notify('error', `Could not copy the ${what}`, (err as Error).message);
+      notifyError(`Could not copy the ${what}`, err);
     }
   };
   return (

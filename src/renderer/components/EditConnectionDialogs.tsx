@@ -19,7 +19,7 @@ import { endpointProblem } from '../endpoint-input.js';
 import { forPeople } from '../messages.js';
 import { useHcm } from '../state/use-hcm.js';
 import { type ValidationView, useConnectionStringValidation } from '../use-validation.js';
-import { Banner } from './Banner.js';
+import { Banner, ErrorBanner } from './Banner.js';
 import { ConnectionStringField, type FieldVerdict, describeValidation } from './ConnectionStringField.js';
 
 /** Changing a connection in place (issue 12, item 8): a new connection string (key rotation by hand), a new hand-set endpoint. */
@@ -77,7 +77,7 @@ function ReplaceForm({ connection, keyName, onClose, onReplaced }: Omit<ReplaceP
   const hcm = useHcm((s) => s.hcm);
   const [text, setText] = useState('');
   const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<string | null>(null);
+  const [saveError, setSaveError] = useState<unknown>(null);
   const validation = useConnectionStringValidation(hcm, text);
   const verdict = describeReplacement(validation, connection);
   const valid = validation.state === 'done' && validation.result.ok ? validation.result : null;
@@ -91,7 +91,7 @@ function ReplaceForm({ connection, keyName, onClose, onReplaced }: Omit<ReplaceP
     try {
       onReplaced(await hcm.replaceConnectionString(connection.id, text.trim()));
     } catch (err) {
-      setSaveError((err as Error).message);
+      setSaveError(err);
       setSaving(false);
     }
   };
@@ -120,11 +120,7 @@ function ReplaceForm({ connection, keyName, onClose, onReplaced }: Omit<ReplaceP
                   {forPeople(w)}
                 </Banner>
               ))}
-            {saveError && (
-              <Banner intent="error" role="alert" title="Not replaced">
-                {forPeople(saveError)}
-              </Banner>
-            )}
+            {saveError !== null && <ErrorBanner error={saveError} title="Not replaced" />}
           </DialogContent>
           <DialogActions>
             <Button appearance="secondary" onClick={onClose}>
@@ -162,7 +158,7 @@ function EndpointForm({ connection, onClose, onSaved }: Omit<EndpointProps, 'ope
   const [value, setValue] = useState(connection.endpoint);
   const [touched, setTouched] = useState(false);
   const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<string | null>(null);
+  const [saveError, setSaveError] = useState<unknown>(null);
   const problem = endpointProblem(value);
   const unchanged = value.trim() === connection.endpoint;
   const canSave = problem === null && !unchanged && !saving;
@@ -176,7 +172,7 @@ function EndpointForm({ connection, onClose, onSaved }: Omit<EndpointProps, 'ope
     try {
       onSaved(await hcm.setEndpoint(connection.id, value.trim()));
     } catch (err) {
-      setSaveError((err as Error).message);
+      setSaveError(err);
       setSaving(false);
     }
   };
@@ -210,11 +206,7 @@ function EndpointForm({ connection, onClose, onSaved }: Omit<EndpointProps, 'ope
                 data-testid="endpoint"
               />
             </Field>
-            {saveError && (
-              <Banner intent="error" role="alert" title="Not changed">
-                {forPeople(saveError)}
-              </Banner>
-            )}
+            {saveError !== null && <ErrorBanner error={saveError} title="Not changed" />}
           </DialogContent>
           <DialogActions>
             <Button appearance="secondary" onClick={onClose}>

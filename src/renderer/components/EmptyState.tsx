@@ -3,7 +3,7 @@ import { Add20Regular, Beaker20Regular, PlugConnected48Regular } from '@fluentui
 import { useState } from 'react';
 import { detailsLinkSelector, focusSoon } from '../focus.js';
 import { useHcm } from '../state/use-hcm.js';
-import { useNotify } from './notify.js';
+import { useNotifyError } from './notify.js';
 
 const useStyles = makeStyles({
   root: {
@@ -29,7 +29,7 @@ export function EmptyState({ onAdd }: { onAdd: () => void }) {
   const restoreFocus = useRestoreFocusTarget();
   const hcm = useHcm((s) => s.hcm);
   const lost = useHcm((s) => s.link === 'lost');
-  const notify = useNotify();
+  const notifyError = useNotifyError();
   const [starting, setStarting] = useState(false);
 
   const tryDemo = async () => {
@@ -39,7 +39,7 @@ export function EmptyState({ onAdd }: { onAdd: () => void }) {
       // This button goes away with the empty state; the demo's row takes the focus.
       focusSoon(detailsLinkSelector(demo.id));
     } catch (err) {
-      notify('error', 'Could not start the demo', (err as Error).message);
+      notifyError('Could not start the demo', err);
       setStarting(false);
     }
   };

@@ -1,7 +1,8 @@
 import { Button, Caption1, Link, Spinner, Tooltip, makeStyles, tokens } from '@fluentui/react-components';
-import { ArrowClockwise16Regular, Warning16Filled } from '@fluentui/react-icons';
+import { ArrowClockwise16Regular, ArrowSwap16Regular, Warning16Filled } from '@fluentui/react-icons';
 import { useEffect, useState } from 'react';
 import type { ConnectionSummary } from '../../shared/api.js';
+import { endpointChangeText } from '../azure.js';
 import { formatAgo, formatDateTime } from '../format.js';
 import { failuresLabel, recentFailures, retryText, secondsToRetry } from '../health.js';
 import { useHcm } from '../state/use-hcm.js';
@@ -140,5 +141,40 @@ export function RetryLine({ connection, size = 'link' }: { connection: Connectio
         </Link>
       )}
     </span>
+  );
+}
+
+/**
+ * "⇄ changed in Azure" next to the endpoint: the Hybrid Connection's metadata names another
+ * endpoint than the one pinned here (issue 15). The tooltip, on hover and keyboard focus, says from
+ * what to what and since when; the details have "Accept change".
+ */
+export function EndpointChangeMark({ connection }: { connection: ConnectionSummary }) {
+  const styles = useStyles();
+  const change = connection.endpointChange;
+  if (!change) return null;
+  const text = endpointChangeText(change);
+  const since = `${formatDateTime(change.seenAt)} (${formatAgo(change.seenAt)})`;
+  return (
+    <Tooltip
+      relationship="inaccessible"
+      withArrow
+      content={{
+        className: styles.tip,
+        children: (
+          <span data-testid="endpoint-change-tip">
+            <strong>{text}</strong> (seen {since}). New connections still go to {change.from} until the change is accepted in the details.
+          </span>
+        ),
+      }}
+    >
+      <span className={styles.mark} tabIndex={0} data-testid="endpoint-change-mark">
+        <ArrowSwap16Regular aria-hidden />
+        <span>changed in Azure</span>
+        <VisuallyHidden>
+          : {text}, seen {since}. New connections still go to {change.from} until the change is accepted in the details.
+        </VisuallyHidden>
+      </span>
+    </Tooltip>
   );
 }

@@ -5,7 +5,7 @@ import type { LogLevel } from '../../shared/api.js';
 import { formatLogTime } from '../format.js';
 import { filterLogs, logsAsText } from '../state/log-buffer.js';
 import { useHcm } from '../state/use-hcm.js';
-import { useNotify } from './notify.js';
+import { useNotify, useNotifyError } from './notify.js';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, flexGrow: 1, minHeight: '16rem' },
@@ -78,6 +78,7 @@ function AgentLogging() {
   const setFilter = useHcm((s) => s.setLogFilter);
   const announce = useHcm((s) => s.announce);
   const notify = useNotify();
+  const notifyError = useNotifyError();
   const [saving, setSaving] = useState(false);
   if (level === null && !desktop) return null;
 
@@ -93,7 +94,7 @@ function AgentLogging() {
       announce(`The agent now records: ${label}.`);
       notify('success', 'Log level changed', `The agent now records: ${label}. It applies at once, until the agent restarts.`);
     } catch (err) {
-      notify('error', 'Could not change the log level', (err as Error).message);
+      notifyError('Could not change the log level', err);
     } finally {
       setSaving(false);
     }
@@ -102,7 +103,7 @@ function AgentLogging() {
     try {
       await hcm.openLogFolder();
     } catch (err) {
-      notify('error', 'Could not open the log folder', (err as Error).message);
+      notifyError('Could not open the log folder', err);
     }
   };
   return (
@@ -144,6 +145,7 @@ export function LogsView() {
   const logs = useHcm((s) => s.logs);
   const connections = useHcm((s) => s.connections);
   const notify = useNotify();
+  const notifyError = useNotifyError();
   // The filter lives in the store: "View logs" elsewhere opens this view already filtered.
   const filter = useHcm((s) => s.logFilter);
   const setFilter = useHcm((s) => s.setLogFilter);
@@ -161,7 +163,7 @@ export function LogsView() {
       await navigator.clipboard.writeText(logsAsText(shown));
       notify('success', `Copied ${shown.length} line${shown.length === 1 ? '' : 's'}`);
     } catch (err) {
-      notify('error', 'Could not copy', (err as Error).message);
+      notifyError('Could not copy', err);
     }
   };
 

@@ -1,8 +1,9 @@
 /** Test, restart (and retry now) and remove for one connection or several, with the feedback each gives. */
 import { useCallback } from 'react';
 import type { ConnectionSummary, TestResult } from '../../shared/api.js';
+import { messageOf } from '../errors.js';
 import { useHcm } from '../state/use-hcm.js';
-import { useNotify } from './notify.js';
+import { useNotify, useNotifyError } from './notify.js';
 
 /** "orders", "orders and billing", "3 connections". */
 export function namesOf(list: readonly ConnectionSummary[]): string {
@@ -16,6 +17,8 @@ export interface Outcome<T> {
   ok: boolean;
   value?: T;
   error?: string;
+  /** The rejection itself (it may carry the contract's code). */
+  cause?: unknown;
 }
 
 export function useConnectionActions() {
@@ -23,13 +26,14 @@ export function useConnectionActions() {
   const setTest = useHcm((s) => s.setTest);
   const announce = useHcm((s) => s.announce);
   const notify = useNotify();
+  const notifyError = useNotifyError();
 
   const each = useCallback(async <T>(list: readonly ConnectionSummary[], call: (id: string) => Promise<T>): Promise<Array<Outcome<T>>> => {
     const settled = await Promise.allSettled(list.map((c) => call(c.id)));
     return settled.map((r, i) =>
       r.status === 'fulfilled'
         ? { connection: list[i]!, ok: true, value: r.value }
-        : { connection: list[i]!, ok: false, error: (r.reason as Error).message },
+        : { connection: list[i]!, ok: false, error: messageOf(r.reason), cause: r.reason },
     );
   }, []);
 
@@ -39,25 +43,25 @@ export function useConnectionActions() {
       const outcomes = await each(list, (id) => hcm.testConnection(id));
       for (const o of outcomes) {
         if (o.value) setTest(o.connection.id, o.value);
-        else notify('error', `Could not test ${o.connection.name}`, o.error);
+        else notifyError(`Could not test ${o.connection.name}`, o.cause);
       }
       return outcomes;
     },
-    [hcm, each, notify, setTest],
+    [hcm, each, notifyError, setTest],
   );
 
   const restart = useCallback(
     async (list: readonly ConnectionSummary[]): Promise<boolean> => {
       const outcomes = await each(list, (id) => hcm.restartConnection(id));
       const done = outcomes.filter((o) => o.ok).map((o) => o.connection);
-      for (const o of outcomes) if (!o.ok) notify('error', `Could not restart ${o.connection.name}`, o.error);
+      for (const o of outcomes) if (!o.ok) notifyError(`Could not restart ${o.connection.name}`, o.cause);
       if (done.length > 0) {
         notify('success', `Restarted ${namesOf(done)} ✓`, 'It connects to the relay again by itself.');
         announce(`Restarted ${namesOf(done)}.`);
       }
       return done.length === list.length;
     },
-    [announce, hcm, each, notify],
+    [announce, hcm, each, notify, notifyError],
   );
 
   /** "Retry now" for a connection waiting out its backoff: the restart it is, said as a retry. */
@@ -68,22 +72,22 @@ export function useConnectionActions() {
         announce(`Retrying ${c.name} now.`);
         return true;
       } catch (err) {
-        notify('error', `Could not retry ${c.name}`, (err as Error).message);
+        notifyError(`Could not retry ${c.name}`, err);
         return false;
       }
     },
-    [announce, hcm, notify],
+    [announce, hcm, notifyError],
   );
 
   const remove = useCallback(
     async (list: readonly ConnectionSummary[]): Promise<boolean> => {
       const outcomes = await each(list, (id) => hcm.removeConnection(id));
       const done = outcomes.filter((o) => o.ok).map((o) => o.connection);
-      for (const o of outcomes) if (!o.ok) notify('error', `Could not remove ${o.connection.name}`, o.error);
+      for (const o of outcomes) if (!o.ok) notifyError(`Could not remove ${o.connection.name}`, o.cause);
       if (done.length > 0) notify('success', `Removed ${namesOf(done)}`);
       return done.length === list.length;
     },
-    [hcm, each, notify],
+    [hcm, each, notify, notifyError],
   );
 
   return { test, restart, retry, remove };

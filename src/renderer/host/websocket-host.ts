@@ -1,7 +1,8 @@
 /**
  * `window.hcm` for the browser host: the contract over one WebSocket (src/shared/api.ts wire
  * messages). Calls made while the socket is down wait for it to come back; calls in flight when
- * it drops fail with a message a person can act on. Reconnects with backoff, because `hcm ui`
+ * it drops fail with a message a person can act on. A refused call rejects with an Error carrying
+ * the reply's `code` (src/shared/errors.ts). Reconnects with backoff, because `hcm ui`
  * may be restarted under an open tab.
  */
 import {
@@ -16,6 +17,7 @@ import {
   type WireResponse,
 } from '../../shared/api.js';
 import { EventListeners } from '../../shared/event-listeners.js';
+import { codedError } from '../errors.js';
 
 export type LinkState = 'connecting' | 'open' | 'lost';
 
@@ -72,7 +74,7 @@ export function connectWebSocketHost(url: string, makeSocket: (url: string) => W
       socket = null;
       for (const [id, p] of pending) {
         pending.delete(id);
-        p.reject(new Error('Lost contact with the HCM host before it answered. Check that it is still running.'));
+        p.reject(codedError('Lost contact with the HCM host before it answered. Check that it is still running.', 'E_UNAVAILABLE'));
       }
       if (closed) return;
       setState(failures > 0 || state === 'open' ? 'lost' : state);
@@ -97,7 +99,8 @@ export function connectWebSocketHost(url: string, makeSocket: (url: string) => W
     if (!p) return;
     pending.delete(message.id);
     if (message.ok) p.resolve(message.result);
-    else p.reject(new Error(message.error));
+    // The code goes along (as the Electron preload does it), so the page chooses its words by it.
+    else p.reject(codedError(message.error, message.code));
   };
 
   const call = (method: HcmMethod, args: unknown[]): Promise<unknown> =>

@@ -3,7 +3,19 @@
  * connection; components read slices of it through useHcm().
  */
 import { createStore } from 'zustand/vanilla';
-import type { AppInfo, ConnectionSummary, HcmHost, LogEntry, LogLevel, TestResult, TrafficResult, UpdateState } from '../../shared/api.js';
+import type {
+  AppInfo,
+  AzureListingProgress,
+  AzureSignInStarted,
+  AzureState,
+  ConnectionSummary,
+  HcmHost,
+  LogEntry,
+  LogLevel,
+  TestResult,
+  TrafficResult,
+  UpdateState,
+} from '../../shared/api.js';
 import type { HostConnection } from '../host/connect-to-host.js';
 import type { LinkState } from '../host/websocket-host.js';
 import { DEFAULT_SORT, type SortState } from './connection-list.js';
@@ -11,6 +23,9 @@ import { type LogFilter, mergeLogs } from './log-buffer.js';
 import { describeStatusChanges } from './status-changes.js';
 
 export type View = 'connections' | 'logs' | 'about';
+
+/** The two ways of Add: pick in Azure, or paste a connection string. */
+export type AddWay = 'azure' | 'string';
 
 /** A result with the time it was had: kept per connection, so reopening the details shows it again. */
 export interface Stamped<T> {
@@ -33,6 +48,14 @@ export interface HcmState {
   /** What the agent records (its log level, changeable while it runs); null until read, or where the host cannot tell. */
   logLevel: LogLevel | null;
   update: UpdateState | null;
+  /** The host's Azure sign-in (account, cloud, a sign-in waiting); null until read, or where the host has none. */
+  azure: AzureState | null;
+  /** What beginAzureSignIn gave this window (the page to open, a device code), while that sign-in waits. */
+  azureSignIn: AzureSignInStarted | null;
+  /** How far the current listing of Hybrid Connections in Azure is. */
+  azureProgress: AzureListingProgress | null;
+  /** The way of Add chosen last in this window (null: not chosen yet). */
+  addWay: AddWay | null;
   view: View;
   /** Connection whose details are open. */
   selectedId: string | null;
@@ -49,6 +72,10 @@ export interface HcmState {
   setView(view: View): void;
   select(id: string | null): void;
   setUpdate(update: UpdateState): void;
+  setAzure(azure: AzureState): void;
+  setAzureSignIn(started: AzureSignInStarted | null): void;
+  setAzureProgress(progress: AzureListingProgress | null): void;
+  setAddWay(way: AddWay): void;
   setLogLevel(level: LogLevel): void;
   setChecked(ids: string[]): void;
   setSort(sort: SortState): void;
@@ -78,6 +105,10 @@ export function createHcmStore(host: HostConnection) {
     logs: [],
     logLevel: null,
     update: null,
+    azure: null,
+    azureSignIn: null,
+    azureProgress: null,
+    addWay: null,
     view: 'connections',
     selectedId: null,
     checked: [],
@@ -90,6 +121,10 @@ export function createHcmStore(host: HostConnection) {
     setView: (view) => set({ view }),
     select: (selectedId) => set({ selectedId }),
     setUpdate: (update) => set({ update }),
+    setAzure: (azure) => applyAzure(azure),
+    setAzureSignIn: (azureSignIn) => set({ azureSignIn }),
+    setAzureProgress: (azureProgress) => set({ azureProgress }),
+    setAddWay: (addWay) => set({ addWay }),
     setLogLevel: (logLevel) => set({ logLevel }),
     setChecked: (checked) => set({ checked }),
     setSort: (sort) => set({ sort }),
@@ -119,6 +154,16 @@ export function createHcmStore(host: HostConnection) {
     });
   };
 
+  /** A new Azure state: a sign-in that ended forgets its page or code, and who signed in or out is announced. */
+  const applyAzure = (azure: AzureState) => {
+    const before = store.getState().azure;
+    const change: Partial<HcmState> = { azure };
+    if (!azure.signingIn) change.azureSignIn = null;
+    if (before && !before.account && azure.account) change.announcement = `Signed in to Azure as ${azure.account.username}.`;
+    if (before?.account && !azure.account) change.announcement = 'Signed out of Azure.';
+    store.setState(change);
+  };
+
   // Log lines can arrive in bursts; render them in batches.
   let pendingLogs: LogEntry[] = [];
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -143,6 +188,10 @@ export function createHcmStore(host: HostConnection) {
       Promise.resolve()
         .then(() => hcm.getLogLevel())
         .then((logLevel) => store.setState({ logLevel })),
+      // Hosts without Azure sign-in simply show no account and no "Select with Azure".
+      Promise.resolve()
+        .then(() => hcm.getAzureState())
+        .then((azure) => azure && applyAzure(azure)),
     ]);
     const failed = results[1];
     if (failed?.status === 'rejected') store.setState({ loadError: (failed.reason as Error).message });
@@ -151,6 +200,8 @@ export function createHcmStore(host: HostConnection) {
   hcm.on('connections', applyConnections);
   hcm.on('log', queueLog);
   hcm.on('update', (update) => store.setState({ update }));
+  hcm.on('azure', applyAzure);
+  hcm.on('azureProgress', (azureProgress) => store.setState({ azureProgress }));
   host.onLinkChange((link) => {
     const before = store.getState();
     const wasLost = before.link === 'lost';

@@ -2,13 +2,17 @@ import { join } from 'node:path';
 import { startUiServer, type UiServer } from '../../../src/cli/ui-server.js';
 import type {
   AppInfo,
+  AzureState,
   ConnectionDetails,
   ConnectionStatus,
   ConnectionSummary,
   HcmApi,
+  HcmEvents,
   HcmHost,
   LogEntry,
   LogLevel,
+  ProxyInput,
+  ProxyState,
   TestResult,
   TrafficResult,
 } from '../../../src/shared/api.js';
@@ -42,6 +46,10 @@ export interface FakeHost {
   script<M extends keyof HcmApi>(method: M, fn: HcmApi[M]): void;
   /** The log level getLogLevel answers with (setLogLevel changes it). */
   logLevel(): LogLevel;
+  /** Pushes an event to every page, as the service does. */
+  emit<E extends keyof HcmEvents>(event: E, payload: HcmEvents[E]): void;
+  /** The proxy setting as the scripted service keeps it (password included, for the test to check). */
+  proxy(): { input: ProxyInput | null };
   /** Closes the server and every page's WebSocket. */
   stop(): Promise<void>;
   /** Serves again on the same port with the same token. */
@@ -49,6 +57,17 @@ export interface FakeHost {
 }
 
 export const FAKE_HOSTNAME = 'web01.contoso.local';
+
+/** Nobody signed in to Azure (public cloud): what a host with Azure sign-in answers at first. */
+export const SIGNED_OUT: AzureState = {
+  cloud: 'public',
+  cloudLabel: 'Azure (global)',
+  tenant: 'organizations',
+  account: null,
+  signingIn: false,
+  lastError: null,
+  tokenStorage: '/home/admin/.config/open-hcm/azure-tokens.json (readable only by you, mode 0600; not encrypted)',
+};
 
 export function connection(name: string, status: ConnectionStatus = 'Connected', change: Partial<FakeConnection> = {}): FakeConnection {
   const namespace = change.namespace ?? 'contoso';
@@ -81,6 +100,22 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
   const calls: FakeHost['calls'] = [];
   const scripted: Partial<Record<keyof HcmApi, (...args: never[]) => Promise<unknown>>> = {};
   let logLevel: LogLevel = 'info';
+  let proxyInput: ProxyInput | null = null;
+  const ENV_PROXY = 'none';
+  const proxyState = (): ProxyState =>
+    proxyInput
+      ? {
+          description:
+            proxyInput.url === 'direct'
+              ? 'none (direct, the setting ignores HTTPS_PROXY)'
+              : `${proxyInput.url} (setting${proxyInput.username ? `, user ${proxyInput.username}` : ''})`,
+          source: 'setting',
+          url: proxyInput.url,
+          noProxy: proxyInput.noProxy ?? [],
+          username: proxyInput.username ?? null,
+          environment: ENV_PROXY,
+        }
+      : { description: 'none', source: 'none', url: null, noProxy: [], username: null, environment: ENV_PROXY };
   const summary = ({ extra: _extra, ...c }: FakeConnection): ConnectionSummary => c;
   const emit = () => events.emit('connections', list.map(summary));
   const find = (id: string) => {
@@ -148,6 +183,33 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
       emit();
       return details(find(id));
     },
+    acceptEndpointChange: async (id: string) => {
+      const c = find(id);
+      if (!c.endpointChange) throw Object.assign(new Error('no endpoint change to accept'), { code: 'E_INVALID' });
+      const to = c.endpointChange.to;
+      list = list.map((x) => (x.id === id ? { ...x, endpoint: to, endpointChange: null } : x));
+      log(`endpoint change accepted -> ${to}`, 'info', id);
+      emit();
+      return details(find(id));
+    },
+    getAzureState: async (): Promise<AzureState> => SIGNED_OUT,
+    beginAzureSignIn: async () => {
+      throw Object.assign(new Error('not in this test'), { code: 'E_UNSUPPORTED' });
+    },
+    signOutOfAzure: async () => undefined,
+    listAzureHybridConnections: async () => ({ items: [], problems: [] }),
+    addFromAzure: async () => [],
+    getProxy: async () => proxyState(),
+    setProxy: async (input: ProxyInput) => {
+      proxyInput = input;
+      log(`proxy set: ${proxyState().description}`, 'info');
+      return proxyState();
+    },
+    clearProxy: async () => {
+      proxyInput = null;
+      log('proxy setting removed', 'info');
+      return proxyState();
+    },
     getLogLevel: async () => logLevel,
     setLogLevel: async (level: LogLevel) => {
       logLevel = level;
@@ -212,6 +274,8 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
       scripted[method] = fn;
     },
     logLevel: () => logLevel,
+    emit: (event, payload) => events.emit(event, payload),
+    proxy: () => ({ input: proxyInput }),
     stop: () => server.close(),
     async start() {
       server = await startUiServer({ hcm, staticDir: join(ROOT, 'dist', 'renderer'), port, token });

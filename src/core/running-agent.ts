@@ -4,8 +4,8 @@
  * for, its events and a promise that settles when it goes away (what `hcm ui` needs to show it).
  */
 import net from 'node:net';
-import { ControlClient } from '../core/control-socket.js';
-import { hcmPaths } from '../core/paths.js';
+import { ControlClient } from './control-socket.js';
+import { hcmPaths } from './paths.js';
 import { HCM_EVENTS, HCM_METHODS, type HcmHost, type HcmEvent, type HcmEvents } from '../shared/api.js';
 import { EventListeners } from '../shared/event-listeners.js';
 
