@@ -215,7 +215,7 @@ describe('the HCM UI in a browser', () => {
   });
 
   it('tests the connection from the details', async () => {
-    await details().getByRole('button', { name: 'Test' }).click();
+    await details().getByRole('button', { name: 'Test', exact: true }).click();
     await page.getByTestId('test-result').waitFor({ timeout: 30_000 });
     const result = await text(details());
     expect(result).toContain('Test passed');

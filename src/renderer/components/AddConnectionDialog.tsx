@@ -49,7 +49,7 @@ const useStyles = makeStyles({
   endpoint: { fontFamily: tokens.fontFamilyMonospace, fontWeight: tokens.fontWeightSemibold },
   // The picker's table needs the room; the connection string keeps Fluent's usual width.
   wide: { maxWidth: 'min(1100px, calc(100vw - 32px))', width: '100%' },
-  ways: { marginBottom: tokens.spacingVerticalS, marginInline: `calc(-1 * ${tokens.spacingHorizontalMNudge})`, flexWrap: 'wrap' },
+  ways: { marginBottom: tokens.spacingVerticalS, flexWrap: 'wrap', minWidth: 0 },
   panel: { minWidth: 0 },
   // The actions row's buttons come from the way shown (a portal), laid out as its own children.
   actions: { display: 'contents' },
