@@ -231,6 +231,82 @@ describe('signing in by device code, and a sign-in that fails', () => {
   });
 });
 
+describe('where the sign-in page opens', () => {
+  const PAGE = 'https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=x';
+
+  async function signInWith(options: { appInfo?: { host: 'electron' }; blockPopups?: boolean }) {
+    const other = await startFakeHost([], options.appInfo ? { appInfo: options.appInfo } : {});
+    let state: AzureState = SIGNED_OUT;
+    other.script('getAzureState', async () => state);
+    other.script('beginAzureSignIn', async () => {
+      state = { ...SIGNED_OUT, signingIn: true };
+      other.emit('azure', state);
+      return { url: PAGE };
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
+    if (options.blockPopups) await context.addInitScript(() => (window.open = () => null));
+    const app = await context.newPage();
+    const popups: string[] = [];
+    context.on('page', (p) => popups.push(p.url()));
+    await app.goto(other.url);
+    return { other, app, context, popups, signIn: () => app.getByTestId('azure-sign-in-open').click() };
+  }
+
+  it('in the desktop app: no tab from the page; it says to continue in the browser, with a link', async () => {
+    const { other, app, context, popups, signIn } = await signInWith({ appInfo: { host: 'electron' } });
+    try {
+      await signIn();
+      expect(await app.getByRole('radio', { name: 'Your browser' }).isChecked()).toBe(true);
+      await app.getByTestId('azure-sign-in-button').click();
+      const pending = app.getByTestId('azure-pending');
+      await pending.getByText('Continue in your browser').waitFor();
+      expect(await app.getByTestId('sign-in-page-link').getAttribute('href')).toBe(PAGE);
+      expect(await app.getByTestId('sign-in-page-link').getAttribute('target')).toBe('_blank');
+      expect(popups).toEqual([]);
+    } finally {
+      await context.close();
+      await other.stop();
+    }
+  });
+
+  it('in a browser that blocks the new tab: it says so and offers the page as a link', async () => {
+    const { other, app, context, signIn } = await signInWith({ blockPopups: true });
+    try {
+      await signIn();
+      await app.getByTestId('azure-sign-in-button').click();
+      const blocked = app.getByTestId('azure-popup-blocked');
+      await blocked.waitFor();
+      expect(await blocked.innerText()).toContain('The browser did not open a new tab');
+      expect(await blocked.getByTestId('sign-in-page-link').getAttribute('href')).toBe(PAGE);
+    } finally {
+      await context.close();
+      await other.stop();
+    }
+  });
+
+  it('from Add › Select with Azure: the picker follows the sign-in', async () => {
+    const { other, app, context } = await signInWith({});
+    try {
+      other.script('listAzureHybridConnections', async () => ({ items: ITEMS, problems: [] }));
+      await app.getByRole('button', { name: 'Add connection' }).click();
+      const add = app.getByRole('dialog', { name: 'Add a Hybrid Connection' });
+      await add.getByRole('tab', { name: 'Select with Azure' }).click();
+      const popup = app.waitForEvent('popup');
+      await add.getByTestId('azure-sign-in-button').click();
+      const tab = await popup;
+      await add.getByTestId('azure-pending').waitFor();
+      await tab.close();
+      other.emit('azure', SIGNED_IN);
+      await add.getByTestId('picker-table').waitFor();
+      expect(await add.locator('[data-pick]').count()).toBe(4);
+      await app.getByTestId('azure-account').waitFor();
+    } finally {
+      await context.close();
+      await other.stop();
+    }
+  });
+});
+
 describe('a connection added through Azure whose key is refused', () => {
   it("shows the agent's words on the row and in the details", async () => {
     const hint =
