@@ -6,6 +6,7 @@ import { cliHostUpdates } from '../core/updates/feed-updates.js';
 import { VERSION } from '../core/version.js';
 import type { LogLevel } from '../shared/api.js';
 import { safeTransport, safeTuning } from './context.js';
+import { type StopSignals, catchStopSignals } from './stop-signals.js';
 
 /**
  * What `hcm run`, `hcm ui` and `hcm demo` share: make the folders, start the agent (service +
@@ -17,6 +18,8 @@ export interface AgentHost {
   paths: HcmPaths;
   logger: Logger;
   service: HcmService;
+  /** SIGINT/SIGTERM, caught from the very start. */
+  signals: StopSignals;
 }
 
 export interface AgentHostOptions {
@@ -30,8 +33,14 @@ export interface AgentHostOptions {
 
 export async function startAgentHost(options: AgentHostOptions): Promise<AgentHost> {
   const paths = hcmPaths();
+  // Before anything starts or is printed (see stop-signals.ts).
+  let logger: Logger | undefined;
+  const signals = catchStopSignals((signal) => {
+    logger?.warn(`${signal} again: exiting now`);
+    process.exit(1);
+  });
   prepareAgentFolders(paths);
-  const logger = new Logger({ level: options.logLevel ?? 'info', stderr: true, dir: paths.logDir, format: options.logFormat });
+  logger = new Logger({ level: options.logLevel ?? 'info', stderr: true, dir: paths.logDir, format: options.logFormat });
   const transport = safeTransport();
   // Update checks run on their own timers once the agent is up; they never hold up or stop relaying.
   const updates = cliHostUpdates({ currentVersion: VERSION, paths, transport, log: (level, message) => logger.log(level, message) });
@@ -52,7 +61,7 @@ export async function startAgentHost(options: AgentHostOptions): Promise<AgentHo
     throw err;
   }
   updates.start();
-  return { paths, logger, service };
+  return { paths, logger, service, signals };
 }
 
 /**
@@ -64,22 +73,9 @@ export async function serveUntilSignal(
   options: { graceMs: number; beforeStop?: () => Promise<void>; what?: string },
 ): Promise<void> {
   const { logger, service } = agent;
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        logger.warn(`${signal} again: exiting now`);
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info(`${signal}: ${options.what ?? 'stopping'}; letting open connections finish (up to ${options.graceMs / 1000} s)`);
-      (options.beforeStop ?? (() => Promise.resolve()))()
-        .catch(() => undefined)
-        .then(() => service.stop({ graceMs: options.graceMs }))
-        .then(resolve, resolve);
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-  });
+  const signal = await agent.signals.first;
+  logger.info(`${signal}: ${options.what ?? 'stopping'}; letting open connections finish (up to ${options.graceMs / 1000} s)`);
+  await (options.beforeStop ?? (() => Promise.resolve()))().catch(() => undefined);
+  await service.stop({ graceMs: options.graceMs }).catch(() => undefined);
   await logger.close();
 }

@@ -4,6 +4,7 @@ import { formatConnectionString, parseConnectionString } from '../../relay/conne
 import { LocalForwarder } from '../../relay/forwarder.js';
 import { safeTransport } from '../context.js';
 import { CliError } from '../exit.js';
+import { catchStopSignals } from '../stop-signals.js';
 import { parseIntOption } from '../options.js';
 import { SECRET_SOURCE_HELP, type SecretSourceOptions, readConnectionString } from '../secret-input.js';
 
@@ -22,6 +23,7 @@ export function registerConnect(program: Command): void {
       `\nPrints one line on stdout when ready: "forwarding <host>:<port> -> <relay>"; errors go to stderr.\n\n${SECRET_SOURCE_HELP}`,
     )
     .action(async (arg: string | undefined, opts: { port: string; host: string; verbose?: boolean } & SecretSourceOptions) => {
+      const signals = catchStopSignals(); // before the ready line is printed (stop-signals.ts)
       const text = await readConnectionString(arg, opts);
       let cs;
       try {
@@ -46,10 +48,7 @@ export function registerConnect(program: Command): void {
       process.stdout.write(
         `forwarding ${address.address}:${address.port} -> ${formatConnectionString(cs).replace(/;SharedAccessKey=<redacted>/, '')}\n`,
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => void forwarder.close().then(resolve, resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await signals.first;
+      await forwarder.close().catch(() => undefined);
     });
 }

@@ -6,6 +6,7 @@ import { LOG_FILE, formatLogLine } from '../../core/logger.js';
 import { hcmPaths } from '../../core/paths.js';
 import type { LogEntry } from '../../shared/api.js';
 import { CliError } from '../exit.js';
+import { catchStopSignals } from '../stop-signals.js';
 import { parseIntOption } from '../options.js';
 
 export function registerLogs(program: Command): void {
@@ -26,6 +27,7 @@ export function registerLogs(program: Command): void {
         process.stdout.write(`${all.slice(-lines).join('\n')}\n`);
         return;
       }
+      const signals = opts.follow ? catchStopSignals() : undefined; // before any line is printed (stop-signals.ts)
       const recent: LogEntry[] = await client.call('getLogs', { limit: Math.min(lines, 5000) });
       for (const e of recent) process.stdout.write(`${formatLogLine(e)}\n`);
       if (!opts.follow) {
@@ -33,10 +35,7 @@ export function registerLogs(program: Command): void {
         return;
       }
       await client.subscribe(['log'], (_event, payload) => process.stdout.write(`${formatLogLine(payload as LogEntry)}\n`));
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await signals!.first;
       client.close();
     });
 }

@@ -9,6 +9,7 @@ import { errorMessage } from '../../shared/errors.js';
 import type { LogLevel } from '../../shared/api.js';
 import { startAgentHost } from '../agent-host.js';
 import { CliError } from '../exit.js';
+import type { StopSignals } from '../stop-signals.js';
 import { parseIntOption } from '../options.js';
 
 interface RunOptions {
@@ -66,7 +67,7 @@ async function runAgent(opts: RunOptions): Promise<void> {
   let status: StatusServer | undefined;
   let handedOver!: () => void;
   const whenHandedOver = new Promise<void>((resolve) => (handedOver = resolve));
-  const { service, logger, paths } = await startAgentHost({
+  const { service, logger, paths, signals } = await startAgentHost({
     host: 'agent',
     logLevel: level,
     logFormat: format,
@@ -102,7 +103,7 @@ async function runAgent(opts: RunOptions): Promise<void> {
   if (!given && (await service.listConnections()).length === 0) {
     logger.warn('no Hybrid Connections are configured yet; add one with "hcm add" (this agent picks it up at once), or try "hcm demo"');
   }
-  await serve(service, logger, { graceMs, whenHandedOver, hupTakeover: opts.hupTakeover === true });
+  await serve(service, logger, { signals, graceMs, whenHandedOver, hupTakeover: opts.hupTakeover === true });
   stopEnv?.();
   await status?.close();
   await logger.close();
@@ -112,21 +113,14 @@ async function runAgent(opts: RunOptions): Promise<void> {
 async function serve(
   service: HcmService,
   logger: Logger,
-  options: { graceMs: number; whenHandedOver: Promise<void>; hupTakeover: boolean },
+  options: { signals: StopSignals; graceMs: number; whenHandedOver: Promise<void>; hupTakeover: boolean },
 ): Promise<void> {
   await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        logger.warn(`${signal} again: exiting now`);
-        process.exit(1);
-      }
-      stopping = true;
+    // The handlers were installed before the agent started (stop-signals.ts); a second signal exits at once.
+    void options.signals.first.then((signal) => {
       logger.info(`${signal}: stopping; letting open connections finish (up to ${options.graceMs / 1000} s)`);
       service.stop({ graceMs: options.graceMs }).then(resolve, resolve);
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    });
     void options.whenHandedOver.then(() => {
       logger.info('handed over: this agent exits', undefined, { event: 'handover.done' });
       resolve();

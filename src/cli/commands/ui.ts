@@ -5,6 +5,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { hcmPaths } from '../../core/paths.js';
 import { serveUntilSignal, startAgentHost } from '../agent-host.js';
 import { CliError } from '../exit.js';
+import { catchStopSignals } from '../stop-signals.js';
 import { parseIntOption } from '../options.js';
 import { type UiServer, startUiServer } from '../ui-server.js';
 import { type RunningAgent, connectRunningAgent } from '../../core/running-agent.js';
@@ -57,6 +58,7 @@ export function registerUi(program: Command): void {
 async function serveRunningAgent(running: RunningAgent, port: number): Promise<void> {
   const log = (level: string, message: string) =>
     process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
+  const signals = catchStopSignals(); // before the address is printed (stop-signals.ts)
   let server;
   try {
     server = await startUiServer({ hcm: running.host, staticDir: RENDERER_DIR, port, log });
@@ -66,11 +68,7 @@ async function serveRunningAgent(running: RunningAgent, port: number): Promise<v
   }
   process.stdout.write(`HCM UI: ${server.url}\n`);
   log('info', 'an agent is already running for this configuration; this UI shows it (stopping the UI leaves the agent running)');
-  const why = await new Promise<'signal' | 'gone'>((resolve) => {
-    void running.gone.then(() => resolve('gone'));
-    process.once('SIGINT', () => resolve('signal'));
-    process.once('SIGTERM', () => resolve('signal'));
-  });
+  const why = await Promise.race([running.gone.then(() => 'gone' as const), signals.first.then(() => 'signal' as const)]);
   await server.close();
   running.close();
   if (why === 'gone') throw new CliError('the agent stopped; the UI stops with it', 'E_UNAVAILABLE');
