@@ -33,14 +33,13 @@ export interface AgentHostOptions {
 
 export async function startAgentHost(options: AgentHostOptions): Promise<AgentHost> {
   const paths = hcmPaths();
+  prepareAgentFolders(paths);
+  const logger = new Logger({ level: options.logLevel ?? 'info', stderr: true, dir: paths.logDir, format: options.logFormat });
   // Before anything starts or is printed (see stop-signals.ts).
-  let logger: Logger | undefined;
   const signals = catchStopSignals((signal) => {
-    logger?.warn(`${signal} again: exiting now`);
+    logger.warn(`${signal} again: exiting now`);
     process.exit(1);
   });
-  prepareAgentFolders(paths);
-  logger = new Logger({ level: options.logLevel ?? 'info', stderr: true, dir: paths.logDir, format: options.logFormat });
   const transport = safeTransport();
   // Update checks run on their own timers once the agent is up; they never hold up or stop relaying.
   const updates = cliHostUpdates({ currentVersion: VERSION, paths, transport, log: (level, message) => logger.log(level, message) });

@@ -31,8 +31,8 @@ function stopAtReady(
       createInterface({ input: stream }).on('line', (line) => {
         if (ready.test(line)) child.kill('SIGTERM');
       });
-    watch(child.stdout!);
-    watch(child.stderr!);
+    watch(child.stdout);
+    watch(child.stderr);
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
 }
