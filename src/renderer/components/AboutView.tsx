@@ -1,19 +1,20 @@
 import { Button, Spinner, Subtitle2, makeStyles, tokens } from '@fluentui/react-components';
 import { ArrowDownload20Regular, ArrowSync20Regular } from '@fluentui/react-icons';
-import type { UpdateState } from '../../shared/api.js';
+import type { AppInfo, UpdateState } from '../../shared/api.js';
 import { NetworkSection } from './NetworkSection.js';
-import { formatDateTime } from '../format.js';
-import { forPeople } from '../messages.js';
 import { useHcm } from '../state/use-hcm.js';
+import { describeUpdate, isSelfUpdating } from '../updates.js';
 import { Banner } from './Banner.js';
 import { FactList } from './FactList.js';
 import { useNotifyError } from './notify.js';
+import { UpdateCommand } from './UpdateBanner.js';
 
 const useStyles = makeStyles({
   root: { display: 'grid', gap: tokens.spacingVerticalXL, maxWidth: '48rem', alignContent: 'start' },
   section: { display: 'grid', gap: tokens.spacingVerticalM },
   actions: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS },
   mono: { fontFamily: tokens.fontFamilyMonospace },
+  command: { marginTop: tokens.spacingVerticalXS },
 });
 
 const HOST_NAMES = { electron: 'Desktop app', browser: 'Browser (hcm ui)', agent: 'Agent (hcm run)' } as const;
@@ -64,7 +65,7 @@ export function AboutView() {
         <Subtitle2 as="h2" id="updates-title">
           Updates
         </Subtitle2>
-        {update && <UpdateMessage update={update} />}
+        {update && <UpdateMessage update={update} host={info.host} />}
         <div className={styles.actions}>
           <Button
             icon={update?.state === 'checking' ? <Spinner size="tiny" /> : <ArrowSync20Regular />}
@@ -86,33 +87,19 @@ export function AboutView() {
   );
 }
 
-function UpdateMessage({ update }: { update: UpdateState }) {
-  const text = describeUpdate(update);
+function UpdateMessage({ update, host }: { update: UpdateState; host: AppInfo['host'] }) {
+  const styles = useStyles();
+  const text = describeUpdate(update, host);
   const intent = update.state === 'error' ? 'error' : update.state === 'available' || update.state === 'ready' ? 'success' : 'info';
+  const command = update.state === 'available' && !isSelfUpdating(update, host) ? (update.howToUpdate?.command ?? null) : null;
   return (
     <Banner intent={intent} testId="update-state">
       {text}
+      {command && (
+        <div className={styles.command}>
+          <UpdateCommand command={command} />
+        </div>
+      )}
     </Banner>
   );
-}
-
-function describeUpdate(u: UpdateState): string {
-  switch (u.state) {
-    case 'idle':
-      return `Version ${u.currentVersion}. Not checked for updates yet.`;
-    case 'checking':
-      return 'Checking for updates…';
-    case 'up-to-date':
-      return `Version ${u.currentVersion} is the latest (checked ${formatDateTime(u.checkedAt)}).`;
-    case 'available':
-      return `Version ${u.version} is available; it is being downloaded.`;
-    case 'downloading':
-      return `Downloading version ${u.version}: ${Math.round(u.percent)}%.`;
-    case 'ready':
-      return `Version ${u.version} is downloaded and installs when the app restarts.`;
-    case 'unsupported':
-      return forPeople(u.reason);
-    case 'error':
-      return `The update check failed: ${forPeople(u.message)}`;
-  }
 }

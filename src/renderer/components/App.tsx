@@ -25,6 +25,7 @@ import { ConnectionDetailsDrawer } from './ConnectionDetailsDrawer.js';
 import { ConnectionsView } from './ConnectionsView.js';
 import { LogsView } from './LogsView.js';
 import { OverallStatusBadge } from './OverallStatusBadge.js';
+import { UpdateBanners } from './UpdateBanner.js';
 import { VisuallyHidden } from './VisuallyHidden.js';
 import { TOASTER_ID, useNotify } from './notify.js';
 
@@ -144,6 +145,7 @@ function Shell() {
         </TabList>
       </nav>
       <LinkBanner />
+      <UpdateBanners className={styles.banner} />
       <main ref={mainRef} className={styles.main} aria-label={TABS.find((t) => t.value === view)!.label}>
         {view === 'connections' && <ConnectionsView onAdd={() => setAdding(true)} />}
         {view === 'logs' && <LogsView />}

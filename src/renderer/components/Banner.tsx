@@ -1,4 +1,13 @@
-import { MessageBar, MessageBarBody, MessageBarTitle, makeStyles, mergeClasses } from '@fluentui/react-components';
+import {
+  Button,
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  makeStyles,
+  mergeClasses,
+} from '@fluentui/react-components';
+import { Dismiss20Regular } from '@fluentui/react-icons';
 import type { ReactNode } from 'react';
 import { codeOf, errorHeading, messageOf } from '../errors.js';
 import { forPeople } from '../messages.js';
@@ -29,10 +38,15 @@ export interface BannerProps {
   className?: string;
   role?: string;
   testId?: string;
+  /** Buttons under the message (e.g. "Restart to update"). */
+  actions?: ReactNode;
+  /** Shows a close button in the corner; `dismissLabel` is its accessible name. */
+  onDismiss?: () => void;
+  dismissLabel?: string;
 }
 
 /** A message in a box that wraps inside it, whatever the width of the panel and the length of the words. */
-export function Banner({ intent, title, children, className, role, testId }: BannerProps) {
+export function Banner({ intent, title, children, className, role, testId, actions, onDismiss, dismissLabel }: BannerProps) {
   const styles = useStyles();
   return (
     <MessageBar
@@ -46,6 +60,17 @@ export function Banner({ intent, title, children, className, role, testId }: Ban
         {title && <MessageBarTitle>{title}</MessageBarTitle>}
         {children}
       </MessageBarBody>
+      {(actions || onDismiss) && (
+        <MessageBarActions
+          containerAction={
+            onDismiss ? (
+              <Button appearance="transparent" aria-label={dismissLabel ?? 'Dismiss'} icon={<Dismiss20Regular />} onClick={onDismiss} />
+            ) : undefined
+          }
+        >
+          {actions}
+        </MessageBarActions>
+      )}
     </MessageBar>
   );
 }
