@@ -32,6 +32,9 @@ import { type AzureOrigin, type ConnectionDetails, type ConnectionSummary, STATU
 import { endpointChangeText } from '../azure.js';
 import { formatAgo, formatBytes, formatClock, formatCount, formatDateTime, formatTime } from '../format.js';
 import { recentFailures } from '../health.js';
+import { ROLE_LABELS, clockText, gatewayRows } from '../gateways.js';
+import { forPeople } from '../messages.js';
+import { testOutcomeText } from '../test-outcome.js';
 import { ADD_BUTTON_SELECTOR, focusSoon, refocusWithin } from '../focus.js';
 import { openTunnelsSentence } from '../state/connection-list.js';
 import { useHcm } from '../state/use-hcm.js';
@@ -43,6 +46,7 @@ import { DemoBadge } from './DemoBadge.js';
 import { EditEndpointDialog, ReplaceConnectionStringDialog } from './EditConnectionDialogs.js';
 import { FactList } from './FactList.js';
 import { FailureMark, RetryLine } from './Health.js';
+import { OpenConnections } from './OpenConnections.js';
 import { RemoveConnectionDialog } from './RemoveConnectionDialog.js';
 import { StatusBadge, UNKNOWN_STATUS_LABEL } from './StatusBadge.js';
 import { TestResultView } from './TestResultView.js';
@@ -67,6 +71,8 @@ const useStyles = makeStyles({
   mono: { fontFamily: tokens.fontFamilyMonospace },
   copyable: { display: 'inline-flex', flexWrap: 'wrap', alignItems: 'center', columnGap: tokens.spacingHorizontalXS, maxWidth: '100%' },
   hosts: { listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: tokens.spacingVerticalXXS },
+  gateway: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', columnGap: tokens.spacingHorizontalS },
+  gatewaySeen: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200 },
   trafficLine: {
     display: 'grid',
     gridTemplateColumns: 'auto minmax(0, 1fr)',
@@ -81,19 +87,13 @@ const useStyles = makeStyles({
   bad: { color: tokens.colorPaletteRedForeground1, marginTop: '3px' },
 });
 
-/**
- * The relay gateways this agent's listener is connected to, when the host reports them: a field
- * the contract does not name yet (`gatewayHosts?: string[]` on ConnectionDetails), read only
- * when present and well-formed, so older hosts simply show no row.
- */
-function gatewayHostsOf(d: ConnectionDetails | null): string[] | null {
-  const hosts: unknown = d ? (d as unknown as Record<string, unknown>).gatewayHosts : undefined;
-  if (!Array.isArray(hosts) || hosts.length === 0) return null;
-  const names = hosts.filter((h): h is string => typeof h === 'string' && h !== '');
-  return names.length === hosts.length ? names : null;
-}
-
 const DETAILS_SELECTOR = '[data-testid="details"]';
+
+/** When a gateway was last used: the time of day when it is today, else the date and time. */
+function formatSeen(iso: string): string {
+  const at = new Date(iso);
+  return at.toDateString() === new Date().toDateString() ? `at ${formatTime(iso)}` : `on ${formatDateTime(iso)}`;
+}
 
 /** The portal address of a connection added through Azure, when it is a plain https link (anything else is not offered). */
 function portalUrlOf(azure: AzureOrigin | null | undefined): string | null {
@@ -249,7 +249,8 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
 
   const d = details;
   const c = live.counters;
-  const gateways = gatewayHostsOf(d);
+  const gateways = gatewayRows(d);
+  const clock = clockText(d?.clockSkewSeconds);
   const failures = lost ? null : recentFailures(live);
   const portalUrl = portalUrlOf(d?.azure);
   // Hand-set endpoints are edited here; metadata ones belong to the Hybrid Connection in Azure.
@@ -290,8 +291,17 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
     facts.push([
       gateways.length === 1 ? 'Gateway host' : 'Gateway hosts',
       <ul className={styles.hosts}>
-        {gateways.map((h) => (
-          <li key={h}>{copyable(h, `gateway host ${h}`)}</li>
+        {gateways.map((g) => (
+          <li key={g.host} className={styles.gateway} data-gateway={g.host}>
+            {copyable(g.host, `gateway host ${g.host}`)}
+            {(g.roles.length > 0 || g.lastSeen) && (
+              <span className={styles.gatewaySeen} data-testid="gateway-seen" title={g.lastSeen ? formatDateTime(g.lastSeen) : undefined}>
+                {[g.roles.map((r) => ROLE_LABELS[r]).join(' and '), g.lastSeen ? `last used ${formatSeen(g.lastSeen)}` : '']
+                  .filter(Boolean)
+                  .join(', ')}
+              </span>
+            )}
+          </li>
         ))}
       </ul>,
     ]);
@@ -320,6 +330,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
     [live.demo ? 'Started' : 'Added to this machine', d ? formatDateTime(d.addedAt) : '…'],
     ['Last error', live.lastError ? `${live.lastError.message} — ${formatDateTime(live.lastError.at)}` : 'None'],
   );
+  if (clock) facts.push(['Clock', <span data-testid="clock-skew">This machine is {clock}</span>]);
   if (d?.azure) {
     const a = d.azure;
     facts.push([
@@ -464,10 +475,16 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
             {formatDateTime(failures.at)} ({formatAgo(failures.at)}): {failures.message}
           </Banner>
         )}
+        {d?.clockProblem && (
+          <Banner intent="warning" title="Check this machine's clock" testId="clock-problem">
+            {forPeople(d.clockProblem).replace(/\.?$/, '.')} The relay judges every token by its own clock: a few minutes more and it
+            refuses them, and this connection stops. Set this machine&apos;s time right (turn on time synchronisation, e.g. NTP).
+          </Banner>
+        )}
         {test && (
           <section className={styles.section} aria-labelledby="test-title">
             <Subtitle2 as="h3" id="test-title" data-testid="test-title">
-              Test {test.result.ok ? 'passed' : 'failed'} at {formatTime(test.at)}
+              Test {testOutcomeText(test.result)} at {formatTime(test.at)}
             </Subtitle2>
             <TestResultView result={test.result} />
           </section>
@@ -503,6 +520,7 @@ function DetailsContent({ summary: live, onClose }: { summary: ConnectionSummary
             ]}
           />
         </section>
+        <OpenConnections connection={live} lost={lost} />
       </DrawerBody>
       {!live.demo && (
         <ReplaceConnectionStringDialog

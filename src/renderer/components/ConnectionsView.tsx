@@ -24,6 +24,7 @@ import {
 import { useMemo, useState } from 'react';
 import type { TestResult } from '../../shared/api.js';
 import { formatTime } from '../format.js';
+import { stepOutcome, testOutcomeText } from '../test-outcome.js';
 import { ADD_BUTTON_SELECTOR, focusSoon } from '../focus.js';
 import {
   type SortColumn,
@@ -312,13 +313,20 @@ function BulkTestBanner({ test, onOpen }: { test: BulkTest; onOpen: (id: string)
       <ul className={styles.results}>
         {test.outcomes.map((o) => {
           const firstFailure = o.value?.steps.find((s) => !s.ok);
+          const firstWarning = o.value?.steps.find((s) => stepOutcome(s) === 'warning');
           return (
             <li key={o.connection.id} data-test-of={o.connection.id}>
               <Link as="button" onClick={() => onOpen(o.connection.id)}>
                 {o.connection.name}
               </Link>
               {': '}
-              {o.value ? (o.value.ok ? 'passed' : `failed (${firstFailure?.name}: ${firstFailure?.detail})`) : `not tested (${o.error})`}
+              {o.value
+                ? o.value.ok
+                  ? firstWarning
+                    ? `${testOutcomeText(o.value)} (${firstWarning.name}: ${firstWarning.detail})`
+                    : 'passed'
+                  : `failed (${firstFailure?.name}: ${firstFailure?.detail})`
+                : `not tested (${o.error})`}
             </li>
           );
         })}

@@ -15,6 +15,7 @@ import type {
   ProxyState,
   TestResult,
   TrafficResult,
+  TunnelList,
 } from '../../../src/shared/api.js';
 import { EventListeners } from '../../../src/shared/event-listeners.js';
 import { ROOT } from '../../helpers/paths.js';
@@ -238,6 +239,15 @@ export async function startFakeHost(initial: FakeConnection[] = [], options: { a
     stopDemo: async () => undefined,
     sendTestTraffic: async (): Promise<TrafficResult> => {
       throw new Error('not in this test');
+    },
+    // No tunnel is open unless a test scripts them (and pushes `tunnels` events).
+    listTunnels: async (id: string): Promise<TunnelList> => {
+      find(id);
+      return { connectionId: id, tunnels: [], total: 0, at: new Date().toISOString() };
+    },
+    closeTunnel: async (id: string) => {
+      find(id);
+      return false;
     },
   };
   const recorded = Object.fromEntries(
