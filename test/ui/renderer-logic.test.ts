@@ -7,7 +7,11 @@ import { startUiServer, type UiServer } from '../../src/cli/ui-server.js';
 import { takeToken } from '../../src/renderer/host/token.js';
 import { type LinkState, connectWebSocketHost } from '../../src/renderer/host/websocket-host.js';
 import { endpointProblem } from '../../src/renderer/endpoint-input.js';
-import { formatBytes, formatClock, formatLogTime } from '../../src/renderer/format.js';
+import { formatBytes, formatClock, formatDuration, formatLogTime } from '../../src/renderer/format.js';
+import { clockText, gatewayRows } from '../../src/renderer/gateways.js';
+import { stepOutcome, testOutcomeText } from '../../src/renderer/test-outcome.js';
+import { newerTunnels, tunnelAgeMs, tunnelsHeading } from '../../src/renderer/tunnels.js';
+import { describeUpdate, updateBanner, updatedNotice } from '../../src/renderer/updates.js';
 import { RECENT_FAILURE_MS, recentFailures, retryText, secondsToRetry } from '../../src/renderer/health.js';
 import { forPeople, hideSecrets } from '../../src/renderer/messages.js';
 import {
@@ -44,7 +48,7 @@ import {
 } from '../../src/renderer/azure.js';
 import { codeOf, codedError, errorHeading } from '../../src/renderer/errors.js';
 import { proxyCredentialsProblem, proxyFormOf, proxyInputOf, proxyUrlProblem } from '../../src/renderer/proxy-input.js';
-import type { AzurePickerItem } from '../../src/shared/api.js';
+import type { AzurePickerItem, ConnectionDetails, TunnelInfo, TunnelList, UpdateState } from '../../src/shared/api.js';
 import { waitFor } from '../helpers/emulator.js';
 
 /** The renderer's plain logic and the contract helpers it shares with the hosts. */
@@ -544,5 +548,123 @@ describe('the proxy form', () => {
       environment: 'none',
     };
     expect(proxyFormOf(set)).toEqual({ url: 'http://p:1', noProxy: 'a, b', username: 'alice', password: '' });
+  });
+});
+
+describe('updates, open connections, gateways and test warnings', () => {
+  const desktop = { kind: 'desktop', command: null, description: 'The app updates itself.' } as const;
+  const npm = { kind: 'npm-global', command: 'npm install -g open-hcm@0.2.0', description: 'Installed with npm.' } as const;
+  const offered = { version: '0.2.0', notes: '  Faster.\n', releaseDate: null };
+
+  it('makes a banner of available, downloading and ready only, unless dismissed for that version', () => {
+    const quiet: UpdateState[] = [
+      { state: 'idle', currentVersion: '0.1.0' },
+      { state: 'checking', currentVersion: '0.1.0' },
+      { state: 'up-to-date', currentVersion: '0.1.0', checkedAt: '2026-01-01T00:00:00Z' },
+      { state: 'unsupported', currentVersion: '0.1.0', reason: 'off' },
+      { state: 'error', currentVersion: '0.1.0', message: 'down' },
+    ];
+    for (const u of quiet) expect(updateBanner(u, null, 'browser'), u.state).toBeNull();
+    expect(updateBanner(null, null, null)).toBeNull();
+
+    const cli = updateBanner({ state: 'available', currentVersion: '0.1.0', howToUpdate: npm, ...offered }, null, 'browser');
+    expect(cli).toMatchObject({ kind: 'available', selfUpdating: false, command: npm.command, notes: 'Faster.', dismissKey: '0.2.0' });
+    const app = updateBanner({ state: 'available', currentVersion: '0.1.0', howToUpdate: desktop, ...offered }, null, 'electron');
+    expect(app).toMatchObject({ selfUpdating: true, command: null });
+    // A host that does not say how it is updated: the desktop app downloads by itself, others do not.
+    expect(updateBanner({ state: 'available', currentVersion: '0.1.0', ...offered }, null, 'electron')).toMatchObject({
+      selfUpdating: true,
+    });
+    expect(updateBanner({ state: 'available', currentVersion: '0.1.0', ...offered }, null, 'agent')).toMatchObject({ selfUpdating: false });
+
+    const downloading: UpdateState = { state: 'downloading', currentVersion: '0.1.0', ...offered, percent: 142 };
+    expect(updateBanner(downloading, null, 'electron')).toMatchObject({ kind: 'downloading', percent: 100 });
+    expect(updateBanner(downloading, '0.2.0', 'electron')).toBeNull();
+    const ready: UpdateState = { state: 'ready', currentVersion: '0.1.0', ...offered };
+    expect(updateBanner(ready, '0.2.0', 'electron')).toMatchObject({ kind: 'ready', dismissKey: '0.2.0 ready' });
+    expect(updateBanner(ready, '0.2.0 ready', 'electron')).toBeNull();
+    // A newer version is a new banner.
+    expect(updateBanner({ state: 'available', currentVersion: '0.1.0', ...offered, version: '0.3.0' }, '0.2.0', 'browser')).not.toBeNull();
+  });
+
+  it('says "Updated to X" once, and About never says a CLI host is downloading', () => {
+    const after: UpdateState = { state: 'idle', currentVersion: '0.2.0', updatedFrom: '0.1.0' };
+    expect(updatedNotice(after, null)).toEqual({ version: '0.2.0', from: '0.1.0' });
+    expect(updatedNotice(after, '0.2.0')).toBeNull();
+    expect(updatedNotice({ state: 'idle', currentVersion: '0.2.0' }, null)).toBeNull();
+
+    const cli: UpdateState = { state: 'available', currentVersion: '0.1.0', howToUpdate: npm, ...offered };
+    expect(describeUpdate(cli, 'browser')).toBe('Version 0.2.0 is available (this is 0.1.0). Installed with npm. Update with:');
+    expect(describeUpdate({ ...cli, howToUpdate: { ...npm, command: null } }, 'agent')).toBe(
+      'Version 0.2.0 is available (this is 0.1.0). Installed with npm.',
+    );
+    expect(describeUpdate({ ...cli, howToUpdate: desktop }, 'electron')).toBe('Version 0.2.0 is available; it is being downloaded.');
+  });
+
+  it('ages tunnels by the host clock, and keeps the newer list', () => {
+    const list: TunnelList = { connectionId: 'ns/a', tunnels: [], total: 0, at: '2026-01-01T10:00:10.000Z' };
+    const t = { openedAt: '2026-01-01T10:00:00.000Z' } as TunnelInfo;
+    // The browser's clock is far off: only the time since the list came counts.
+    const received = { list, receivedAt: 5_000_000 };
+    expect(tunnelAgeMs(t, received, 5_000_000)).toBe(10_000);
+    expect(tunnelAgeMs(t, received, 5_003_500)).toBe(13_500);
+    expect(formatDuration(tunnelAgeMs(t, received, 5_003_500))).toBe('13 s');
+    const older = { list: { ...list, at: '2026-01-01T10:00:09.000Z' }, receivedAt: 6_000_000 };
+    expect(newerTunnels(received, older)).toBe(received);
+    expect(newerTunnels(older, received)).toBe(received);
+    expect(newerTunnels(null, older)).toBe(older);
+    expect(tunnelsHeading({ ...list, total: 0 }, 100)).toBe('None open');
+    expect(tunnelsHeading({ ...list, total: 3 }, 100)).toBe('3 open');
+    expect(tunnelsHeading({ ...list, total: 523 }, 100)).toBe('Showing the 100 oldest of 523 open');
+    expect([59_999, 61_000, 3_725_000, 97_200_000].map(formatDuration)).toEqual(['59 s', '1 min 01 s', '1 h 02 min', '1 d 3 h']);
+  });
+
+  it('lists gateways with their use and latest time, and says the clock plainly', () => {
+    const d = {
+      gatewayHosts: ['ns.servicebus.windows.net', 'g1.servicebus.windows.net'],
+      gateways: [
+        { host: 'ns.servicebus.windows.net', port: 443, role: 'control', lastSeen: '2026-01-01T10:00:00.000Z' },
+        { host: 'g1.servicebus.windows.net', port: 443, role: 'rendezvous', lastSeen: '2026-01-01T09:00:00.000Z' },
+        { host: 'g1.servicebus.windows.net', port: 9350, role: 'rendezvous', lastSeen: '2026-01-01T11:00:00.000Z' },
+      ],
+    } as unknown as ConnectionDetails;
+    expect(gatewayRows(d)).toEqual([
+      { host: 'ns.servicebus.windows.net', roles: ['control'], lastSeen: '2026-01-01T10:00:00.000Z' },
+      { host: 'g1.servicebus.windows.net', roles: ['rendezvous'], lastSeen: '2026-01-01T11:00:00.000Z' },
+    ]);
+    // Names from `gateways` alone; nothing from an older host; a malformed list is left out.
+    expect(gatewayRows({ ...d, gatewayHosts: undefined })?.map((g) => g.host)).toEqual([
+      'ns.servicebus.windows.net',
+      'g1.servicebus.windows.net',
+    ]);
+    expect(gatewayRows({} as ConnectionDetails)).toBeNull();
+    expect(gatewayRows({ gatewayHosts: ['ok', 42] } as unknown as ConnectionDetails)).toBeNull();
+    expect(gatewayRows(null)).toBeNull();
+
+    expect(clockText(undefined)).toBeNull();
+    expect(clockText(null)).toBeNull();
+    expect(clockText(0.6)).toBe('in step with the relay');
+    expect(clockText(125)).toBe('2 min 05 s ahead of the relay');
+    expect(clockText(-40)).toBe('40 s behind the relay');
+
+    const step = { name: 'Clock', ok: true, detail: '', ms: 1 };
+    expect([stepOutcome(step), stepOutcome({ ...step, warning: true }), stepOutcome({ ...step, ok: false, warning: true })]).toEqual([
+      'passed',
+      'warning',
+      'failed',
+    ]);
+    expect(testOutcomeText({ target: 'x', ok: true, steps: [step] })).toBe('passed');
+    expect(testOutcomeText({ target: 'x', ok: true, steps: [{ ...step, warning: true }] })).toBe('passed with a warning');
+    expect(
+      testOutcomeText({
+        target: 'x',
+        ok: true,
+        steps: [
+          { ...step, warning: true },
+          { ...step, name: 'B', warning: true },
+        ],
+      }),
+    ).toBe('passed with 2 warnings');
+    expect(testOutcomeText({ target: 'x', ok: false, steps: [{ ...step, warning: true }] })).toBe('failed');
   });
 });
