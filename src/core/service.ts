@@ -74,6 +74,8 @@ export interface HcmServiceOptions {
   azureTokenEncryption?: CacheEncryption;
   /** Opens Azure's sign-in page in the system browser (desktop); elsewhere the UI or CLI opens the URL it gets. */
   openBrowser?: (url: string) => Promise<void>;
+  /** The OS's proxy for the relay, where the host can ask (the desktop app: Electron's session); settings and HTTPS_PROXY win over it. */
+  systemProxy?: string | null;
   /** Opens a folder in the system's file manager (the desktop app passes Electron's shell). */
   openFolder?: (path: string) => Promise<void>;
   /** Starts the demo's local relay (the faces pass the emulator's; absent = no demo on this host). */
@@ -283,7 +285,7 @@ class Service implements HcmService {
   private applyProxy(settings: Settings, secrets: SecretSettings): void {
     let next: ResolvedProxy;
     try {
-      next = resolveProxy(settings, secrets);
+      next = resolveProxy(settings, secrets, process.env, this.options.systemProxy);
     } catch (err) {
       this.logger.error(`the proxy setting cannot be used, connecting directly: ${errorMessage(err)}`);
       next = { config: undefined, description: 'none (the setting is not valid)', source: 'none' };

@@ -46,7 +46,9 @@ export interface ElectronDeps {
 
 export interface DesktopDeps {
   electron: ElectronDeps;
-  createService(updates: UpdateProvider): HcmService;
+  createService(updates: UpdateProvider, context: { systemProxy: string | null }): HcmService;
+  /** The OS's proxy for connections to Azure Relay, as a proxy URL, or null for none (main.ts: Electron's session). */
+  systemProxy?: () => Promise<string | null>;
   /** The agent already running for this configuration, if any (main.ts: its control socket). */
   attachToRunningAgent?: () => Promise<RunningAgent | null>;
   /** electron-updater's autoUpdater when packaged, else null. */
@@ -107,7 +109,8 @@ export async function startDesktop(deps: DesktopDeps): Promise<DesktopHandle | n
   if (running) {
     host = running.host;
   } else {
-    service = deps.createService(updates);
+    const systemProxy = (await deps.systemProxy?.().catch(() => null)) ?? null;
+    service = deps.createService(updates, { systemProxy });
     try {
       await service.start();
     } catch (err) {

@@ -3,11 +3,25 @@
  * the real APIs to startDesktop (desktop.ts), where everything else happens.
  */
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeImage, protocol, safeStorage, shell } from 'electron';
+import {
+  BrowserWindow,
+  Menu,
+  Notification,
+  Tray,
+  app,
+  dialog,
+  ipcMain,
+  nativeImage,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+} from 'electron';
 import updaterPackage from 'electron-updater';
 import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
 import type { DemoRelayStarter } from '../core/demo.js';
 import { prepareAgentFolders } from '../core/folders.js';
+import { proxyFromPacAnswer } from '../core/proxy-settings.js';
 import { connectRunningAgent } from '../core/running-agent.js';
 import { Logger } from '../core/logger.js';
 import { hcmPaths } from '../core/paths.js';
@@ -46,12 +60,15 @@ startDesktop({
     appImage: !!process.env.APPIMAGE,
     log: (level, message) => logger.log(level, message),
   },
-  createService: (updates) =>
+  // The system's proxy settings (and PAC files) for the relay, as Chromium resolves them.
+  systemProxy: async () => proxyFromPacAnswer(await session.defaultSession.resolveProxy('https://relay.servicebus.windows.net/')),
+  createService: (updates, { systemProxy }) =>
     createHcmService({
       host: 'electron',
       paths,
       logger,
       updates,
+      systemProxy,
       transport: transportFromEnv(),
       tuning: tuningFromEnv(),
       startDemoRelay,

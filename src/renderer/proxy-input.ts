@@ -68,6 +68,8 @@ export function proxySourceText(state: ProxyState): string {
       return 'A setting of this HCM (here, or hcm proxy set)';
     case 'environment':
       return 'The environment (HTTPS_PROXY, NO_PROXY)';
+    case 'system':
+      return "The system's proxy settings (desktop app)";
     case 'none':
       return 'None: HCM connects directly';
   }

@@ -117,7 +117,7 @@ export interface ProxyInput {
 export interface ProxyState {
   /** For people, e.g. "http://proxy:3128 (setting, user alice)" or "none". */
   description: string;
-  source: 'setting' | 'environment' | 'none';
+  source: 'setting' | 'environment' | 'system' | 'none';
   /** The saved setting, if any (no credentials). */
   url: string | null;
   noProxy: string[];

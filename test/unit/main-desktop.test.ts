@@ -205,7 +205,11 @@ describe('the desktop app', () => {
     const handle = await startDesktop({
       electron: fake.electron,
       updater: null,
-      createService: (updates) => createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem } }),
+      createService: (updates, { systemProxy }) =>
+        createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem }, systemProxy }),
+      // The OS's proxy (Electron's session): used where no setting or HTTPS_PROXY names one; the
+      // emulator's <namespace>.localhost hosts are exempt from it like every loopback name.
+      systemProxy: async () => 'http://system-proxy.invalid:3128',
       preloadPath: '/app/dist/main/preload.cjs',
       rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
       iconDir: ASSETS,
@@ -237,6 +241,13 @@ describe('the desktop app', () => {
     expect(tray().tooltip).toBe('Hybrid Connection Manager: No connections');
     const items = fake.record.appMenu!.template.flatMap((m) => m.submenu ?? []);
     expect(items.some((i) => i.label?.startsWith('Quit'))).toBe(true);
+  });
+
+  it("takes the system's proxy settings where nothing else names a proxy", async () => {
+    expect((await ipc('getProxy')).result).toMatchObject({
+      source: 'system',
+      description: "http://system-proxy.invalid:3128 (the system's proxy settings)",
+    });
   });
 
   it('serves the built renderer through app://', async () => {
