@@ -101,6 +101,23 @@ describe('a new version, from a real feed, in the browser UI (hcm ui in a git ch
       .waitFor({ state: 'detached', timeout: 15_000 })
       .catch(() => undefined);
     await screenshotBothThemes(page, 'update-banner');
+
+    // A long command in a small window or at 200% zoom (640×400 CSS px) wraps inside the banner.
+    await page.setViewportSize({ width: 640, height: 400 });
+    await until(
+      async () =>
+        page.evaluate(() => {
+          const box = document.querySelector('[data-testid="update-banner"]')!.getBoundingClientRect();
+          return document.documentElement.scrollWidth <= document.documentElement.clientWidth && box.right <= window.innerWidth;
+        }),
+      'no sideways scrolling at 640×400',
+      5000,
+    );
+    expect(await banner(page).getByTestId('update-command').innerText()).toBe(COMMAND);
+    // The page under it keeps at least as much room as the banners, which scroll within their part.
+    const [main, shown] = [(await page.getByRole('main').boundingBox())!, (await page.getByTestId('update-banners').boundingBox())!];
+    expect(main.height).toBeGreaterThanOrEqual(shown.height);
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('hides it for that version when dismissed, also after a reload', async () => {

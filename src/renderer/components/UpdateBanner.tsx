@@ -9,7 +9,8 @@ import { CopyButton } from './CopyButton.js';
 import { useNotifyError } from './notify.js';
 
 const useStyles = makeStyles({
-  stack: { display: 'grid', gap: tokens.spacingVerticalS },
+  // Never more than part of the window: in a small one (or at 200% zoom) the page under it keeps room, the banner scrolls.
+  stack: { display: 'grid', gap: tokens.spacingVerticalS, flexShrink: 0, maxHeight: '30vh', overflowY: 'auto' },
   lines: { display: 'grid', gap: tokens.spacingVerticalXS, marginTop: tokens.spacingVerticalXXS, minWidth: 0 },
   command: {
     display: 'flex',
@@ -85,7 +86,7 @@ export function UpdateBanners({ className }: { className?: string }) {
     announce(`The notice about version ${m.version} is dismissed. About › Updates still shows it.`);
   };
   return (
-    <div className={mergeClasses(styles.stack, className)}>
+    <div className={mergeClasses(styles.stack, className)} data-testid="update-banners">
       {updated && (
         <Banner
           intent="success"
