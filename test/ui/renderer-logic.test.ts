@@ -50,6 +50,7 @@ import { codeOf, codedError, errorHeading } from '../../src/renderer/errors.js';
 import { proxyCredentialsProblem, proxyFormOf, proxyInputOf, proxyUrlProblem } from '../../src/renderer/proxy-input.js';
 import type { AzurePickerItem, ConnectionDetails, TunnelInfo, TunnelList, UpdateState } from '../../src/shared/api.js';
 import { waitFor } from '../helpers/emulator.js';
+import { aSummary } from '../helpers/summaries.js';
 
 /** The renderer's plain logic and the contract helpers it shares with the hosts. */
 
@@ -61,27 +62,7 @@ const log = (seq: number, level: LogEntry['level'] = 'info', message = `m${seq}`
   ...(connection ? { connection } : {}),
 });
 
-function conn(name: string, status: ConnectionStatus): ConnectionSummary {
-  return {
-    id: `ns/${name}`,
-    name,
-    namespace: 'ns',
-    endpoint: 'h:1',
-    status,
-    statusSince: '',
-    lastError: null,
-    retryAt: null,
-    endpointChange: null,
-    counters: {
-      activeConnections: 0,
-      totalConnections: 0,
-      failedConnections: 0,
-      bytesToEndpoint: 0,
-      bytesFromEndpoint: 0,
-      lastConnectionAt: null,
-    },
-  };
-}
+const conn = (name: string, status: ConnectionStatus): ConnectionSummary => aSummary({ name, status });
 
 describe('log buffer', () => {
   it('appends in order, drops duplicates, sorts stragglers and keeps the newest within capacity', () => {

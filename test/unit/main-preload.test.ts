@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { registerIpcHandlers } from '../../src/main/ipc.js';
-import { HCM_METHODS, type ConnectionSummary, type HcmHost, type HcmEvent } from '../../src/shared/api.js';
+import { HCM_METHODS, type HcmHost, type HcmEvent } from '../../src/shared/api.js';
+import { aSummary } from '../helpers/summaries.js';
 
 /**
  * The compiled preload (dist/main/preload.cjs) run the way Electron runs a sandboxed preload:
@@ -77,25 +78,7 @@ function loadPreload(api: Parameters<typeof registerIpcHandlers>[1]): Harness {
   };
 }
 
-const summary: ConnectionSummary = {
-  id: 'ns/a',
-  name: 'a',
-  namespace: 'ns',
-  endpoint: 'h:1',
-  status: 'Connecting',
-  statusSince: '2026-01-01T00:00:00.000Z',
-  lastError: null,
-  retryAt: null,
-  endpointChange: null,
-  counters: {
-    activeConnections: 0,
-    totalConnections: 0,
-    failedConnections: 0,
-    bytesToEndpoint: 0,
-    bytesFromEndpoint: 0,
-    lastConnectionAt: null,
-  },
-};
+const summary = aSummary({ status: 'Connecting' });
 
 function api(overrides: Partial<HcmHost> = {}) {
   const base = Object.fromEntries(HCM_METHODS.map((m) => [m, async () => ({ method: m })]));

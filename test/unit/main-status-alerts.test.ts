@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { StatusAlerts } from '../../src/main/status-alerts.js';
 import type { ConnectionStatus, ConnectionSummary } from '../../src/shared/api.js';
+import { aSummary } from '../helpers/summaries.js';
 
 /** Which status changes become OS notifications. */
 
 function c(id: string, status: ConnectionStatus, lastError: string | null = null): ConnectionSummary {
-  return {
-    id: `ns/${id}`,
-    name: id,
-    namespace: 'ns',
-    endpoint: 'db:5432',
-    status,
-    statusSince: '2026-01-01T00:00:00.000Z',
-    lastError: lastError ? { message: lastError, at: '2026-01-01T00:00:00.000Z' } : null,
-    retryAt: null,
-    endpointChange: null,
-    counters: {
-      activeConnections: 0,
-      totalConnections: 0,
-      failedConnections: 0,
-      bytesToEndpoint: 0,
-      bytesFromEndpoint: 0,
-      lastConnectionAt: null,
-    },
-  };
+  return aSummary({ name: id, status, lastError: lastError ? { message: lastError, at: '2026-01-01T00:00:00.000Z' } : null });
 }
 
 describe('StatusAlerts', () => {

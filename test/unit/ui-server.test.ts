@@ -6,15 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type UiServer, resolveStaticPath, startUiServer } from '../../src/cli/ui-server.js';
-import {
-  type ConnectionSummary,
-  HCM_EVENTS,
-  type HcmHost,
-  type HcmEvent,
-  type HcmEvents,
-  type WireEvent,
-  type WireResponse,
-} from '../../src/shared/api.js';
+import { HCM_EVENTS, type HcmHost, type HcmEvent, type HcmEvents, type WireEvent, type WireResponse } from '../../src/shared/api.js';
+import { aSummary } from '../helpers/summaries.js';
 
 /**
  * The browser host's HTTP and WebSocket surface: who may connect, what it serves, and that
@@ -22,25 +15,7 @@ import {
  * implementation of the contract (the full service is exercised by the Playwright tests).
  */
 
-const connection: ConnectionSummary = {
-  id: 'ns/orders',
-  name: 'orders',
-  namespace: 'ns',
-  endpoint: 'db:5432',
-  status: 'Connected',
-  statusSince: '2026-01-01T00:00:00.000Z',
-  lastError: null,
-  retryAt: null,
-  endpointChange: null,
-  counters: {
-    activeConnections: 0,
-    totalConnections: 0,
-    failedConnections: 0,
-    bytesToEndpoint: 0,
-    bytesFromEndpoint: 0,
-    lastConnectionAt: null,
-  },
-};
+const connection = aSummary({ name: 'orders' });
 
 function memoryBridge() {
   const calls: Array<{ method: string; args: unknown[] }> = [];

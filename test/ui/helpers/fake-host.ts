@@ -19,6 +19,7 @@ import type {
 } from '../../../src/shared/api.js';
 import { EventListeners } from '../../../src/shared/event-listeners.js';
 import { ROOT } from '../../helpers/paths.js';
+import { aSummary } from '../../helpers/summaries.js';
 
 /**
  * The real browser host (startUiServer, the same server `hcm ui` runs) in front of a scripted
@@ -73,23 +74,7 @@ export const SIGNED_OUT: AzureState = {
 export function connection(name: string, status: ConnectionStatus = 'Connected', change: Partial<FakeConnection> = {}): FakeConnection {
   const namespace = change.namespace ?? 'contoso';
   return {
-    id: `${namespace}/${name}`,
-    name,
-    namespace,
-    endpoint: `${name}.internal:5432`,
-    status,
-    statusSince: new Date(Date.now() - 60_000).toISOString(),
-    lastError: null,
-    retryAt: null,
-    endpointChange: null,
-    counters: {
-      activeConnections: 0,
-      totalConnections: 0,
-      failedConnections: 0,
-      bytesToEndpoint: 0,
-      bytesFromEndpoint: 0,
-      lastConnectionAt: null,
-    },
+    ...aSummary({ name, namespace, status, endpoint: `${name}.internal:5432`, statusSince: new Date(Date.now() - 60_000).toISOString() }),
     ...change,
   };
 }
