@@ -1,7 +1,7 @@
 /** Command line of `npm run bench -- [options]`. */
 
-export type Phase = 'throughput' | 'latency' | 'setup' | 'scale' | 'slow';
-export const PHASES: Phase[] = ['throughput', 'latency', 'setup', 'scale', 'slow'];
+export type Phase = 'throughput' | 'latency' | 'setup' | 'scale' | 'many' | 'cli' | 'slow';
+export const PHASES: Phase[] = ['throughput', 'latency', 'setup', 'scale', 'many', 'cli', 'slow'];
 
 export interface BenchOptions {
   quick: boolean;
@@ -15,6 +15,16 @@ export interface BenchOptions {
   setupWorkers: number;
   idleConnections: number;
   idleSeconds: number;
+  /** Hybrid Connections in one agent (the many-connections test). */
+  manyCount: number;
+  /** Idle window with all of them connected, at the default keep-alive. */
+  manyIdleSeconds: number;
+  /** Window of each accelerated run (keep-alive pings, token renewals). */
+  manyCostSeconds: number;
+  /** Bytes each way through each of them in the traffic test. */
+  manyTrafficBytes: number;
+  /** Timed runs of each command in the CLI start-up test. */
+  cliRuns: number;
   slowRate: number;
   slowTotal: number;
   /** Stop the slow-consumer push after this many seconds (undefined: until all bytes are read). */
@@ -26,15 +36,17 @@ export interface BenchOptions {
   commit?: string;
 }
 
-export const USAGE = `npm run bench -- [--quick] [--only throughput,latency,setup,scale,slow]
-                  [--seconds N] [--connections N] [--slow-seconds N] [--no-save]
-                  [--commit REV] [--cli DIST/cli/main.js --commit SHA]
+export const USAGE = `npm run bench -- [--quick] [--only throughput,latency,setup,scale,many,cli,slow]
+                  [--seconds N] [--connections N] [--hybrid-connections N] [--slow-seconds N]
+                  [--no-save] [--commit REV] [--cli DIST/cli/main.js --commit SHA]
 
-  --quick           everyday run, under 2 minutes: short iperf3 runs, fewer requests,
-                    2,000 idle connections, slow consumer capped at 20 s
+  --quick           everyday run, a few minutes: short iperf3 runs, fewer requests, 2,000 idle
+                    connections, 250 Hybrid Connections, slow consumer capped at 20 s
   --only LIST       run only these phases (comma-separated)
   --seconds N       iperf3 duration per run (full: 10, quick: 2)
   --connections N   idle connections for the scale test (full: 10000, quick: 2000)
+  --hybrid-connections N
+                    Hybrid Connections in one agent for the many test (full: 1000, quick: 250)
   --slow-seconds N  cap the slow-consumer push (full: none, i.e. the whole GiB; quick: 20)
   --no-save         print the table only, write nothing under bench/results
   --commit REV      measure that commit: exported and built in a temporary directory
@@ -61,6 +73,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     setupWorkers: 16,
     idleConnections: quick ? 2000 : 10_000,
     idleSeconds: quick ? 3 : 10,
+    manyCount: quick ? 250 : 1000,
+    manyIdleSeconds: quick ? 10 : 60,
+    manyCostSeconds: quick ? 5 : 20,
+    manyTrafficBytes: quick ? 64 * 1024 : 1024 * 1024,
+    cliRuns: quick ? 5 : 20,
     slowRate: 1024 * 1024,
     slowTotal: 1024 ** 3,
     slowCapSeconds: quick ? 20 : undefined,
@@ -90,6 +107,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     else if (a === '--cli') o.cli = value(i++, a);
     else if (a === '--commit') o.commit = value(i++, a);
     else if (a === '--connections') o.idleConnections = positive(value(i++, a), a);
+    else if (a === '--hybrid-connections') o.manyCount = positive(value(i++, a), a);
     else if (a === '--slow-seconds') o.slowCapSeconds = positive(value(i++, a), a);
     else throw new UsageError(`unknown option ${a}`);
   }

@@ -2,7 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GitInfo, MachineInfo } from './machine.js';
 import type { BenchOptions } from './options.js';
+import type { CliFigures } from './phases/cli-startup.js';
 import type { IdleFigures } from './phases/idle-scale.js';
+import type { ManyFigures } from './phases/many.js';
 import type { LatencyRow } from './phases/latency.js';
 import type { SetupRow } from './phases/setup.js';
 import type { SlowFigures } from './phases/slow-consumer.js';
@@ -13,6 +15,7 @@ import { GiB, MiB, ratio } from './stats.js';
 
 export interface CostRow {
   name: string;
+  transport: 'plain' | 'tls';
   agentCpuSecondsPerGiB: number;
   socatCpuSecondsPerGiB: number;
   agentVsSocat: number;
@@ -25,6 +28,7 @@ export interface Goal {
   name: string;
   value: number;
   target: number;
+  /** 'ratio': a fraction shown as a percentage; 'x': a multiple (1.20x); else the unit of value and target. */
   /** 'min': value must be at least target; 'max': at most. */
   kind: 'min' | 'max';
   unit: string;
@@ -33,7 +37,8 @@ export interface Goal {
 }
 
 export interface BenchResult {
-  schema: 1;
+  /** 2: TLS rows against a TLS socat chain, setupTls, many, cli, latency rows per transport. */
+  schema: 2;
   mode: 'quick' | 'full';
   startedAt: string;
   finishedAt: string;
@@ -47,18 +52,25 @@ export interface BenchResult {
   throughput: ThroughputRow[];
   cost: CostRow[];
   latency: LatencyRow[];
+  /** Over ws:// against the plain socat chain. */
   setup?: SetupRow;
+  /** Over wss:// against the socat chain with TLS middle legs. */
+  setupTls?: SetupRow;
   idle?: IdleFigures;
+  many?: ManyFigures;
+  cli?: CliFigures;
   slow?: SlowFigures;
   goals: Goal[];
   errors: Array<{ phase: string; message: string }>;
 }
 
-/** Agent vs last socat hop CPU per GiB, per plain-tunnel iperf3 case and over all of them. */
+/**
+ * Agent vs the socat hop next to the server, CPU per GiB, per iperf3 case and over all runs of a
+ * transport: plain tunnel vs plain chain, wss tunnel vs the TLS chain's hop (which decrypts and
+ * encrypts as the agent does).
+ */
 export function costRows(throughput: ThroughputRow[]): CostRow[] {
-  const plain = throughput.filter((r) => r.transport === 'plain' && r.tunnel.cpuSeconds !== undefined && r.socat.cpuSeconds !== undefined);
-  const tls = throughput.filter((r) => r.transport === 'tls' && r.tunnel.cpuSeconds !== undefined);
-  const row = (name: string, rows: ThroughputRow[]): CostRow => {
+  const row = (name: string, transport: 'plain' | 'tls', rows: ThroughputRow[]): CostRow => {
     const agent = rows.reduce((s, r) => s + r.tunnel.cpuSeconds!, 0) / (rows.reduce((s, r) => s + r.tunnel.bytes, 0) / GiB);
     const socat = rows.reduce((s, r) => s + r.socat.cpuSeconds!, 0) / (rows.reduce((s, r) => s + r.socat.bytes, 0) / GiB);
     const other = (key: string) => {
@@ -71,6 +83,7 @@ export function costRows(throughput: ThroughputRow[]): CostRow[] {
     };
     return {
       name,
+      transport,
       agentCpuSecondsPerGiB: agent,
       socatCpuSecondsPerGiB: socat,
       agentVsSocat: ratio(agent, socat),
@@ -78,17 +91,47 @@ export function costRows(throughput: ThroughputRow[]): CostRow[] {
       ...other('relay'),
     };
   };
-  const rows = plain.map((r) => row(r.name, [r]));
-  if (plain.length > 1) rows.push(row('all plain runs', plain));
-  // Over TLS there is no socat counterpart: the ratio uses the plain socat runs of the same case.
-  for (const t of tls) {
-    const r = row(t.name, [t]);
-    rows.push(r);
+  const out: CostRow[] = [];
+  for (const transport of ['plain', 'tls'] as const) {
+    const runs = throughput.filter(
+      (r) => r.transport === transport && r.tunnel.cpuSeconds !== undefined && r.socat.cpuSeconds !== undefined,
+    );
+    out.push(...runs.map((r) => row(r.name, transport, [r])));
+    if (runs.length > 1) out.push(row(ALL_RUNS[transport], transport, runs));
   }
-  return rows;
+  return out;
 }
 
-export function evaluateGoals(r: Pick<BenchResult, 'throughput' | 'cost' | 'setup' | 'idle' | 'slow' | 'mode'>): Goal[] {
+export const ALL_RUNS = { plain: 'all plain runs', tls: 'all TLS runs' } as const;
+
+/** The goals of issue 17, each a ratio or a figure of one run. */
+export const TARGETS = {
+  throughputPlain: 1.0,
+  throughputTls: 0.9,
+  cpuPlain: 1.0,
+  cpuTls: 1.2,
+  setupP50Ms: 1,
+  setupP99Ms: 5,
+  setupTlsP50Ms: 3,
+  connectionsPerSecond: 1500,
+  agentCpuMsPerConnection: 0.3,
+  manyConnectedSeconds: 5,
+  manyRssMiB: 200,
+  manyIdleCpuShare: 0.01,
+  idleKiBPerConnection: 8,
+  cliVsNode: 1.5,
+  slowGrowthMiB: 32,
+} as const;
+
+/** The goal of one throughput row (the report finds it by this name). */
+export function throughputGoalName(t: Pick<ThroughputRow, 'name' | 'transport'>): string {
+  return `${t.name}: tunnel / socat${t.transport === 'tls' ? ' TLS chain' : ''}`;
+}
+
+export function evaluateGoals(
+  r: Pick<BenchResult, 'throughput' | 'cost' | 'setup' | 'setupTls' | 'idle' | 'slow' | 'mode'> &
+    Partial<Pick<BenchResult, 'many' | 'cli'>>,
+): Goal[] {
   const goals: Goal[] = [];
   const add = (name: string, value: number, kind: 'min' | 'max', target: number, unit: string, note?: string) =>
     goals.push({
@@ -100,29 +143,69 @@ export function evaluateGoals(r: Pick<BenchResult, 'throughput' | 'cost' | 'setu
       met: Number.isFinite(value) && (kind === 'min' ? value >= target : value <= target),
       ...(note ? { note } : {}),
     });
-  for (const t of r.throughput.filter((t) => t.transport === 'plain')) {
-    const target = t.streams === 1 ? 0.5 : 0.6;
-    add(`${t.name}: tunnel / socat`, t.tunnelVsSocat, 'min', target, 'ratio');
+  for (const t of r.throughput) {
+    const target = t.transport === 'tls' ? TARGETS.throughputTls : TARGETS.throughputPlain;
+    add(throughputGoalName(t), t.tunnelVsSocat, 'min', target, 'ratio');
   }
-  const all = r.cost.find((c) => c.name === 'all plain runs') ?? r.cost[0];
-  if (all) add('agent CPU per GiB / socat hop', all.agentVsSocat, 'max', 2, 'ratio');
+  const plainCost = r.cost.find((c) => c.name === ALL_RUNS.plain) ?? r.cost.find((c) => c.transport === 'plain');
+  if (plainCost) add('agent CPU per GiB / socat hop', plainCost.agentVsSocat, 'max', TARGETS.cpuPlain, 'x');
+  const tlsCost = r.cost.find((c) => c.name === ALL_RUNS.tls) ?? r.cost.find((c) => c.transport === 'tls');
+  if (tlsCost) add('agent CPU per GiB over TLS / socat TLS hop', tlsCost.agentVsSocat, 'max', TARGETS.cpuTls, 'x');
   if (r.setup) {
-    add('setup time p50', r.setup.tunnel.p50Ms, 'max', 2, 'ms');
-    add('setup time p99', r.setup.tunnel.p99Ms, 'max', 10, 'ms');
-    add('new connections per second', r.setup.tunnel.perSecond, 'min', 1000, '/s');
+    add('setup time p50', r.setup.tunnel.p50Ms, 'max', TARGETS.setupP50Ms, 'ms');
+    add('setup time p99', r.setup.tunnel.p99Ms, 'max', TARGETS.setupP99Ms, 'ms');
+    add('new connections per second', r.setup.tunnel.perSecond, 'min', TARGETS.connectionsPerSecond, '/s');
+    if (r.setup.tunnelCpuMsPerConnection)
+      add('agent CPU per new connection', r.setup.tunnelCpuMsPerConnection.agent, 'max', TARGETS.agentCpuMsPerConnection, 'ms');
+  }
+  if (r.setupTls) add('setup time p50 over TLS', r.setupTls.tunnel.p50Ms, 'max', TARGETS.setupTlsP50Ms, 'ms');
+  if (r.many) {
+    const note = r.many.count < 1000 ? `measured with ${r.many.count} Hybrid Connections, not 1,000` : undefined;
+    add(
+      `${r.many.count} Hybrid Connections: start to all Connected`,
+      r.many.startToAllConnectedSeconds,
+      'max',
+      TARGETS.manyConnectedSeconds,
+      's',
+      note,
+    );
+    add(`${r.many.count} Hybrid Connections: agent RSS`, r.many.agentRssBytes / MiB, 'max', TARGETS.manyRssMiB, 'MiB', note);
+    add(
+      `${r.many.count} Hybrid Connections: agent idle CPU`,
+      r.many.idle.agentCpuShare * 100,
+      'max',
+      TARGETS.manyIdleCpuShare * 100,
+      '% of a core',
+      note,
+    );
+    const t = r.many.traffic;
+    // Integrity is a goal too: a fast tunnel that loses or mixes up bytes has failed.
+    if (t) {
+      const expected = t.connections * t.bytesEach;
+      const intact = t.failures === 0 && t.mismatches === 0 ? t.checkedBytes / expected : 0;
+      const detail = `${t.checkedBytes} of ${expected} bytes checked, ${t.failures} connections failed, ${t.mismatches} mismatched`;
+      add(`${r.many.count} Hybrid Connections: traffic echoed intact`, intact, 'min', 1, 'ratio', note ? `${note}; ${detail}` : detail);
+    }
   }
   if (r.idle) {
     const note =
       r.idle.requested < 10_000
         ? `measured at ${r.idle.requested} connections, not 10,000${r.idle.limitedBy ? ` (${r.idle.limitedBy})` : ''}`
         : undefined;
-    add('agent memory per idle connection', r.idle.agentBytesPerConnection / 1024, 'max', 20, 'KiB', note);
+    add('agent memory per idle connection', r.idle.agentBytesPerConnection / 1024, 'max', TARGETS.idleKiBPerConnection, 'KiB', note);
+  }
+  if (r.cli) {
+    for (const c of r.cli.commands) {
+      // Both must hold: the wall time people wait and the CPU it costs.
+      const worse = Math.max(c.wallVsNode, c.cpuVsNode);
+      add(`${c.name} vs node -e 0 (the worse of wall and CPU)`, worse, 'max', TARGETS.cliVsNode, 'x');
+    }
   }
   if (r.slow) {
     const note = r.slow.cappedAtSeconds
       ? `push capped at ${r.slow.cappedAtSeconds} s (${(r.slow.endpointReadBytes / MiB).toFixed(0)} MiB read of 1 GiB)`
       : undefined;
-    add('slow consumer: agent memory growth', r.slow.agentGrowthBytes / MiB, 'max', 32, 'MiB', note);
+    add('slow consumer: agent memory growth', r.slow.agentGrowthBytes / MiB, 'max', TARGETS.slowGrowthMiB, 'MiB', note);
   }
   return goals;
 }

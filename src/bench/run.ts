@@ -8,27 +8,32 @@ import { type BenchOptions, USAGE, UsageError, parseOptions } from './options.js
 import { REPO_ROOT, RESULTS_DIR, useCli } from './paths.js';
 import { runIdleScale } from './phases/idle-scale.js';
 import { runLatency } from './phases/latency.js';
-import { runSetup } from './phases/setup.js';
+import { type SocatPids, runSetup } from './phases/setup.js';
 import { runSlowConsumer } from './phases/slow-consumer.js';
-import { type ThroughputCase, type ThroughputRow, runThroughputCase } from './phases/throughput.js';
+import { runThroughputCase } from './phases/throughput.js';
+import { runMany } from './phases/many.js';
+import { runCliStartup } from './phases/cli-startup.js';
 import { log } from './progress.js';
 import { type BenchResult, costRows, evaluateGoals, saveResult } from './results.js';
 import { startIperfServer, startNodeHelper, startRedis } from './servers.js';
-import { startSocatChain } from './socat-chain.js';
+import { type SocatChain, startSocatChain } from './socat-chain.js';
 import { formatReport } from './table.js';
 import { checkTools } from './tools.js';
-import { startTunnel } from './tunnel.js';
+import { type Tunnel, startTunnel } from './tunnel.js';
+import { makeBenchCertificates } from './tls-certs.js';
 
 /**
- * `npm run bench`: the tunnel (emulator --plain, hcm run, hcm connect) against direct loopback
- * and a three-hop socat chain, with real servers. Prints a table; writes JSON to bench/results.
+ * `npm run bench`: the tunnel (hcm connect, hcm emulator, hcm run) over ws:// and wss:// against
+ * direct loopback and three-hop socat chains (plain, and with TLS middle legs), with real servers;
+ * then idle scale, many Hybrid Connections in one agent, CLI start-up and a slow consumer.
+ * Prints a table; writes JSON to bench/results.
  */
 
-const PLAIN_CASES: ThroughputCase[] = [
-  { streams: 1, reverse: false, transport: 'plain' },
-  { streams: 1, reverse: true, transport: 'plain' },
-  { streams: 8, reverse: false, transport: 'plain' },
-  { streams: 8, reverse: true, transport: 'plain' },
+const CASES: Array<{ streams: number; reverse: boolean }> = [
+  { streams: 1, reverse: false },
+  { streams: 1, reverse: true },
+  { streams: 8, reverse: false },
+  { streams: 8, reverse: true },
 ];
 
 /** One phase failing (a tool crashing, a timeout) is recorded and the others still run. */
@@ -44,89 +49,111 @@ async function phase(result: BenchResult, name: string, body: () => Promise<void
   }
 }
 
-/** Throughput, cost, latency and setup share one set of servers, socat chains and one tunnel. */
+/**
+ * Throughput, cost, latency and setup share one set of servers and, per transport, one socat
+ * chain per server and one tunnel: ws:// against the plain chain, wss:// (production's shape)
+ * against the chain whose two middle legs are TLS. Each case runs direct, then plain socat and
+ * tunnel, then TLS socat and tunnel, so a burst of other work hits them all.
+ */
 async function sharedPhases(o: BenchOptions, result: BenchResult): Promise<void> {
   const wants = (p: string) => o.phases.includes(p as never);
+  const certs = makeBenchCertificates();
   const iperf = await startIperfServer();
   const redis = await startRedis();
   const echo = await startNodeHelper('echo-server');
-  const socat = {
-    iperf: await startSocatChain(iperf.port),
-    redis: await startSocatChain(redis.port),
-    echo: await startSocatChain(echo.port),
+  const chains: SocatChain[] = [];
+  const chain = async (port: number, tls: boolean) => {
+    const c = await startSocatChain(port, tls ? certs : undefined);
+    chains.push(c);
+    return c;
   };
-  const tunnel = await startTunnel({ endpoints: { iperf: iperf.port, redis: redis.port, echo: echo.port }, plain: true });
+  const socat = {
+    plain: { iperf: await chain(iperf.port, false), redis: await chain(redis.port, false), echo: await chain(echo.port, false) },
+    tls: { iperf: await chain(iperf.port, true), redis: await chain(redis.port, true), echo: await chain(echo.port, true) },
+  };
+  const endpoints = { iperf: iperf.port, redis: redis.port, echo: echo.port };
+  const tunnels: Tunnel[] = [];
   try {
+    tunnels.push(await startTunnel({ endpoints, plain: true }));
+    tunnels.push(await startTunnel({ endpoints, plain: false }));
+    const tunnel = { plain: tunnels[0]!, tls: tunnels[1]! };
+    const socatPath = (c: SocatChain) => ({
+      port: c.port,
+      pid: c.lastHop.pid,
+      withChildren: true,
+      others: { first: c.hops[0]!.pid, middle: c.hops[1]!.pid },
+    });
+    const tunnelPath = (t: Tunnel, name: string) => ({
+      port: t.ports[name]!,
+      pid: t.agent.pid,
+      others: { forwarder: t.forwarders[name]!.pid, relay: t.emulator.pid },
+    });
     if (wants('throughput')) {
       await phase(result, 'throughput', async () => {
-        const paths = {
-          direct: { port: iperf.port },
-          socat: { port: socat.iperf.port, pid: socat.iperf.lastHop.pid, withChildren: true },
-          tunnel: {
-            port: tunnel.ports.iperf!,
-            pid: tunnel.agent.pid,
-            others: { forwarder: tunnel.forwarders.iperf!.pid, relay: tunnel.emulator.pid },
-          },
-        };
-        for (const c of PLAIN_CASES) result.throughput.push(await runThroughputCase(c, paths, o.iperfSeconds));
-      });
-      await phase(result, 'throughput over TLS', async () => {
-        const tls = await startTunnel({ endpoints: { iperf: iperf.port }, plain: false });
-        try {
-          for (const c of PLAIN_CASES.filter((c) => c.streams === 1)) {
-            const plainRow = result.throughput.find(
-              (r: ThroughputRow) => r.transport === 'plain' && r.streams === c.streams && (r.direction === 'server->client') === c.reverse,
-            );
-            const paths = {
-              direct: { port: iperf.port },
-              socat: { port: socat.iperf.port },
-              tunnel: {
-                port: tls.ports.iperf!,
-                pid: tls.agent.pid,
-                others: { forwarder: tls.forwarders.iperf!.pid, relay: tls.emulator.pid },
-              },
-            };
-            result.throughput.push(
-              await runThroughputCase(
-                { ...c, transport: 'tls' },
-                paths,
-                o.iperfSeconds,
-                plainRow ? { direct: plainRow.direct, socat: plainRow.socat } : undefined,
-              ),
-            );
-          }
-        } finally {
-          await tls.stop();
+        for (const c of CASES) {
+          const plain = await runThroughputCase(
+            { ...c, transport: 'plain' },
+            { direct: { port: iperf.port }, socat: socatPath(socat.plain.iperf), tunnel: tunnelPath(tunnel.plain, 'iperf') },
+            o.iperfSeconds,
+          );
+          result.throughput.push(plain);
+          result.throughput.push(
+            await runThroughputCase(
+              { ...c, transport: 'tls' },
+              { direct: { port: iperf.port }, socat: socatPath(socat.tls.iperf), tunnel: tunnelPath(tunnel.tls, 'iperf') },
+              o.iperfSeconds,
+              plain.direct,
+            ),
+          );
         }
       });
       result.cost = costRows(result.throughput);
     }
     if (wants('latency')) {
       await phase(result, 'latency', async () => {
-        for (const { clients, requests } of o.redis)
-          result.latency.push(
-            ...(await runLatency({ direct: redis.port, socat: socat.redis.port, tunnel: tunnel.ports.redis! }, requests, clients)),
+        for (const { clients, requests } of o.redis) {
+          const plain = await runLatency(
+            'plain',
+            { direct: redis.port, socat: socat.plain.redis.port, tunnel: tunnel.plain.ports.redis! },
+            requests,
+            clients,
           );
+          result.latency.push(...plain);
+          result.latency.push(
+            ...(await runLatency(
+              'tls',
+              { direct: plain.map((r) => r.direct), socat: socat.tls.redis.port, tunnel: tunnel.tls.ports.redis! },
+              requests,
+              clients,
+            )),
+          );
+        }
       });
     }
     if (wants('setup')) {
       await phase(result, 'setup', async () => {
+        const counts = { sequential: o.setupSequential, concurrent: o.setupConcurrent, workers: o.setupWorkers };
+        const pids = (t: Tunnel, c: SocatChain) => ({
+          tunnel: { agent: t.agent.pid, forwarder: t.forwarders.echo!.pid, relay: t.emulator.pid },
+          socat: c.hops.map((h) => h.pid) as SocatPids,
+        });
         result.setup = await runSetup(
-          { direct: echo.port, socat: socat.echo.port, tunnel: tunnel.ports.echo! },
-          o.setupSequential,
-          o.setupConcurrent,
-          o.setupWorkers,
-          {
-            agent: tunnel.agent.pid,
-            forwarder: tunnel.forwarders.echo!.pid,
-            relay: tunnel.emulator.pid,
-          },
+          'plain',
+          { direct: echo.port, socat: socat.plain.echo.port, tunnel: tunnel.plain.ports.echo! },
+          counts,
+          pids(tunnel.plain, socat.plain.echo),
+        );
+        result.setupTls = await runSetup(
+          'tls',
+          { direct: result.setup.direct, socat: socat.tls.echo.port, tunnel: tunnel.tls.ports.echo! },
+          counts,
+          pids(tunnel.tls, socat.tls.echo),
         );
       });
     }
   } finally {
-    await tunnel.stop();
-    for (const chain of Object.values(socat)) for (const hop of chain.hops) await stopProcess(hop.proc);
+    for (const t of tunnels) await t.stop();
+    for (const c of chains) for (const hop of c.hops) await stopProcess(hop.proc);
     for (const s of [iperf, redis, echo]) await stopProcess(s.child.proc);
   }
 }
@@ -167,7 +194,7 @@ async function main(): Promise<number> {
   }
   const t0 = Date.now();
   const result: BenchResult = {
-    schema: 1,
+    schema: 2,
     mode: o.quick ? 'quick' : 'full',
     startedAt: new Date(t0).toISOString(),
     finishedAt: '',
@@ -193,6 +220,21 @@ async function main(): Promise<number> {
       await phase(result, 'idle scale', async () => {
         const plan = idlePlan(o.idleConnections);
         result.idle = await runIdleScale(plan.count, plan.fdLimit, o.idleSeconds, plan.limitedBy);
+      });
+    }
+    if (o.phases.includes('many')) {
+      await phase(result, 'many Hybrid Connections', async () => {
+        result.many = await runMany({
+          count: o.manyCount,
+          idleSeconds: o.manyIdleSeconds,
+          costSeconds: o.manyCostSeconds,
+          trafficBytes: o.manyTrafficBytes,
+        });
+      });
+    }
+    if (o.phases.includes('cli')) {
+      await phase(result, 'cli start-up', async () => {
+        result.cli = await runCliStartup(o.cliRuns);
       });
     }
     if (o.phases.includes('slow')) {

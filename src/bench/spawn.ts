@@ -14,6 +14,8 @@ export interface Spawned {
   output: () => string;
   /** Resolves with the first stdout or stderr line matching the pattern; rejects if the process exits first. */
   waitForLine: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
+  /** Calls `listener` with every later stdout or stderr line (kept whole, unlike `output`); returns an unsubscribe. */
+  onLine: (listener: (line: string) => void) => () => void;
 }
 
 export interface SpawnOptions {
@@ -71,8 +73,14 @@ export function spawnTracked(command: string, args: string[], options: SpawnOpti
       for (const l of lines) l.on('line', onLine);
       proc.once('exit', onExit);
     });
+  const onLine = (listener: (line: string) => void) => {
+    for (const l of lines) l.on('line', listener);
+    return () => {
+      for (const l of lines) l.off('line', listener);
+    };
+  };
   if (proc.pid === undefined) throw new Error(`could not start ${command}`);
-  return { proc, pid: proc.pid, output: () => output, waitForLine };
+  return { proc, pid: proc.pid, output: () => output, waitForLine, onLine };
 }
 
 /** Runs a command to completion and returns its stdout; throws with its output on failure (or only when killed, with allowFailure). */

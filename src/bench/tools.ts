@@ -6,6 +6,7 @@ const TOOLS: Record<string, string> = {
   socat: 'socat',
   'redis-server': 'redis-server',
   'redis-benchmark': 'redis-tools',
+  openssl: 'openssl',
   bash: 'bash',
   git: 'git',
 };

@@ -17,6 +17,10 @@ export interface Tunnel {
   agent: Spawned;
   emulator: Spawned;
   forwarders: Record<string, Spawned>;
+  /** The agent's HCM_HOME (its config.json, secrets.json and control socket). */
+  home: string;
+  /** The emulator's CA file (wss://), or null (ws://). */
+  caFile: string | null;
   stop(): Promise<void>;
 }
 
@@ -93,7 +97,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
         forwarders[name] = fwd;
       }),
     );
-    return { ports, agent, emulator, forwarders, stop };
+    return { ports, agent, emulator, forwarders, home: env.HCM_HOME!, caFile: ready.ca, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -25,6 +25,8 @@ export interface SetupFigures {
 }
 
 export interface SetupRow {
+  /** ws:// tunnel against the plain socat chain, or wss:// against the chain with TLS middle legs. */
+  transport: 'plain' | 'tls';
   direct: SetupFigures;
   socat: SetupFigures;
   tunnel: SetupFigures;
@@ -34,6 +36,8 @@ export interface SetupRow {
    * the other two are Azure's and App Service's.
    */
   tunnelCpuMsPerConnection?: { agent: number; forwarder: number; relay: number };
+  /** The same for the socat chain's hops (each with its forked children), from the client's end. */
+  socatCpuMsPerConnection?: { first: number; middle: number; last: number };
 }
 
 export interface TunnelPids {
@@ -41,6 +45,9 @@ export interface TunnelPids {
   forwarder: number;
   relay: number;
 }
+
+/** The socat hops from the client's end: first, middle, last (next to the server). */
+export type SocatPids = [number, number, number];
 
 const WARM_UP = 20;
 
@@ -104,27 +111,38 @@ async function measurePath(port: number, sequential: number, concurrent: number,
   };
 }
 
+/** `direct` reuses the direct figures measured for the other transport in the same run. */
 export async function runSetup(
-  ports: { direct: number; socat: number; tunnel: number },
-  sequential: number,
-  concurrent: number,
-  workers: number,
-  pids?: TunnelPids,
+  transport: 'plain' | 'tls',
+  paths: { direct: number | SetupFigures; socat: number; tunnel: number },
+  counts: { sequential: number; concurrent: number; workers: number },
+  pids?: { tunnel: TunnelPids; socat: SocatPids },
 ): Promise<SetupRow> {
-  log(`connection setup: ${sequential} sequential + ${concurrent} with ${workers} workers, per path`);
-  const direct = await measurePath(ports.direct, sequential, concurrent, workers);
-  const socat = await measurePath(ports.socat, sequential, concurrent, workers);
-  const cpuBefore = pids && { agent: cpuSeconds(pids.agent), forwarder: cpuSeconds(pids.forwarder), relay: cpuSeconds(pids.relay) };
-  const tunnel = await measurePath(ports.tunnel, sequential, concurrent, workers);
-  const row: SetupRow = { direct, socat, tunnel };
-  if (pids && cpuBefore) {
-    const connections = WARM_UP + sequential + concurrent;
-    const msPer = (pid: number, before: number) => ((cpuSeconds(pid) - before) * 1000) / connections;
+  const { sequential, concurrent, workers } = counts;
+  log(`connection setup (${transport}): ${sequential} sequential + ${concurrent} with ${workers} workers, per path`);
+  const direct = typeof paths.direct === 'number' ? await measurePath(paths.direct, sequential, concurrent, workers) : paths.direct;
+  const connections = WARM_UP + sequential + concurrent;
+  const msPer = (seconds: number) => (seconds * 1000) / connections;
+  const socatBefore = pids?.socat.map((pid) => cpuSeconds(pid, true));
+  const socat = await measurePath(paths.socat, sequential, concurrent, workers);
+  // socat's forked children are reaped a moment after their connection ends.
+  if (pids) await new Promise((r) => setTimeout(r, 300));
+  const socatAfter = pids?.socat.map((pid) => cpuSeconds(pid, true));
+  const cpuBefore = pids && {
+    agent: cpuSeconds(pids.tunnel.agent),
+    forwarder: cpuSeconds(pids.tunnel.forwarder),
+    relay: cpuSeconds(pids.tunnel.relay),
+  };
+  const tunnel = await measurePath(paths.tunnel, sequential, concurrent, workers);
+  const row: SetupRow = { transport, direct, socat, tunnel };
+  if (pids && cpuBefore && socatBefore && socatAfter) {
     row.tunnelCpuMsPerConnection = {
-      agent: msPer(pids.agent, cpuBefore.agent),
-      forwarder: msPer(pids.forwarder, cpuBefore.forwarder),
-      relay: msPer(pids.relay, cpuBefore.relay),
+      agent: msPer(cpuSeconds(pids.tunnel.agent) - cpuBefore.agent),
+      forwarder: msPer(cpuSeconds(pids.tunnel.forwarder) - cpuBefore.forwarder),
+      relay: msPer(cpuSeconds(pids.tunnel.relay) - cpuBefore.relay),
     };
+    const hop = (i: number) => msPer(socatAfter[i]! - socatBefore[i]!);
+    row.socatCpuMsPerConnection = { first: hop(0), middle: hop(1), last: hop(2) };
   }
   return row;
 }

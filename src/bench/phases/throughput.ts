@@ -32,7 +32,10 @@ export interface ThroughputRow {
   name: string;
   streams: number;
   direction: 'client->server' | 'server->client';
-  /** Which tunnel: ws:// (primary) or wss:// (production shape, extra information). */
+  /**
+   * Which tunnel and which reference: ws:// against the plain socat chain, or wss:// (production's
+   * shape) against the socat chain whose two middle legs are TLS.
+   */
   transport: 'plain' | 'tls';
   direct: MeasuredRun;
   socat: MeasuredRun;
@@ -51,7 +54,8 @@ export interface ThroughputCase {
 export async function measured(path: Path, run: () => Promise<IperfResult>): Promise<MeasuredRun> {
   const others = Object.entries(path.others ?? {});
   const before = path.pid ? cpuSeconds(path.pid, path.withChildren) : 0;
-  const othersBefore = others.map(([, pid]) => cpuSeconds(pid));
+  // socat forks a child per connection: its other hops (information) count their children too.
+  const othersBefore = others.map(([, pid]) => cpuSeconds(pid, path.withChildren));
   const meter = new ForeignLoadMeter();
   const result: MeasuredRun = await run();
   result.foreignCores = meter.stop().foreignCores;
@@ -60,34 +64,36 @@ export async function measured(path: Path, run: () => Promise<IperfResult>): Pro
   if (path.withChildren) await new Promise((r) => setTimeout(r, 200));
   const measuredRun: MeasuredRun = { ...result, cpuSeconds: cpuSeconds(path.pid, path.withChildren) - before };
   if (others.length)
-    measuredRun.otherCpuSeconds = Object.fromEntries(others.map(([name, pid], i) => [name, cpuSeconds(pid) - othersBefore[i]!]));
+    measuredRun.otherCpuSeconds = Object.fromEntries(
+      others.map(([name, pid], i) => [name, cpuSeconds(pid, path.withChildren) - othersBefore[i]!]),
+    );
   return measuredRun;
 }
 
-/** `references` reuses direct and socat runs of the same case (the wss rows compare with them). */
+/** `direct` reuses the direct run of the same case (the wss row shares the plain row's). */
 export async function runThroughputCase(
   c: ThroughputCase,
   paths: { direct: Path; socat: Path; tunnel: Path },
   seconds: number,
-  references?: { direct: MeasuredRun; socat: MeasuredRun },
+  direct?: MeasuredRun,
 ): Promise<ThroughputRow> {
   const direction = c.reverse ? 'server->client' : 'client->server';
   const name = `${c.streams} stream${c.streams > 1 ? 's' : ''} ${direction}${c.transport === 'tls' ? ' (wss)' : ''}`;
   log(`throughput: ${name}`);
   const iperf = (port: number) => () => runIperf({ port, streams: c.streams, reverse: c.reverse, seconds });
-  const direct = references?.direct ?? (await measured(paths.direct, iperf(paths.direct.port)));
-  const socat = references?.socat ?? (await measured(paths.socat, iperf(paths.socat.port)));
+  const directRun = direct ?? (await measured(paths.direct, iperf(paths.direct.port)));
+  const socat = await measured(paths.socat, iperf(paths.socat.port));
   const tunnel = await measured(paths.tunnel, iperf(paths.tunnel.port));
   return {
     name,
     streams: c.streams,
     direction,
     transport: c.transport,
-    direct,
+    direct: directRun,
     socat,
     tunnel,
     tunnelVsSocat: ratio(tunnel.bytesPerSecond, socat.bytesPerSecond),
-    tunnelVsDirect: ratio(tunnel.bytesPerSecond, direct.bytesPerSecond),
-    socatVsDirect: ratio(socat.bytesPerSecond, direct.bytesPerSecond),
+    tunnelVsDirect: ratio(tunnel.bytesPerSecond, directRun.bytesPerSecond),
+    socatVsDirect: ratio(socat.bytesPerSecond, directRun.bytesPerSecond),
   };
 }
