@@ -62,13 +62,15 @@ startDesktop({
   },
   // The system's proxy settings (and PAC files) for the relay, as Chromium resolves them.
   systemProxy: async () => proxyFromPacAnswer(await session.defaultSession.resolveProxy('https://relay.servicebus.windows.net/')),
-  createService: (updates, { systemProxy }) =>
+  createService: (updates, { systemProxy, takeover, onHandedOver }) =>
     createHcmService({
       host: 'electron',
       paths,
       logger,
       updates,
       systemProxy,
+      takeover,
+      onHandedOver,
       transport: transportFromEnv(),
       tuning: tuningFromEnv(),
       startDemoRelay,
@@ -89,6 +91,17 @@ startDesktop({
         if (problem) throw new Error(`cannot open ${path}: ${problem}`);
       },
     }),
+  // The stand-in agent that keeps connections up during an update runs this app's command line
+  // (Electron's binary as Node). Not from an AppImage (its files are unmounted when the app exits)
+  // nor on Windows (the installer cannot replace files in use): there connections restart with the app.
+  handoverBridge:
+    app.isPackaged && !process.env.APPIMAGE && process.platform !== 'win32'
+      ? {
+          execPath: process.execPath,
+          args: [fileURLToPath(new URL('../cli/main.js', import.meta.url))],
+          env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        }
+      : undefined,
   preloadPath: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
   rendererDir: fileURLToPath(new URL('../renderer/', import.meta.url)),
   iconDir: fileURLToPath(new URL('../../assets/', import.meta.url)),

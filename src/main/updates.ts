@@ -60,6 +60,8 @@ export interface DesktopUpdateOptions {
   appImage?: boolean;
   log?: UpdateLog;
   clock?: SchedulerClock;
+  /** Runs between "Restart to update" and the installer: the app hands its connections to a stand-in agent. */
+  beforeInstall?: () => Promise<void>;
 }
 
 export function desktopUpdates(options: DesktopUpdateOptions): HostUpdates {
@@ -93,6 +95,7 @@ export function desktopUpdates(options: DesktopUpdateOptions): HostUpdates {
   let explicit = false;
   /** Failing since the last success: only the first failure of a run of them is logged at info. */
   let failing = false;
+  let installing = false;
 
   const fail = (message: string) => {
     log(failing ? 'debug' : 'info', `update: ${message} (relaying is not affected; trying again later)`);
@@ -186,7 +189,10 @@ export function desktopUpdates(options: DesktopUpdateOptions): HostUpdates {
     },
     install: async () => {
       if (!updater || state.state !== 'ready') throw new Error('no downloaded update to install');
+      if (installing) throw new Error('the update is being installed already');
+      installing = true;
       scheduler.stop();
+      await options.beforeInstall?.();
       log('info', `restarting to install ${state.version}`);
       updater.quitAndInstall(false, true);
     },

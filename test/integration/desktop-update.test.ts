@@ -13,8 +13,10 @@ import { createHcmService } from '../../src/core/service.js';
 import { type DesktopHandle, startDesktop } from '../../src/main/desktop.js';
 import type { UpdaterPort } from '../../src/main/updates.js';
 import type { ConnectionSummary, UpdateState } from '../../src/shared/api.js';
-import { hcm } from '../helpers/agent.js';
+import { type CliCommand, bridgeMarkerPath, readBridgeMarker } from '../../src/core/updates/handover-bridge.js';
+import { type Forwarder, hcm, hcmEnv, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
+import { startConnectionLoad } from '../helpers/connection-load.js';
 import { fakeElectron } from '../helpers/fake-electron.js';
 import { ROOT } from '../helpers/paths.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
@@ -140,7 +142,14 @@ afterAll(async () => {
   await echo?.close();
 });
 
-async function startApp(version: string, updater: UpdaterPort, appHome: string) {
+/** The stand-in agent of an update: this checkout's CLI on this Node, for the app's configuration. */
+function cliOf(appHome: string): CliCommand {
+  const env: NodeJS.ProcessEnv = { ...process.env, HCM_HOME: appHome, HCM_CA_FILE: emu.ca! };
+  delete env.NODE_OPTIONS;
+  return { execPath: process.execPath, args: [join(ROOT, 'dist', 'cli', 'main.js')], env };
+}
+
+async function startApp(version: string, updater: UpdaterPort, appHome: string, handover?: { graceMs: number }) {
   const fake = fakeElectron({ version });
   const paths = hcmPaths({ HCM_HOME: appHome });
   const handle = (await startDesktop({
@@ -151,7 +160,9 @@ async function startApp(version: string, updater: UpdaterPort, appHome: string) 
       env: { HCM_UPDATE_URL: feed.url, HCM_UPDATE_FIRST_CHECK_MS: '50', HCM_UPDATE_RETRY_MS: '600000' },
       appImage: true,
     },
-    createService: (updates) => createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem } }),
+    createService: (updates, { takeover, onHandedOver }) =>
+      createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem }, takeover, onHandedOver }),
+    ...(handover ? { handoverBridge: cliOf(appHome), handoverGraceMs: handover.graceMs, handoverWaitMs: 30_000 } : {}),
     preloadPath: '/app/dist/main/preload.cjs',
     rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
     iconDir: ASSETS,
@@ -268,4 +279,70 @@ describe('the desktop app updates itself through electron-updater', () => {
     await desktop.service!.stop();
     desktop = null;
   });
+  it('keeps every connection up through "Restart to update": a stand-in agent holds them and the new version takes them back', async () => {
+    feed.serve(next.dir);
+    const appHome = mkdtempSync(join(tmpdir(), 'hcm-desktop-upd-'));
+    cpSync(join(home, 'config.json'), join(appHome, 'config.json'));
+    cpSync(join(home, 'secrets.json'), join(appHome, 'secrets.json'));
+    const client = hcmEnv(emu.ca);
+    let forwarder: Forwarder | undefined;
+    let standInPid = 0;
+    try {
+      const real = realUpdater(CURRENT, feed.url);
+      const first = await startApp(CURRENT, real.updater, appHome, { graceMs: 10_000 });
+      desktop = first.handle;
+      await waitFor(first.connected, 20_000, 'the connection to be Connected');
+      await waitFor(() => first.fake.events<UpdateState>('update').some((u) => u.state === 'ready'), 30_000, 'the update to be downloaded');
+      forwarder = await startForwarder(client, emu.hybridConnections.desk!.send);
+      // Held connections last 2 s, well inside the app's 10 s to let them finish.
+      const load = startConnectionLoad(forwarder.port, { short: 2, held: 3, holdMs: 2_000 });
+      await new Promise((r) => setTimeout(r, 1_000));
+
+      // "Restart to update" returns once the stand-in serves the connections and the app's own finished.
+      const install = await first.fake.ipc('installUpdate');
+      expect(install.ok, install.error).toBe(true);
+      expect(real.installs).toHaveLength(1);
+      const marker = readBridgeMarker(appHome);
+      expect(marker).toMatchObject({ fromVersion: CURRENT, pid: expect.any(Number) });
+      standInPid = marker!.pid;
+      first.fake.app.quit();
+      await waitFor(() => first.fake.record.exited, 15_000, 'the app to quit');
+      desktop = null;
+      await new Promise((r) => setTimeout(r, 1_500)); // the installer's time: only the stand-in serves
+
+      // The new version takes the connections back; the stand-in drains and exits.
+      const second = await startApp(NEXT, realUpdater(NEXT, feed.url).updater, appHome, { graceMs: 10_000 });
+      desktop = second.handle;
+      expect(second.handle.service).not.toBeNull();
+      await waitFor(second.connected, 20_000, 'the connection to be Connected in the new version');
+      await waitFor(() => !alive(standInPid), 30_000, 'the stand-in agent to exit');
+      expect(existsSync(bridgeMarkerPath(appHome))).toBe(false);
+      await new Promise((r) => setTimeout(r, 1_000));
+      const { opened, held, failures } = await load.stop();
+      console.log(`restart to update with a stand-in: ${opened} short and ${held} held connections, ${failures.length} failed`);
+      expect(failures, failures.slice(0, 10).join('\n')).toEqual([]);
+      expect(opened).toBeGreaterThan(20);
+      expect(held).toBeGreaterThan(3);
+      // The stand-in's own log: it took over from the app, then handed back and exited.
+      const standInLog = readdirSync(join(appHome, 'logs'))
+        .map((f) => readFileSync(join(appHome, 'logs', f), 'utf8'))
+        .join('');
+      expect(standInLog).toContain(`took over from agent pid ${process.pid}`);
+      expect(standInLog).toContain('handed over: this agent exits');
+      await desktop.service!.stop();
+      desktop = null;
+    } finally {
+      if (standInPid && alive(standInPid)) process.kill(standInPid, 'SIGKILL');
+      await forwarder?.stop();
+    }
+  }, 180_000);
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

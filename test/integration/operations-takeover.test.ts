@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +16,8 @@ import {
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { freePort } from '../helpers/ports.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
-import { addConnection, connectTcp, echoRoundTrip, firstDifference, removeDir, removeHome } from '../helpers/tunnel.js';
+import { startConnectionLoad } from '../helpers/connection-load.js';
+import { addConnection, removeDir, removeHome } from '../helpers/tunnel.js';
 
 /**
  * Restart without dropping a connection (issue 16, item 2): `hcm run --takeover` ten times in a
@@ -61,56 +60,9 @@ afterAll(async () => {
   removeDir(emu?.stateDir);
 });
 
-/** One echo through the tunnel on an open socket; throws with what went wrong. */
-async function echoOnce(socket: net.Socket, size: number): Promise<void> {
-  const payload = randomBytes(size);
-  const back = await echoRoundTrip(socket, payload);
-  const at = firstDifference(back, payload);
-  if (at !== -1) throw new Error(`echo differs at byte ${at}`);
-}
-
 describe('hcm run --takeover', () => {
   it('restarts 10 times under continuous load: no new connection fails, no held tunnel is cut', async () => {
-    const failures: string[] = [];
-    let opened = 0;
-    let held = 0;
-    let running = true;
-
-    // Short connections, back to back, from 3 workers.
-    const shortWorker = async (w: number) => {
-      for (let i = 0; running; i++) {
-        try {
-          const s = await connectTcp(forwarder!.port);
-          try {
-            await echoOnce(s, 4096);
-            opened++;
-          } finally {
-            s.destroy();
-          }
-        } catch (err) {
-          failures.push(`short ${w}.${i}: ${(err as Error).message}`);
-        }
-      }
-    };
-    // Held connections: open, echo, hold HOLD_MS (< the grace period), echo again.
-    const heldWorker = async (w: number) => {
-      for (let i = 0; running; i++) {
-        try {
-          const s = await connectTcp(forwarder!.port);
-          try {
-            await echoOnce(s, 1024);
-            await new Promise((r) => setTimeout(r, HOLD_MS));
-            await echoOnce(s, 64 * 1024);
-            held++;
-          } finally {
-            s.destroy();
-          }
-        } catch (err) {
-          failures.push(`held ${w}.${i}: ${(err as Error).message}`);
-        }
-      }
-    };
-    const load = Promise.all([0, 1, 2].map(shortWorker).concat([0, 1, 2, 3].map(heldWorker)));
+    const load = startConnectionLoad(forwarder!.port, { short: 3, held: 4, holdMs: HOLD_MS });
 
     const exits: Array<Promise<number | null>> = [];
     const takeoverMs: number[] = [];
@@ -137,8 +89,7 @@ describe('hcm run --takeover', () => {
       exits.push(previous.exited);
     }
     await new Promise((r) => setTimeout(r, 1_500));
-    running = false;
-    await load;
+    const { opened, held, failures } = await load.stop();
 
     console.log(
       `takeover x10: ${opened} short and ${held} held connections, ${failures.length} failed; ` +
