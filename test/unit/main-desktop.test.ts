@@ -10,7 +10,7 @@ import { connectRunningAgent } from '../../src/core/running-agent.js';
 import { createHcmService } from '../../src/core/service.js';
 import { type DesktopHandle, type ElectronDeps, startDesktop } from '../../src/main/desktop.js';
 import type { ConnectionSummary } from '../../src/shared/api.js';
-import { type HcmEnv, hcm, startAgent } from '../helpers/agent.js';
+import { type HcmEnv, hcm, startAgent, startHcm } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 
@@ -367,6 +367,38 @@ describe('the desktop app next to an agent that already runs (hcm run, or the se
       await waitFor(() => fake.record.exited, 10_000, 'the app to exit');
     } finally {
       await agent.stop();
+      await emu.stop();
+    }
+  });
+
+  it('hands its connections to `hcm run --takeover` when asked, says so and closes', async () => {
+    const emu = await startEmulator({ config: testConfig([{ name: 'moved', endpoint: '127.0.0.1:9' }]) });
+    const home = mkdtempSync(join(tmpdir(), 'hcm-desktop-handover-'));
+    const env: HcmEnv = { home, env: { ...process.env, HCM_HOME: home, HCM_CA_FILE: emu.ca! } };
+    expect((await hcm({ ...env, env: { ...env.env, CS: emu.hybridConnections.moved!.listen } }, ['add', '--from-env', 'CS'])).code).toBe(0);
+    const fake = fakeElectron();
+    const paths = hcmPaths({ HCM_HOME: home });
+    const handle = await startDesktop({
+      electron: fake.electron,
+      updater: null,
+      createService: (updates, { onHandedOver }) =>
+        createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem }, onHandedOver }),
+      preloadPath: '/app/dist/main/preload.cjs',
+      rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
+      iconDir: ASSETS,
+      platform: 'linux',
+      quitGraceMs: 500,
+    });
+    await waitFor(async () => (await handle!.service!.listConnections())[0]?.status === 'Connected', 20_000, 'the app to be Connected');
+    const successor = startHcm(env, ['run', '--takeover', '--grace', '2']);
+    try {
+      await waitFor(() => successor.output().includes('took over from agent pid'), 30_000, 'the take-over');
+      await waitFor(() => fake.record.exited, 15_000, 'the app to close');
+      expect(fake.record.notifications.map((n) => n.title)).toContain('Another agent took over');
+      const r = await hcm(env, ['list', '--json']);
+      expect(JSON.parse(r.stdout).connections).toEqual([expect.objectContaining({ name: 'moved', status: 'Connected' })]);
+    } finally {
+      await successor.stop();
       await emu.stop();
     }
   });
