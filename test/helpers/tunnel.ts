@@ -4,9 +4,9 @@ import type { ConnectionSummary } from '../../src/shared/api.js';
 import { type HcmEnv, hcm } from './agent.js';
 
 /**
- * Small pieces shared by the end-to-end agent tests (agent-*.test.ts): adding a Hybrid
- * Connection with the real CLI, reading an agent's live counters, and moving exact byte counts
- * over plain TCP sockets.
+ * Small pieces shared by the end-to-end tests: adding a Hybrid Connection with the real CLI,
+ * reading an agent's live counters, and moving exact byte counts or echoed text over plain TCP
+ * sockets.
  */
 
 /** `hcm add <listen string>`; throws with the CLI's output when it does not succeed. */
@@ -92,6 +92,27 @@ export async function echoRoundTrip(socket: net.Socket, payload: Buffer): Promis
   const reply = readExactly(socket, payload.length);
   socket.write(payload);
   return reply;
+}
+
+/**
+ * One connection to 127.0.0.1:port (a forwarder in front of an echo endpoint): writes `text` and
+ * resolves with what came back once as much has come as was sent, or with what had come when the
+ * connection closed early (so a cut tunnel fails the caller's comparison instead of hanging).
+ */
+export function echoText(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let got = '';
+    socket.on('data', (d) => {
+      got += d.toString();
+      if (got.length >= text.length) {
+        socket.end();
+        resolve(got);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(got));
+  });
 }
 
 /** Where two buffers first differ (-1 when equal), for a failure message that says what broke. */

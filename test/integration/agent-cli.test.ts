@@ -6,6 +6,7 @@ import type { ConnectionDetails } from '../../src/shared/api.js';
 import { type HcmEnv, type RunningProcess, hcm, hcmEnv, listLive, startAgent, startForwarder, startHcm } from '../helpers/agent.js';
 import { type EmulatorProcess, KEYS, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
+import { echoText } from '../helpers/tunnel.js';
 
 /** The `hcm` verbs as an admin uses them, with and without a running agent. */
 
@@ -33,23 +34,6 @@ afterAll(async () => {
 
 const listen = (hc: string) => emu.hybridConnections[hc]!.listen;
 const listeners = async (hc: string) => (JSON.parse((await emu.admin(hc)).text) as { listeners: number }).listeners;
-
-async function echoOnce(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let got = '';
-    socket.on('data', (d) => {
-      got += d.toString();
-      if (got.length >= text.length) {
-        socket.end();
-        resolve(got);
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(got));
-    socket.write(text);
-  });
-}
 
 describe('hcm without a running agent', () => {
   let env: HcmEnv;
@@ -182,7 +166,7 @@ describe('hcm with a running agent', () => {
   it('shows live status and counters, and carries traffic', async () => {
     const before = Date.now();
     const fwd = await startForwarder(env, emu.hybridConnections['orders-db']!.send);
-    expect(await echoOnce(fwd.port, 'ping through the tunnel')).toBe('ping through the tunnel');
+    expect(await echoText(fwd.port, 'ping through the tunnel')).toBe('ping through the tunnel');
     await fwd.stop();
     await waitFor(async () => (await listLive(env))[0]!.counters.bytesFromEndpoint >= 23, 10_000, 'counters');
     const list = JSON.parse((await hcm(env, ['list', '--json'])).stdout) as {

@@ -1,8 +1,8 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HcmEnv, hcm, hcmEnv, listLive, startAgent, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, KEYS, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { startEchoServer } from '../helpers/tcp-servers.js';
+import { echoText } from '../helpers/tunnel.js';
 
 /**
  * Changing a connection in place instead of re-adding it (issue 12, items 3 and 8): a rule
@@ -131,14 +131,14 @@ describe('editing in place', () => {
         expect(agent.output()).toContain(`endpoint changed in Azure: 127.0.0.1:${first.port} → 127.0.0.1:${second.port}; still using`);
         // New connections still reach the pinned endpoint.
         const before = second.connections;
-        await echoThrough(fwd.port, 'still the first');
+        await echoText(fwd.port, 'still the first');
         expect(second.connections).toBe(before);
 
         const accepted = await hcm(env, ['endpoint', 'accept', 'pinned']);
         expect(accepted.code, accepted.stderr).toBe(0);
         expect(accepted.stdout).toContain(`-> 127.0.0.1:${second.port}`);
         expect((await listLive(env))[0]!.endpointChange).toBeNull();
-        await echoThrough(fwd.port, 'now the second');
+        await echoText(fwd.port, 'now the second');
         expect(second.connections).toBe(before + 1);
         expect((await hcm(env, ['endpoint', 'accept', 'pinned'])).stderr).toContain('no endpoint change is pending');
       } finally {
@@ -152,19 +152,3 @@ describe('editing in place', () => {
     }
   });
 });
-
-/** One round trip through the forwarder; resolves with what came back. */
-function echoThrough(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(text));
-    let got = '';
-    s.on('data', (d) => {
-      got += d.toString();
-      if (got.length >= text.length) {
-        s.end();
-        resolve(got);
-      }
-    });
-    s.on('error', reject);
-  });
-}

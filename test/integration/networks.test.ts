@@ -1,9 +1,9 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionDetails, TestStep } from '../../src/shared/api.js';
 import { type HcmEnv, hcm, hcmEnv, listLive, startAgent, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
+import { echoText } from '../helpers/tunnel.js';
 
 /**
  * Networks (issue 15, items 3 and 4), with real processes: a relay whose clock is off (the
@@ -36,21 +36,6 @@ async function details(env: HcmEnv, name: string): Promise<ConnectionDetails & {
   const r = await hcm(env, ['show', name, '--json']);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as ConnectionDetails & { agentRunning: boolean };
-}
-
-function roundTrip(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(text));
-    let got = '';
-    s.on('data', (d) => {
-      got += d.toString();
-      if (got.length >= text.length) {
-        s.end();
-        resolve(got);
-      }
-    });
-    s.on('error', reject);
-  });
 }
 
 describe('a relay whose clock is far ahead of this machine', () => {
@@ -171,7 +156,7 @@ describe('a relay with several gateways', () => {
       expect(before.gatewayHosts).toEqual(['testns.localhost']);
       const fwd = await startForwarder(env, emulator.hybridConnections.orders!.send);
       try {
-        for (let i = 0; i < 6; i++) expect(await roundTrip(fwd.port, `hello ${i}`)).toBe(`hello ${i}`);
+        for (let i = 0; i < 6; i++) expect(await echoText(fwd.port, `hello ${i}`)).toBe(`hello ${i}`);
       } finally {
         await fwd.stop();
       }
@@ -213,7 +198,7 @@ describe('a relay with several gateways', () => {
     try {
       const fwd = await startForwarder(env, emulator.hybridConnections.orders!.send);
       try {
-        expect(await roundTrip(fwd.port, 'once')).toBe('once');
+        expect(await echoText(fwd.port, 'once')).toBe('once');
       } finally {
         await fwd.stop();
       }

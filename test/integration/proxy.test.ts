@@ -1,10 +1,10 @@
-import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HcmEnv, hcm, hcmEnv, listLive, startAgent, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { startEchoServer, type TcpServer } from '../helpers/tcp-servers.js';
+import { echoText } from '../helpers/tunnel.js';
 import { type Tinyproxy, startTinyproxy } from '../helpers/tinyproxy.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -31,21 +31,6 @@ const viaAddress = (cs: string) => cs.replace(/Endpoint=sb:\/\/[^:/]+:/, 'Endpoi
 const add = (env: HcmEnv, cs: string) => hcm({ ...env, env: { ...env.env, CS: viaAddress(cs) } }, ['add', '--from-env', 'CS']);
 const relayPort = () => emulator.port;
 
-function roundTrip(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(text));
-    let got = '';
-    s.on('data', (d) => {
-      got += d.toString();
-      if (got.length >= text.length) {
-        s.end();
-        resolve(got);
-      }
-    });
-    s.on('error', reject);
-  });
-}
-
 describe('through an outbound proxy', () => {
   let proxy: Tinyproxy;
   beforeAll(async () => {
@@ -68,8 +53,8 @@ describe('through an outbound proxy', () => {
         viaAddress(emulator.hybridConnections.orders!.send),
       );
       try {
-        expect(await roundTrip(fwd.port, 'through the proxy')).toBe('through the proxy');
-        expect(await roundTrip(fwd.port, 'and again')).toBe('and again');
+        expect(await echoText(fwd.port, 'through the proxy')).toBe('through the proxy');
+        expect(await echoText(fwd.port, 'and again')).toBe('and again');
       } finally {
         await fwd.stop();
       }

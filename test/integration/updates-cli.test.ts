@@ -11,6 +11,7 @@ import { type HcmEnv, type RunningProcess, hcm, hcmEnv, startAgent, startForward
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { ROOT } from '../helpers/paths.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
+import { echoText } from '../helpers/tunnel.js';
 import { type FeedServer, type Release, idAt, makeRelease, startFeedServer } from '../helpers/update-feed.js';
 
 /**
@@ -178,20 +179,6 @@ describe('hcm version and hcm update against the feed', () => {
 });
 
 describe('hcm run: update checks never touch relaying', () => {
-  async function echoThrough(port: number, text: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1');
-      let got = '';
-      s.on('data', (d) => {
-        got += d.toString();
-        if (got.length >= text.length) s.end();
-      });
-      s.on('close', () => resolve(got));
-      s.on('error', reject);
-      s.write(text);
-    });
-  }
-
   it('retries a garbage feed quietly while relaying, then shows the update to every face when the feed recovers', async () => {
     feed.serve(next.dir);
     feed.mode = 'garbage';
@@ -205,7 +192,7 @@ describe('hcm run: update checks never touch relaying', () => {
 
     // Several failed checks (retried after 0.4 s, 0.8 s, …) while bytes flow through the tunnel.
     await waitFor(() => feed.requests.slice(before).filter((p) => p === feedFile()).length >= 3, 20_000, 'three update checks');
-    for (let i = 0; i < 3; i++) expect(await echoThrough(fwd.port, `ping ${i}`)).toBe(`ping ${i}`);
+    for (let i = 0; i < 3; i++) expect(await echoText(fwd.port, `ping ${i}`)).toBe(`ping ${i}`);
     expect(agent.proc.exitCode).toBeNull();
     // One line at info for the reason; the repeats are quiet (debug).
     expect(agent.output().match(/update check failed/g)).toHaveLength(1);
@@ -236,7 +223,7 @@ describe('hcm run: update checks never touch relaying', () => {
     }
     expect(agent.output()).toContain('update check works again');
     expect(agent.output()).toContain(`version ${NEXT} is available (this is ${CURRENT}); update with: git -C`);
-    expect(await echoThrough(fwd.port, 'still relaying')).toBe('still relaying');
+    expect(await echoText(fwd.port, 'still relaying')).toBe('still relaying');
     await fwd.stop();
     expect(await agent.stop()).toBe(0);
   });
