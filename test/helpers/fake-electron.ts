@@ -3,58 +3,62 @@ import type { ElectronDeps } from '../../src/main/desktop.js';
 
 /**
  * Just enough of Electron's main-process API for startDesktop (src/main/desktop.ts), recording
- * what the app does with it: windows and what their pages were sent, notifications, quit.
+ * what the app does with it: windows and what their pages were sent, the tray, the app menu, the
+ * app:// protocol, notifications, quit.
  */
 
 interface Preventable {
   preventDefault(): void;
   prevented: boolean;
 }
-const preventable = (): Preventable => {
+/** An event the app may cancel, as Electron passes to 'close' and 'before-quit'. */
+export const preventable = (): Preventable => {
   const e = { prevented: false, preventDefault: () => (e.prevented = true) };
   return e;
 };
 
-export interface FakeRecord {
-  quitCalls: number;
-  exited: boolean;
-  exitCode: number | null;
-  handlers: Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>;
-  windows: FakeWindowLike[];
-  notifications: Array<{ title: string; body: string }>;
-  errorBoxes: string[];
-}
+type MenuTemplate = Array<{ label?: string; submenu?: Array<{ label?: string; click?: () => void }> }>;
 
-export interface FakeWindowLike {
-  webContents: { sent: Array<[string, unknown]> };
-}
-
-export function fakeElectron(options: { version: string; isPackaged?: boolean }) {
-  const record: FakeRecord = {
+/**
+ * `version` is what app.getVersion() says; `isPackaged` defaults to true (an installed app);
+ * `lock: false` makes this a second instance (requestSingleInstanceLock fails).
+ */
+export function fakeElectron(options: { version?: string; isPackaged?: boolean; lock?: boolean } = {}) {
+  const record = {
     quitCalls: 0,
+    exitCode: null as number | null,
     exited: false,
-    exitCode: null,
-    handlers: new Map(),
-    windows: [],
-    notifications: [],
-    errorBoxes: [],
+    schemes: [] as unknown[],
+    protocols: new Map<string, (r: Request) => Promise<Response>>(),
+    handlers: new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>(),
+    windows: [] as FakeWindow[],
+    trays: [] as FakeTray[],
+    notifications: [] as Array<{ title: string; body: string }>,
+    appMenu: null as null | { template: MenuTemplate },
+    errorBoxes: [] as string[],
   };
   const app = Object.assign(new EventEmitter(), {
     isPackaged: options.isPackaged ?? true,
-    requestSingleInstanceLock: () => true,
+    requestSingleInstanceLock: () => options.lock ?? true,
     whenReady: () => Promise.resolve(),
-    getVersion: () => options.version,
+    getVersion: () => options.version ?? '0.1.0',
     setAppUserModelId: () => undefined,
     exit: (code: number) => {
       record.exitCode = code;
       record.exited = true;
     },
-    // Like Electron: before-quit may cancel (the app stops relaying first), then the app exits.
+    // Like Electron: before-quit may cancel (the app stops relaying first); otherwise every window
+    // gets 'close', then the app exits and says 'quit' (electron-updater installs on it).
     quit: () => {
       record.quitCalls++;
       const e = preventable();
       app.emit('before-quit', e);
       if (e.prevented) return;
+      for (const w of record.windows) {
+        const c = preventable();
+        w.emit('close', c);
+        if (!c.prevented) w.destroyed = true;
+      }
       record.exited = true;
       app.emit('quit');
     },
@@ -72,30 +76,51 @@ export function fakeElectron(options: { version: string; isPackaged?: boolean })
   }
   class FakeWindow extends EventEmitter {
     webContents = new FakeContents();
-    constructor() {
+    visible = false;
+    destroyed = false;
+    url = '';
+    constructor(readonly options: { webPreferences: Record<string, unknown> }) {
       super();
       record.windows.push(this);
     }
-    loadURL() {
+    loadURL(url: string) {
+      this.url = url;
       return Promise.resolve();
     }
-    show() {}
-    hide() {}
+    show() {
+      this.visible = true;
+    }
+    hide() {
+      this.visible = false;
+    }
     focus() {}
     restore() {}
     isMinimized() {
       return false;
     }
     isDestroyed() {
-      return false;
+      return this.destroyed;
     }
   }
   class FakeTray {
-    setImage() {}
-    setToolTip() {}
+    image = '';
+    tooltip = '';
+    destroyed = false;
+    constructor(image: string) {
+      this.image = image;
+      record.trays.push(this);
+    }
+    setImage(i: string) {
+      this.image = i;
+    }
+    setToolTip(t: string) {
+      this.tooltip = t;
+    }
     setContextMenu() {}
     on() {}
-    destroy() {}
+    destroy() {
+      this.destroyed = true;
+    }
   }
   class FakeNotification {
     static isSupported = () => true;
@@ -112,8 +137,11 @@ export function fakeElectron(options: { version: string; isPackaged?: boolean })
       handle: (ch: string, fn: never) => void record.handlers.set(ch, fn),
       removeHandler: (ch: string) => void record.handlers.delete(ch),
     },
-    protocol: { registerSchemesAsPrivileged: () => undefined, handle: () => undefined },
-    Menu: { buildFromTemplate: (template: never) => ({ template }), setApplicationMenu: () => undefined },
+    protocol: {
+      registerSchemesAsPrivileged: (s: unknown[]) => void record.schemes.push(...s),
+      handle: (scheme: string, fn: never) => void record.protocols.set(scheme, fn),
+    },
+    Menu: { buildFromTemplate: (template: never) => ({ template }), setApplicationMenu: (m: never) => void (record.appMenu = m) },
     Tray: FakeTray,
     Notification: FakeNotification,
     nativeImage: { createFromPath: (p: string) => p },
@@ -131,3 +159,5 @@ export function fakeElectron(options: { version: string; isPackaged?: boolean })
     record.windows[0]?.webContents.sent.filter(([ch]) => ch === `hcm:event:${event}`).map(([, p]) => p as T) ?? [];
   return { electron, record, app, ipc, events };
 }
+
+export type FakeElectron = ReturnType<typeof fakeElectron>;

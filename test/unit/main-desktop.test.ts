@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hcmPaths } from '../../src/core/paths.js';
 import { connectRunningAgent } from '../../src/core/running-agent.js';
 import { createHcmService } from '../../src/core/service.js';
-import { type DesktopHandle, type ElectronDeps, startDesktop } from '../../src/main/desktop.js';
+import { type DesktopHandle, startDesktop } from '../../src/main/desktop.js';
 import type { ConnectionSummary } from '../../src/shared/api.js';
 import { type HcmEnv, hcm, startAgent, startHcm } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
+import { type FakeElectron, fakeElectron, preventable } from '../helpers/fake-electron.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 
 /**
@@ -22,144 +23,9 @@ import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 
 const ASSETS = fileURLToPath(new URL('../../assets/', import.meta.url));
 
-interface Preventable {
-  preventDefault(): void;
-  prevented: boolean;
-}
-const preventable = (): Preventable => {
-  const e = { prevented: false, preventDefault: () => (e.prevented = true) };
-  return e;
-};
-
-/** Just enough of Electron's main-process API, recording what the app does with it. */
-function fakeElectron(options: { lock?: boolean } = {}) {
-  const record = {
-    quitCalls: 0,
-    exitCode: null as number | null,
-    exited: false,
-    schemes: [] as unknown[],
-    protocols: new Map<string, (r: Request) => Promise<Response>>(),
-    handlers: new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>(),
-    windows: [] as FakeWindow[],
-    trays: [] as FakeTray[],
-    notifications: [] as Array<{ title: string; body: string }>,
-    appMenu: null as null | { template: Array<{ label?: string; submenu?: Array<{ label?: string; click?: () => void }> }> },
-    errorBoxes: [] as string[],
-  };
-  const app = Object.assign(new EventEmitter(), {
-    isPackaged: false,
-    requestSingleInstanceLock: () => options.lock ?? true,
-    whenReady: () => Promise.resolve(),
-    getVersion: () => '0.1.0',
-    setAppUserModelId: () => undefined,
-    exit: (code: number) => {
-      record.exitCode = code;
-      record.exited = true;
-    },
-    // Like Electron: before-quit may cancel; otherwise every window gets 'close', then the app exits.
-    quit: () => {
-      record.quitCalls++;
-      const e = preventable();
-      app.emit('before-quit', e);
-      if (e.prevented) return;
-      for (const w of record.windows) {
-        const c = preventable();
-        w.emit('close', c);
-        if (!c.prevented) w.destroyed = true;
-      }
-      record.exited = true;
-    },
-  });
-  class FakeContents extends EventEmitter {
-    sent: Array<[string, unknown]> = [];
-    session = { setPermissionRequestHandler: () => undefined, setPermissionCheckHandler: () => undefined };
-    setWindowOpenHandler() {}
-    send(channel: string, payload: unknown) {
-      this.sent.push([channel, payload]);
-    }
-    isDestroyed() {
-      return false;
-    }
-  }
-  class FakeWindow extends EventEmitter {
-    webContents = new FakeContents();
-    visible = false;
-    destroyed = false;
-    url = '';
-    constructor(readonly options: { webPreferences: Record<string, unknown> }) {
-      super();
-      record.windows.push(this);
-    }
-    loadURL(url: string) {
-      this.url = url;
-      return Promise.resolve();
-    }
-    show() {
-      this.visible = true;
-    }
-    hide() {
-      this.visible = false;
-    }
-    focus() {}
-    restore() {}
-    isMinimized() {
-      return false;
-    }
-    isDestroyed() {
-      return this.destroyed;
-    }
-  }
-  class FakeTray {
-    image = '';
-    tooltip = '';
-    destroyed = false;
-    constructor(image: string) {
-      this.image = image;
-      record.trays.push(this);
-    }
-    setImage(i: string) {
-      this.image = i;
-    }
-    setToolTip(t: string) {
-      this.tooltip = t;
-    }
-    setContextMenu() {}
-    on() {}
-    destroy() {
-      this.destroyed = true;
-    }
-  }
-  class FakeNotification {
-    static isSupported = () => true;
-    constructor(readonly options: { title: string; body: string }) {}
-    on() {}
-    show() {
-      record.notifications.push({ title: this.options.title, body: this.options.body });
-    }
-  }
-  const electron = {
-    app,
-    BrowserWindow: FakeWindow,
-    ipcMain: {
-      handle: (ch: string, fn: never) => void record.handlers.set(ch, fn),
-      removeHandler: (ch: string) => void record.handlers.delete(ch),
-    },
-    protocol: {
-      registerSchemesAsPrivileged: (s: unknown[]) => void record.schemes.push(...s),
-      handle: (scheme: string, fn: never) => void record.protocols.set(scheme, fn),
-    },
-    Menu: { buildFromTemplate: (template: never) => ({ template }), setApplicationMenu: (m: never) => void (record.appMenu = m) },
-    Tray: FakeTray,
-    Notification: FakeNotification,
-    nativeImage: { createFromPath: (p: string) => p },
-    dialog: { showErrorBox: (title: string, text: string) => void record.errorBoxes.push(`${title}: ${text}`) },
-  } as unknown as ElectronDeps;
-  return { electron, record };
-}
-
 describe('a second instance', () => {
   it('quits at once and leaves the relay to the first', async () => {
-    const { electron, record } = fakeElectron({ lock: false });
+    const { electron, record } = fakeElectron({ isPackaged: false, lock: false });
     let created = 0;
     const handle = await startDesktop({
       electron,
@@ -185,13 +51,11 @@ describe('the desktop app', () => {
   let echo: TcpServer;
   let home: string;
   let cli: HcmEnv;
-  let fake: ReturnType<typeof fakeElectron>;
+  let fake: FakeElectron;
   let desktop: DesktopHandle;
   const config = testConfig([{ name: 'desk' }]);
 
-  const trusted = () => ({ sender: fake.record.windows[0]!.webContents, senderFrame: { url: 'app://hcm/index.html', parent: null } });
-  const ipc = (method: string, ...args: unknown[]) =>
-    fake.record.handlers.get(`hcm:${method}`)!(trusted(), ...args) as Promise<{ ok: boolean; result?: unknown; error?: string }>;
+  const ipc = (method: string, ...args: unknown[]) => fake.ipc(method, ...args);
   const tray = () => fake.record.trays[0]!;
 
   beforeAll(async () => {
@@ -200,7 +64,7 @@ describe('the desktop app', () => {
     emu = await startEmulator({ config });
     home = mkdtempSync(join(tmpdir(), 'hcm-desktop-'));
     cli = { home, env: { ...process.env, HCM_HOME: home, HCM_CA_FILE: emu.ca! } };
-    fake = fakeElectron();
+    fake = fakeElectron({ isPackaged: false });
     const paths = hcmPaths({ HCM_HOME: home });
     const handle = await startDesktop({
       electron: fake.electron,
@@ -331,7 +195,7 @@ describe('the desktop app next to an agent that already runs (hcm run, or the se
       0,
     );
     const agent = await startAgent(env, { waitConnected: 1 });
-    const fake = fakeElectron();
+    const fake = fakeElectron({ isPackaged: false });
     const paths = hcmPaths({ HCM_HOME: home });
     let created = 0;
     try {
@@ -351,14 +215,9 @@ describe('the desktop app next to an agent that already runs (hcm run, or the se
       });
       expect(handle!.service).toBeNull();
       expect(created).toBe(0);
-      const ipc = (method: string, ...args: unknown[]) =>
-        fake.record.handlers.get(`hcm:${method}`)!(
-          { sender: fake.record.windows[0]!.webContents, senderFrame: { url: 'app://hcm/index.html', parent: null } },
-          ...args,
-        ) as Promise<{ ok: boolean; result?: unknown }>;
       // The window's calls reach the running agent: its connection, live, and its host kind.
-      expect((await ipc('listConnections')).result).toEqual([expect.objectContaining({ name: 'shared', status: 'Connected' })]);
-      expect((await ipc('getAppInfo')).result).toMatchObject({ host: 'agent' });
+      expect((await fake.ipc('listConnections')).result).toEqual([expect.objectContaining({ name: 'shared', status: 'Connected' })]);
+      expect((await fake.ipc('getAppInfo')).result).toMatchObject({ host: 'agent' });
       expect(fake.record.trays[0]!.tooltip).toContain('Connected');
       expect(fake.record.notifications.map((n) => n.title)).toContain('Showing the agent that is already running');
       // The agent stops: the app says so and quits; the agent's connections were never touched by it.
@@ -376,7 +235,7 @@ describe('the desktop app next to an agent that already runs (hcm run, or the se
     const home = mkdtempSync(join(tmpdir(), 'hcm-desktop-handover-'));
     const env: HcmEnv = { home, env: { ...process.env, HCM_HOME: home, HCM_CA_FILE: emu.ca! } };
     expect((await hcm({ ...env, env: { ...env.env, CS: emu.hybridConnections.moved!.listen } }, ['add', '--from-env', 'CS'])).code).toBe(0);
-    const fake = fakeElectron();
+    const fake = fakeElectron({ isPackaged: false });
     const paths = hcmPaths({ HCM_HOME: home });
     const handle = await startDesktop({
       electron: fake.electron,
