@@ -62,15 +62,40 @@ function childrenOf(pid: number): number[] {
  * `reaped` adds only the children already reaped (cutime/cstime), for callers walking the tree.
  */
 export function cpuSeconds(pid: number, withChildren = false, reaped = false): number {
+  // Past 20 tries (a tree that keeps changing), a child gone meanwhile is left out.
+  for (let attempt = 0; ; attempt++) {
+    const ticks = treeTicks(pid, withChildren, reaped, attempt < 20);
+    if (ticks !== undefined) return ticks / ticksPerSecond();
+    Atomics.wait(pause, 0, 0, 5);
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Ticks of a process (and its tree), or undefined when a child was reaped while the tree was read
+ * (socat forks one per connection): its time then moves into the parent's cutime, so the read is
+ * repeated rather than losing it or counting it twice.
+ */
+function treeTicks(pid: number, withChildren: boolean, reaped: boolean, strict: boolean): number | undefined {
   const stat = readStat(pid);
   if (!stat) throw new Error(`process ${pid} is gone`);
   let ticks = stat.utime + stat.stime;
   if (reaped && !withChildren) ticks += stat.cutime + stat.cstime;
-  if (withChildren) {
-    ticks += stat.cutime + stat.cstime;
-    for (const child of childrenOf(pid)) ticks += Math.round(cpuSeconds(child, true) * ticksPerSecond());
+  if (!withChildren) return ticks;
+  ticks += stat.cutime + stat.cstime;
+  for (const child of childrenOf(pid)) {
+    if (!readStat(child)) {
+      if (strict) return undefined;
+      continue;
+    }
+    const sub = treeTicks(child, true, false, strict);
+    if (sub === undefined) return undefined;
+    ticks += sub;
   }
-  return ticks / ticksPerSecond();
+  const again = readStat(pid);
+  if (strict && (!again || again.cutime !== stat.cutime || again.cstime !== stat.cstime)) return undefined;
+  return ticks;
 }
 
 /** Resident set size in bytes (VmRSS). */
