@@ -1,5 +1,6 @@
 import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
-import { type HcmService, createHcmService, resolveConnectionId } from '../core/service.js';
+import { resolveConnectionId } from '../core/connection-id.js';
+import type { HcmService } from '../core/service.js';
 import { errorMessage } from '../shared/errors.js';
 import type { HcmApi } from '../shared/api.js';
 import { CliError } from './exit.js';
@@ -29,11 +30,13 @@ export async function connectTarget(): Promise<CommandTarget> {
       close: async () => running.close(),
     };
   }
-  const service = offlineService();
+  const service = await offlineService();
   return { api: service, live: false, resolveId: (n) => service.resolveId(n), close: async () => undefined };
 }
 
-export function offlineService(): HcmService {
+/** The service itself, loaded only without a running agent (it brings the relay engine and the Azure SDKs). */
+export async function offlineService(): Promise<HcmService> {
+  const { createHcmService } = await import('../core/service.js');
   return createHcmService({ host: 'agent', runAgent: false, transport: safeTransport() });
 }
 

@@ -1,25 +1,17 @@
 #!/usr/bin/env node
+import { enableCompileCache } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { registerConnect } from './commands/connect.js';
-import { registerAzure } from './commands/azure.js';
-import { registerConnectionCommands } from './commands/connections.js';
-import { registerDemo } from './commands/demo.js';
-import { registerProxy } from './commands/proxy.js';
-import { registerEmulator } from './commands/emulator.js';
-import { registerFleet } from './commands/fleet.js';
-import { registerLogs } from './commands/logs.js';
-import { registerRun } from './commands/run.js';
-import { registerService } from './commands/service.js';
-import { registerTest } from './commands/test.js';
-import { registerUi } from './commands/ui.js';
-import { registerUpdate } from './commands/update.js';
-import { registerVersion } from './commands/version.js';
+import { modulesFor } from './command-table.js';
 import { EXIT_OK, exitCodeFor, successStatus } from './exit.js';
 import { hideArgumentsInUsageError } from './secret-input.js';
 import { errorCode, errorMessage } from '../shared/errors.js';
 import { VERSION } from '../core/version.js';
 
-function buildProgram(): Command {
+// V8's compiled code for our modules and dependencies, kept on disk between runs (Node's own cache,
+// keyed by file contents): a command's modules then load without being parsed and compiled again.
+enableCompileCache();
+
+function buildProgram(registers: Array<(program: Command) => void>): Command {
   const program = new Command('hcm')
     .description('Open Hybrid Connection Manager: bridge Azure Relay Hybrid Connections to TCP endpoints')
     .version(VERSION, '-V, --version', 'print the version')
@@ -31,26 +23,13 @@ function buildProgram(): Command {
       const ca = cmd.opts().ca as string | undefined;
       if (ca) process.env.HCM_CA_FILE = ca;
     });
-  registerConnectionCommands(program);
-  registerAzure(program);
-  registerRun(program);
-  registerService(program);
-  registerDemo(program);
-  registerProxy(program);
-  registerConnect(program);
-  registerTest(program);
-  registerLogs(program);
-  registerFleet(program);
-  registerVersion(program);
-  registerUpdate(program);
-  registerUi(program);
-  registerEmulator(program);
+  for (const register of registers) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = buildProgram(await Promise.all(modulesFor(argv.slice(2)).map((m) => m.load())));
     await program.parseAsync(argv);
     return successStatus();
   } catch (err) {

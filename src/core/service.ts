@@ -11,7 +11,8 @@ import { GatewayLog } from '../relay/gateways.js';
 import type { ListenerSnapshot, ListenerTuning, ReconnectReason, TunnelSnapshot } from '../relay/hybrid-connection-listener.js';
 import { type RuntimeInfo, getRuntimeInfo } from '../relay/runtime-info.js';
 import type { TransportOptions } from '../relay/transport.js';
-import { HcmError, type HcmErrorCode, errorCode, errorMessage } from '../shared/errors.js';
+import { type HcmErrorCode, errorCode, errorMessage } from '../shared/errors.js';
+import { ServiceError, resolveConnectionId } from './connection-id.js';
 import type {
   AddConnectionInput,
   AzureAddResult,
@@ -39,8 +40,8 @@ import type {
   UpdateState,
   ValidationResult,
 } from '../shared/api.js';
-import { AzureSession } from './azure/azure-session.js';
-import { fetchListenConnectionString } from './azure/listen-key.js';
+import type { AzureSession } from './azure/azure-session.js';
+import { azureSettings, resolveCloud } from './azure/clouds.js';
 import type { CacheEncryption } from './azure/token-cache.js';
 import { ConfigStore, type SecretSettings, type Settings, type StoredConnection } from './config-store.js';
 import { type ResolvedProxy, resolveProxy } from './proxy-settings.js';
@@ -117,14 +118,6 @@ export interface HcmService extends HcmHost {
   readonly handingOverNow: boolean;
 }
 
-/** What the service refuses, with the contract's error codes (src/shared/errors.ts). */
-export class ServiceError extends HcmError {
-  constructor(code: HcmErrorCode, message: string) {
-    super(code, message);
-    this.name = 'ServiceError';
-  }
-}
-
 interface RuntimeDetails {
   createdAt: string | null;
   updatedAt: string | null;
@@ -143,19 +136,7 @@ export function connectionIdFor(cs: ConnectionString): string {
   return `${namespaceName(cs)}/${cs.entityPath}`;
 }
 
-/** A name or `namespace/name` (any case) to the one connection id it means. */
-export function resolveConnectionId(list: ReadonlyArray<{ id: string; name: string }>, nameOrId: string): string {
-  const exact = list.find((c) => c.id === nameOrId);
-  if (exact) return exact.id;
-  const wanted = nameOrId.toLowerCase();
-  const matches = list.filter((c) => c.name.toLowerCase() === wanted || c.id.toLowerCase() === wanted);
-  if (matches.length === 1) return matches[0]!.id;
-  if (matches.length > 1) {
-    throw new ServiceError('E_AMBIGUOUS', `"${nameOrId}" matches ${matches.map((c) => c.id).join(', ')}; use namespace/name`);
-  }
-  const have = list.length ? ` (have: ${list.map((c) => c.id).join(', ')})` : ' (none added yet)';
-  throw new ServiceError('E_NO_CONNECTION', `no connection named "${nameOrId}"${have}`);
-}
+export { ServiceError, resolveConnectionId };
 
 export function createHcmService(options: HcmServiceOptions): HcmService {
   return new Service(options);
@@ -176,7 +157,8 @@ class Service implements HcmService {
   private readonly loggedWarnings = new Set<string>();
   private settings: Settings = {};
   private proxy: ResolvedProxy = { config: undefined, description: 'none', source: 'none' };
-  private readonly azure: AzureSession;
+  /** Made on first use: the Azure SDKs behind it were most of the start-up time of `hcm list`. */
+  private azureSession: Promise<AzureSession> | undefined;
   /** Each Azure-added connection's last attempt to fetch its key again: for which refused string, and when. */
   private readonly keyRefreshes = new Map<string, { refused: string; at: number }>();
   /** The demo lives in memory only: it is never written next to the admin's real connections. */
@@ -203,24 +185,6 @@ class Service implements HcmService {
     this.updates = options.updates ?? unsupportedUpdates();
     this.updates.onChange((state) => this.events.emit('update', state));
     this.logger.on('entry', (entry) => this.events.emit('log', entry));
-    this.azure = new AzureSession({
-      configDir: this.paths.home,
-      transport: () => this.transport(),
-      encryption: options.azureTokenEncryption,
-      openBrowser: options.openBrowser,
-      savedSettings: () => {
-        this.ensureLoaded();
-        return this.settings.azure;
-      },
-      saveSettings: async (azure) => {
-        await this.store.update((_list, settings) => {
-          settings.azure = azure;
-        });
-        this.reloadConfig();
-      },
-      onState: (state) => this.events.emit('azure', state),
-      log: (level, message) => this.logger.log(level, message),
-    });
     if (options.runAgent !== false) {
       this.engine = new RelayEngine({ ...options.tuning, transport: options.transport, gateways: this.gateways });
       this.engine.on('status', (s) => this.onStatus(s));
@@ -848,20 +812,45 @@ class Service implements HcmService {
 
   // ------------------------------------------------------------ Azure
 
-  getAzureState(): Promise<AzureState> {
-    return this.azure.state();
+  async getAzureState(): Promise<AzureState> {
+    return (await this.azure()).state();
   }
 
-  beginAzureSignIn(options: AzureSignInOptions): Promise<AzureSignInStarted> {
-    return this.azure.beginSignIn(options);
+  async beginAzureSignIn(options: AzureSignInOptions): Promise<AzureSignInStarted> {
+    return (await this.azure()).beginSignIn(options);
   }
 
-  signOutOfAzure(): Promise<void> {
-    return this.azure.signOut();
+  async signOutOfAzure(): Promise<void> {
+    return (await this.azure()).signOut();
+  }
+
+  private azure(): Promise<AzureSession> {
+    this.azureSession ??= import('./azure/azure-session.js').then(
+      ({ AzureSession }) =>
+        new AzureSession({
+          configDir: this.paths.home,
+          transport: () => this.transport(),
+          encryption: this.options.azureTokenEncryption,
+          openBrowser: this.options.openBrowser,
+          savedSettings: () => {
+            this.ensureLoaded();
+            return this.settings.azure;
+          },
+          saveSettings: async (azure) => {
+            await this.store.update((_list, settings) => {
+              settings.azure = azure;
+            });
+            this.reloadConfig();
+          },
+          onState: (state) => this.events.emit('azure', state),
+          log: (level, message) => this.logger.log(level, message),
+        }),
+    );
+    return this.azureSession;
   }
 
   async listAzureHybridConnections(): Promise<AzureListing> {
-    const inventory = await this.azure.list((p) => this.events.emit('azureProgress', p));
+    const inventory = await (await this.azure()).list((p) => this.events.emit('azureProgress', p));
     this.ensureLoaded();
     const added = new Set(this.all().map((c) => c.id.toLowerCase()));
     return {
@@ -893,11 +882,13 @@ class Service implements HcmService {
   }
 
   async addFromAzure(selections: AzureSelection[]): Promise<AzureAddResult[]> {
-    const auth = await this.azure.signedIn();
+    const auth = await (await this.azure()).signedIn();
     const results: AzureAddResult[] = [];
     for (const selection of selections) {
       try {
-        const { connectionString, origin } = await fetchListenConnectionString(auth, selection, { transport: this.transport() });
+        const { connectionString, origin } = await (
+          await import('./azure/listen-key.js')
+        ).fetchListenConnectionString(auth, selection, { transport: this.transport() });
         const added = await this.add(
           { connectionString },
           {
@@ -929,7 +920,8 @@ class Service implements HcmService {
   private portalUrl(origin: NonNullable<StoredConnection['azure']>): string {
     let portal: string;
     try {
-      portal = this.azure.current().cloud.cloud.portal;
+      this.ensureLoaded();
+      portal = resolveCloud(azureSettings(this.settings.azure)).cloud.portal;
     } catch {
       portal = 'https://portal.azure.com';
     }
@@ -951,7 +943,7 @@ class Service implements HcmService {
     this.keyRefreshes.set(id, { refused: c.connectionString, at: Date.now() });
     let auth;
     try {
-      auth = await this.azure.signedIn();
+      auth = await (await this.azure()).signedIn();
     } catch {
       this.logger.warn(
         'the key was refused, probably rotated in Azure: sign in to Azure (hcm login, or Sign in in the app) so HCM fetches the new one by itself, or give it with hcm set-key',
@@ -961,7 +953,9 @@ class Service implements HcmService {
     }
     const o = c.azure;
     try {
-      const { connectionString } = await fetchListenConnectionString(
+      const { connectionString } = await (
+        await import('./azure/listen-key.js')
+      ).fetchListenConnectionString(
         auth,
         {
           tenantId: o.tenantId,

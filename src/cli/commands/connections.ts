@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { connectionDetails, connectionsTable, tunnelsTable } from '../format.js';
 import { connectTarget } from '../context.js';
 import { CliError } from '../exit.js';
-import { parseLogLevel } from './run.js';
+import { parseLogLevel } from '../options.js';
 import { SECRET_SOURCE_HELP, type SecretSourceOptions, readConnectionString } from '../secret-input.js';
-import { type AzureAddOptions, addFromAzureByName, addFromAzurePicker } from './azure-add.js';
+import type { AzureAddOptions } from './azure-add.js';
 
 /** add, list, show, remove, restart: the verbs admins know from Microsoft's HCM CLI. */
 export function registerConnectionCommands(program: Command): void {
@@ -29,9 +29,11 @@ export function registerConnectionCommands(program: Command): void {
         'Without questions: hcm add --subscription S --resource-group G --namespace N --name H',
     )
     .action(async (arg: string | undefined, opts: { endpoint?: string; json?: boolean } & SecretSourceOptions & AzureAddOptions) => {
-      if (opts.subscription || opts.resourceGroup || opts.namespace || opts.name) return addFromAzureByName(opts);
+      // The Azure SDKs load only for an add from Azure: they cost the other commands ~0.5 s.
+      if (opts.subscription || opts.resourceGroup || opts.namespace || opts.name)
+        return (await import('./azure-add.js')).addFromAzureByName(opts);
       if (arg === undefined && opts.fromFile === undefined && opts.fromEnv === undefined && process.stdin.isTTY) {
-        return addFromAzurePicker();
+        return (await import('./azure-add.js')).addFromAzurePicker();
       }
       const connectionString = await readConnectionString(arg, opts);
       await withTarget(async (t) => {

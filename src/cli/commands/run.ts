@@ -2,15 +2,14 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { type EnvConnections, keepApplyingEnvConnections, takeConnectionStringsFromEnv } from '../../core/env-connections.js';
 import { isLoopback, parseStatusAddress, type StatusServer, startStatusServer } from '../../core/http-status.js';
-import { type LogFormat, type Logger, defaultLogFormat } from '../../core/logger.js';
+import { type Logger, defaultLogFormat } from '../../core/logger.js';
 import { AgentMetrics, readiness } from '../../core/metrics.js';
 import type { HcmService } from '../../core/service.js';
 import { errorMessage } from '../../shared/errors.js';
-import type { LogLevel } from '../../shared/api.js';
 import { startAgentHost } from '../agent-host.js';
 import { CliError } from '../exit.js';
 import type { StopSignals } from '../stop-signals.js';
-import { parseIntOption } from '../options.js';
+import { parseIntOption, parseLogFormat, parseLogLevel } from '../options.js';
 
 interface RunOptions {
   grace: string;
@@ -158,15 +157,4 @@ function tellSystemdWeAreMain(logger: Logger): void {
   n.on('exit', (code) => {
     if (code !== 0) logger.warn(`systemd-notify --pid=${process.pid} exited with ${code}`);
   });
-}
-
-export function parseLogLevel(text: string): LogLevel {
-  if (!['debug', 'info', 'warn', 'error'].includes(text)) throw new CliError(`--log-level must be debug, info, warn or error`, 'E_USAGE');
-  return text as LogLevel;
-}
-
-export function parseLogFormat(text: string): LogFormat {
-  if (text !== 'text' && text !== 'json' && text !== 'journald')
-    throw new CliError('--log-format must be text, json or journald', 'E_USAGE');
-  return text;
 }

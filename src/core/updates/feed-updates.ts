@@ -1,7 +1,7 @@
 import type { TransportOptions } from '../../relay/transport.js';
 import type { UpdateState } from '../../shared/api.js';
 import { errorMessage } from '../../shared/errors.js';
-import { ConfigStore } from '../config-store.js';
+import { readFileSync } from 'node:fs';
 import type { HcmPaths } from '../paths.js';
 import type { UpdateProvider } from '../updates.js';
 import { type CheckResult, type InstallDescription, checkFeed, describeInstall, howToFor } from './check.js';
@@ -160,7 +160,10 @@ export function cliHostUpdates(options: {
 /** `settings.updates` from config.json; undefined when there is none or the file cannot be read (the service reports that). */
 export function savedUpdateSettings(paths: Pick<HcmPaths, 'home' | 'configFile' | 'secretsFile'>): unknown {
   try {
-    return new ConfigStore(paths).load().settings.updates;
+    // Read as plain JSON: resolveUpdateSettings checks it, and the config store's schema library
+    // is most of the start-up time of \`hcm version\`.
+    const config = JSON.parse(readFileSync(paths.configFile, 'utf8')) as { settings?: { updates?: unknown } } | null;
+    return config?.settings?.updates;
   } catch {
     return undefined;
   }

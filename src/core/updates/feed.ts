@@ -1,8 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Agent } from 'node:http';
-import semver from 'semver';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type semverModule from 'semver';
+import type * as yamlModule from 'yaml';
 import { HcmError } from '../../shared/errors.js';
 import { FEED_MAX_BYTES } from './defaults.js';
 
@@ -38,12 +39,17 @@ export function feedFileName(platform: NodeJS.Platform = process.platform, arch:
   return arch === 'x64' ? 'latest-linux.yml' : `latest-linux-${arch}.yml`;
 }
 
+// Loaded when a feed is read, not by every command that only asks whether checks are on (hcm version).
+const require = createRequire(import.meta.url);
+const semver = () => require('semver') as typeof semverModule;
+const yaml = () => require('yaml') as typeof yamlModule;
+
 const fail = (source: string, problem: string) => new HcmError('E_UPDATE', `the update feed ${source} ${problem}`);
 
 export function parseFeed(text: string, source: string): UpdateFeed {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 0 });
+    doc = yaml().parse(text, { uniqueKeys: true, maxAliasCount: 0 });
   } catch (err) {
     throw fail(source, `is not valid YAML (${(err as Error).message.split('\n')[0]})`);
   }
@@ -52,7 +58,7 @@ export function parseFeed(text: string, source: string): UpdateFeed {
   const o = doc as Record<string, unknown>;
 
   const version = o.version;
-  if (typeof version !== 'string' || semver.valid(version) !== version)
+  if (typeof version !== 'string' || semver().valid(version) !== version)
     throw fail(source, `has no valid version (expected a semantic version such as 1.2.3, got ${describe(version)})`);
 
   if (!Array.isArray(o.files) || o.files.length === 0) throw fail(source, 'lists no files');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import semver from 'semver';
+import { createRequire } from 'node:module';
+import type semverModule from 'semver';
 
 /**
  * What the update check keeps in the config folder: `install-id` (a random UUID, made once, so a
@@ -57,6 +58,8 @@ export function recordRunVersion(home: string, host: 'desktop' | 'cli', version:
   } catch {
     // Not worth failing for: the "updated" message is a courtesy.
   }
+  // semver loads only here, when a version changed (hcm version starts faster without it).
+  const semver = createRequire(import.meta.url)('semver') as typeof semverModule;
   return typeof before === 'string' && semver.valid(before) && semver.valid(version) && semver.lt(before, version) ? before : null;
 }
 

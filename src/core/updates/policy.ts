@@ -1,4 +1,9 @@
-import semver from 'semver';
+import { createRequire } from 'node:module';
+import type semverModule from 'semver';
+
+// Loaded on the first judgement (a feed was read), not by every command that imports the checks.
+const require = createRequire(import.meta.url);
+const semver = () => require('semver') as typeof semverModule;
 
 /**
  * Whether the version a feed names is an update for this install: newer by semantic versioning,
@@ -15,8 +20,8 @@ export function judgeVersion(
   options: { prerelease: boolean; installId: string },
 ): Verdict {
   const { version } = offered;
-  if (semver.eq(version, current)) return { update: false, why: 'same', detail: `${current} is the latest version` };
-  if (semver.lt(version, current)) return { update: false, why: 'older', detail: `${current} is newer than the feed's ${version}` };
+  if (semver().eq(version, current)) return { update: false, why: 'same', detail: `${current} is the latest version` };
+  if (semver().lt(version, current)) return { update: false, why: 'older', detail: `${current} is newer than the feed's ${version}` };
   if (!prereleaseAllowed(version, current, options.prerelease))
     return { update: false, why: 'prerelease', detail: `${version} is a pre-release; pre-releases are not installed unless asked for` };
   if (!withinRollout(offered.stagingPercentage, options.installId))
@@ -33,7 +38,7 @@ export function judgeVersion(
  * installed a beta has asked; electron-updater decides the same way).
  */
 export function prereleaseAllowed(version: string, current: string, optedIn: boolean): boolean {
-  return !semver.prerelease(version) || optedIn || !!semver.prerelease(current);
+  return !semver().prerelease(version) || optedIn || !!semver().prerelease(current);
 }
 
 /**
