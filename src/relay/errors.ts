@@ -1,4 +1,9 @@
-import { STATUS_CODES } from 'node:http';
+import type * as httpModule from 'node:http';
+import { createRequire } from 'node:module';
+
+// Required, not imported: an ES import of node:http reads every export, and its WebSocket getter
+// loads Node's fetch library (undici), ~20 ms of every hcm command (all of them reach this file).
+const { STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof httpModule;
 
 /**
  * Errors with stable codes, so callers (CLI exit paths, UI, tests) branch on `code`

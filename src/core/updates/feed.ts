@@ -1,6 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
+import type * as httpModule from 'node:http';
 import type { Agent } from 'node:http';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import type semverModule from 'semver';
 import type * as yamlModule from 'yaml';
@@ -43,6 +43,9 @@ export function feedFileName(platform: NodeJS.Platform = process.platform, arch:
 const require = createRequire(import.meta.url);
 const semver = () => require('semver') as typeof semverModule;
 const yaml = () => require('yaml') as typeof yamlModule;
+// Required, not imported: an ES import of node:http reads every export, and its WebSocket getter
+// loads Node's fetch library (undici), ~20 ms of every command that imports this file.
+const http = require('node:http') as typeof httpModule;
 
 const fail = (source: string, problem: string) => new HcmError('E_UPDATE', `the update feed ${source} ${problem}`);
 
