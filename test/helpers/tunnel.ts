@@ -115,6 +115,24 @@ export function echoText(port: number, text: string): Promise<string> {
   });
 }
 
+/**
+ * One connection to 127.0.0.1:port (`hcm connect` in front of an echo endpoint): writes `bytes`
+ * bytes and resolves with how many came back before the relay, the agent or the endpoint closed it.
+ */
+export async function echoedBytes(port: number, bytes: number): Promise<number> {
+  const socket = net.connect(port, '127.0.0.1');
+  let echoed = 0;
+  socket.on('data', (d: Buffer) => {
+    echoed += d.length;
+    if (echoed >= bytes) socket.end();
+  });
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(Buffer.alloc(bytes, 'x'));
+  await new Promise((resolve) => socket.once('close', resolve));
+  return echoed;
+}
+
 /** Where two buffers first differ (-1 when equal), for a failure message that says what broke. */
 export function firstDifference(a: Buffer, b: Buffer): number {
   const n = Math.min(a.length, b.length);

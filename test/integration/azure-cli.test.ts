@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HcmEnv, hcm, hcmEnv, listLive, startAgent, startHcm } from '../helpers/agent.js';
 import { type EmulatorAzure, type EmulatorProcess, startEmulator, waitFor } from '../helpers/emulator.js';
-import { completeDeviceCode } from '../helpers/entra-pages.js';
+import { armAsAdmin, completeDeviceCode } from '../helpers/entra-pages.js';
 
 /**
  * Azure from the terminal against the emulator's Entra ID and ARM, reached through configuration
@@ -46,43 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator?.stop();
 });
-
-/** An ARM call as the test's own admin (username/password grant), for rotating keys "in the portal". */
-async function armAsAdmin(path: string, body: unknown): Promise<number> {
-  const tokenUrl = `${azure.authority}/oauth2/v2.0/token`;
-  const form = new URLSearchParams({
-    grant_type: 'password',
-    client_id: azure.clientId,
-    scope: `${azure.arm.replace(/\/$/, '')}/.default openid offline_access`,
-    username: USER,
-    password: PASSWORD,
-  });
-  const { default: https } = await import('node:https');
-  const call = (url: string, method: string, text: string, headers: Record<string, string>) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = https.request(
-        url,
-        { method, ca: emulator.caPem, headers: { 'Content-Length': Buffer.byteLength(text), ...headers } },
-        (res) => {
-          let b = '';
-          res.on('data', (d: Buffer) => (b += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
-        },
-      );
-      req.on('error', reject);
-      req.end(text);
-    });
-  const token = JSON.parse(
-    (await call(tokenUrl, 'POST', form.toString(), { 'Content-Type': 'application/x-www-form-urlencoded' })).body,
-  ) as {
-    access_token: string;
-  };
-  const r = await call(`${azure.arm.replace(/\/$/, '')}${path}`, 'POST', JSON.stringify(body), {
-    'Content-Type': 'application/json',
-    Authorization: `Bearer ${token.access_token}`,
-  });
-  return r.status;
-}
 
 describe('Azure from the terminal', () => {
   let subscriptionId = '';
@@ -170,7 +133,7 @@ describe('Azure from the terminal', () => {
     const agent = await startAgent(env, { waitConnected: 1 });
     try {
       const hcPath = `/subscriptions/${subscriptionId}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/contoso/hybridConnections/orders/authorizationRules/defaultListener/regenerateKeys?api-version=2021-11-01`;
-      expect(await armAsAdmin(hcPath, { keyType: 'PrimaryKey' })).toBe(200);
+      expect(await armAsAdmin(emulator, USER, PASSWORD, hcPath, { keyType: 'PrimaryKey' })).toBe(200);
       await hcm(env, ['restart', 'orders']);
       await waitFor(
         () => agent.output().includes('the key was rotated in Azure: fetched the new key of rule defaultListener'),
@@ -184,7 +147,7 @@ describe('Azure from the terminal', () => {
       expect(existsSync(join(env.home, 'azure-tokens.json'))).toBe(false);
       expect((await hcm(env, ['account'])).stdout).toContain('not signed in to Azure');
 
-      expect(await armAsAdmin(hcPath, { keyType: 'PrimaryKey' })).toBe(200);
+      expect(await armAsAdmin(emulator, USER, PASSWORD, hcPath, { keyType: 'PrimaryKey' })).toBe(200);
       await hcm(env, ['restart', 'orders']);
       await waitFor(async () => (await listLive(env))[0]!.status === 'Unauthorized', 30_000, 'Unauthorized');
       const [row] = await listLive(env);

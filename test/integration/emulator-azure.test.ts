@@ -1,10 +1,9 @@
 import { createPublicKey, randomUUID, verify } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import { type AuthenticationResult, PublicClientApplication } from '@azure/msal-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpsNetworkModule } from '../../src/core/azure/https-client.js';
 import { type EmulatorAzure, type EmulatorProcess, KEYS, startEmulator } from '../helpers/emulator.js';
+import { type Answer, fetchPage, formOf, unescapeHtml } from '../helpers/entra-pages.js';
 
 /**
  * The emulator's Entra ID, driven by the real @azure/msal-node as a public client: username and
@@ -74,47 +73,8 @@ function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** One HTTP(S) request as a browser would make it (the emulator's CA trusted, redirects not followed). */
-function fetchPage(url: string, form?: Record<string, string>, headers: Record<string, string> = {}): Promise<Answer> {
-  const body = form ? new URLSearchParams(form).toString() : undefined;
-  const target = new URL(url);
-  const client = target.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = client.request(
-      target,
-      {
-        method: form ? 'POST' : 'GET',
-        ca: caPem,
-        headers: { ...(body ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}), ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString('utf8')));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const unescape = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&');
-
-/** The first form of a page: where it posts and its hidden fields. */
-function formOf(page: Answer): { action: string; fields: Record<string, string> } {
-  const form = /<form method="post" action="([^"]*)">/.exec(page.body);
-  if (!form) throw new Error(`no form in the page (HTTP ${page.status}):\n${page.body.slice(0, 2000)}`);
-  const fields: Record<string, string> = {};
-  for (const m of page.body.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields[unescape(m[1]!)] = unescape(m[2]!);
-  const action = unescape(form[1]!);
-  return { action: action.startsWith('/') ? `${origin}${action}` : action, fields };
-}
+/** A page as a browser would fetch it, trusting the emulator's CA. */
+const browse = (url: string, form?: Record<string, string>, headers?: Record<string, string>) => fetchPage(url, caPem, form, headers);
 
 /** What every Entra ID page must be: no inline script or style allowed, not framable. */
 function expectStrictPage(page: Answer): void {
@@ -133,12 +93,12 @@ async function signIn(page: Answer, username: string, pass: string, consent: 'ac
   expect(page.status).toBe(200);
   expectStrictPage(page);
   expect(page.body).toContain('Sign in');
-  const login = formOf(page);
-  let next = await fetchPage(login.action, { ...login.fields, username, password: pass, decision: 'signin' });
+  const login = formOf(page, origin);
+  let next = await browse(login.action, { ...login.fields, username, password: pass, decision: 'signin' });
   if (next.body.includes('Permissions requested')) {
     expectStrictPage(next);
-    const form = formOf(next);
-    next = await fetchPage(form.action, { ...form.fields, decision: consent });
+    const form = formOf(next, origin);
+    next = await browse(form.action, { ...form.fields, decision: consent });
   }
   return next;
 }
@@ -147,18 +107,18 @@ async function signIn(page: Answer, username: string, pass: string, consent: 'ac
 function browser(username: string, pass: string, consent: 'accept' | 'decline' = 'accept', seen: string[] = []) {
   return async (url: string): Promise<void> => {
     seen.push(url);
-    const answer = await signIn(await fetchPage(url), username, pass, consent);
+    const answer = await signIn(await browse(url), username, pass, consent);
     expectStrictPage(answer);
-    const post = formOf(answer);
+    const post = formOf(answer, origin);
     expect(post.action).toMatch(/^http:\/\/localhost:\d+$/);
     expect(String(answer.headers['content-security-policy'])).toContain(`form-action 'self' ${post.action}`);
-    const delivered = await fetchPage(post.action, post.fields);
+    const delivered = await browse(post.action, post.fields);
     expect(delivered.status).toBe(200);
   };
 }
 
 async function tokenError(body: Record<string, string>, tenant = CONTOSO): Promise<{ status: number; json: Record<string, unknown> }> {
-  const page = await fetchPage(`${origin}/${tenant}/oauth2/v2.0/token`, body, { 'client-request-id': 'test-correlation-1' });
+  const page = await browse(`${origin}/${tenant}/oauth2/v2.0/token`, body, { 'client-request-id': 'test-correlation-1' });
   return { status: page.status, json: JSON.parse(page.body) as Record<string, unknown> };
 }
 
@@ -175,28 +135,29 @@ function expectEntraError(json: Record<string, unknown>, error: string, code: nu
 
 describe('discovery', () => {
   it('serves the OpenID configuration by tenant id, domain and organizations, with a JWKS that verifies its tokens', async () => {
-    const byId = JSON.parse((await fetchPage(`${origin}/${CONTOSO}/v2.0/.well-known/openid-configuration`)).body) as Record<string, string>;
+    const byId = JSON.parse((await browse(`${origin}/${CONTOSO}/v2.0/.well-known/openid-configuration`)).body) as Record<string, string>;
     expect(byId.issuer).toBe(`${origin}/${CONTOSO}/v2.0`);
     expect(byId.authorization_endpoint).toBe(`${origin}/${CONTOSO}/oauth2/v2.0/authorize`);
     expect(byId.token_endpoint).toBe(`${origin}/${CONTOSO}/oauth2/v2.0/token`);
     expect(byId.device_authorization_endpoint).toBe(`${origin}/${CONTOSO}/oauth2/v2.0/devicecode`);
     expect(byId.end_session_endpoint).toBe(`${origin}/${CONTOSO}/oauth2/v2.0/logout`);
-    const byDomain = JSON.parse(
-      (await fetchPage(`${origin}/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration`)).body,
-    ) as Record<string, string>;
+    const byDomain = JSON.parse((await browse(`${origin}/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration`)).body) as Record<
+      string,
+      string
+    >;
     expect(byDomain.token_endpoint).toBe(byId.token_endpoint);
-    const multi = JSON.parse((await fetchPage(`${origin}/organizations/v2.0/.well-known/openid-configuration`)).body) as Record<
+    const multi = JSON.parse((await browse(`${origin}/organizations/v2.0/.well-known/openid-configuration`)).body) as Record<
       string,
       string
     >;
     expect(multi.issuer).toBe(`${origin}/{tenantid}/v2.0`);
     expect(multi.token_endpoint).toBe(`${origin}/organizations/oauth2/v2.0/token`);
 
-    const unknown = await fetchPage(`${origin}/nosuch.onmicrosoft.com/v2.0/.well-known/openid-configuration`);
+    const unknown = await browse(`${origin}/nosuch.onmicrosoft.com/v2.0/.well-known/openid-configuration`);
     expect(unknown.status).toBe(400);
     expectEntraError(JSON.parse(unknown.body) as Record<string, unknown>, 'invalid_tenant', 90002);
 
-    const discovery = await fetchPage(
+    const discovery = await browse(
       `${origin}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(byId.authorization_endpoint!)}`,
     );
     expect(JSON.parse(discovery.body)).toEqual({
@@ -204,13 +165,13 @@ describe('discovery', () => {
       'api-version': '1.1',
       metadata: [{ preferred_network: azure.knownAuthority, preferred_cache: azure.knownAuthority, aliases: [azure.knownAuthority] }],
     });
-    const foreign = await fetchPage(
+    const foreign = await browse(
       `${origin}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent('https://login.example.com/x/oauth2/v2.0/authorize')}`,
     );
     expect(foreign.status).toBe(400);
     expect((JSON.parse(foreign.body) as { error: string }).error).toBe('invalid_instance');
 
-    const keys = JSON.parse((await fetchPage(byId.jwks_uri!)).body) as { keys: Array<Record<string, unknown>> };
+    const keys = JSON.parse((await browse(byId.jwks_uri!)).body) as { keys: Array<Record<string, unknown>> };
     expect(keys.keys).toHaveLength(1);
     const jwk = keys.keys[0]!;
     expect(jwk).toMatchObject({ kty: 'RSA', use: 'sig' });
@@ -360,7 +321,7 @@ describe('defaults', () => {
       password: 'Alice-Pa55word',
     }))!;
     const get = async (path: string) =>
-      JSON.parse((await fetchPage(`${origin}${path}`, undefined, { Authorization: `Bearer ${result.accessToken}` })).body) as {
+      JSON.parse((await browse(`${origin}${path}`, undefined, { Authorization: `Bearer ${result.accessToken}` })).body) as {
         value: Array<Record<string, unknown>>;
       };
     const subs = (await get('/subscriptions?api-version=2022-12-01')).value;
@@ -377,7 +338,7 @@ describe('defaults', () => {
       username: 'carol@contoso.onmicrosoft.com',
       password: password('carol@contoso.onmicrosoft.com'),
     }))!;
-    const none = await fetchPage(`${origin}/subscriptions?api-version=2022-12-01`, undefined, {
+    const none = await browse(`${origin}/subscriptions?api-version=2022-12-01`, undefined, {
       Authorization: `Bearer ${carol.accessToken}`,
     });
     expect((JSON.parse(none.body) as { value: unknown[] }).value).toEqual([]);
@@ -421,14 +382,14 @@ describe('device code', () => {
       deviceCodeCallback: (r) => {
         prompt = r;
         walked = (async () => {
-          const entry = await fetchPage(r.verificationUri);
+          const entry = await browse(r.verificationUri);
           expectStrictPage(entry);
           expect(entry.body).toContain('Enter code');
-          const wrong = await fetchPage(r.verificationUri, { otc: 'WRONGCODE' });
+          const wrong = await browse(r.verificationUri, { otc: 'WRONGCODE' });
           expect(wrong.status).toBe(400);
-          expect(unescape(wrong.body)).toContain("That code didn't work");
+          expect(unescapeHtml(wrong.body)).toContain("That code didn't work");
           // People type codes in lower case and with spaces.
-          const signInPage = await fetchPage(r.verificationUri, { otc: ` ${r.userCode.toLowerCase()} ` });
+          const signInPage = await browse(r.verificationUri, { otc: ` ${r.userCode.toLowerCase()} ` });
           return signIn(signInPage, 'alice@contoso.onmicrosoft.com', 'Alice-Pa55word');
         })();
         // A failed walk stops MSAL's polling, so the test fails at once with the walk's error.
@@ -454,7 +415,7 @@ describe('device code', () => {
   it('polling gets authorization_pending, then authorization_declined when the user cancels', async () => {
     const start = JSON.parse(
       (
-        await fetchPage(`${origin}/${CONTOSO}/oauth2/v2.0/devicecode`, {
+        await browse(`${origin}/${CONTOSO}/oauth2/v2.0/devicecode`, {
           client_id: azure.clientId,
           scope: `${scope} openid offline_access`,
         })
@@ -463,9 +424,9 @@ describe('device code', () => {
     expect(start.expires_in).toBe(900);
     const poll = () => tokenError({ grant_type: 'device_code', client_id: azure.clientId, device_code: start.device_code });
     expectEntraError((await poll()).json, 'authorization_pending', 70016);
-    const signInPage = await fetchPage(start.verification_uri, { otc: start.user_code });
-    const form = formOf(signInPage);
-    const cancelled = await fetchPage(form.action, { ...form.fields, decision: 'cancel' });
+    const signInPage = await browse(start.verification_uri, { otc: start.user_code });
+    const form = formOf(signInPage, origin);
+    const cancelled = await browse(form.action, { ...form.fields, decision: 'cancel' });
     expect(cancelled.body).toContain('Sign-in canceled');
     const declined = await poll();
     expect(declined.json.error).toBe('authorization_declined');
@@ -478,9 +439,9 @@ describe('device code', () => {
         scopes: [scope],
         deviceCodeCallback: (r) => {
           void (async () => {
-            const page = await fetchPage(r.verificationUri, { otc: r.userCode });
-            const f = formOf(page);
-            await fetchPage(f.action, { ...f.fields, decision: 'cancel' });
+            const page = await browse(r.verificationUri, { otc: r.userCode });
+            const f = formOf(page, origin);
+            await browse(f.action, { ...f.fields, decision: 'cancel' });
           })();
         },
       })
@@ -561,7 +522,7 @@ describe('authorization code with PKCE', () => {
       ...extra,
     });
     const answer = await signIn(
-      await fetchPage(`${origin}/${CONTOSO}/oauth2/v2.0/authorize?${query}`),
+      await browse(`${origin}/${CONTOSO}/oauth2/v2.0/authorize?${query}`),
       'alice@contoso.onmicrosoft.com',
       'Alice-Pa55word',
     );
@@ -612,9 +573,7 @@ describe('authorization code with PKCE', () => {
       'http://localhost.evil.example/',
       'javascript:alert(1)',
     ]) {
-      const page = await fetchPage(
-        `${origin}/${CONTOSO}/oauth2/v2.0/authorize?${new URLSearchParams({ ...base, redirect_uri: redirect })}`,
-      );
+      const page = await browse(`${origin}/${CONTOSO}/oauth2/v2.0/authorize?${new URLSearchParams({ ...base, redirect_uri: redirect })}`);
       expect(page.status).toBe(400);
       expect(page.headers.location).toBeUndefined();
       expect(page.body).toContain('AADSTS50011');
@@ -625,7 +584,7 @@ describe('authorization code with PKCE', () => {
       ['no PKCE', { code_challenge: '' }],
       ['plain PKCE', { code_challenge_method: 'plain' }],
     ] as const) {
-      const page = await fetchPage(
+      const page = await browse(
         `${origin}/${CONTOSO}/oauth2/v2.0/authorize?${new URLSearchParams({ ...base, redirect_uri: loopback, ...params })}`,
       );
       expect(page.status, name).toBe(302);
@@ -633,12 +592,12 @@ describe('authorization code with PKCE', () => {
       expect(location.searchParams.get('error')).toBe('invalid_request');
       expect(location.searchParams.get('state')).toBe('s');
     }
-    const none = await fetchPage(
+    const none = await browse(
       `${origin}/${CONTOSO}/oauth2/v2.0/authorize?${new URLSearchParams({ ...base, redirect_uri: loopback, prompt: 'none' })}`,
     );
     expect(new URL(String(none.headers.location)).searchParams.get('error')).toBe('login_required');
     // A sign-in form posted without a live flow is refused.
-    const forged = await fetchPage(`${origin}/$entra/login`, {
+    const forged = await browse(`${origin}/$entra/login`, {
       flow: randomUUID(),
       username: 'alice@contoso.onmicrosoft.com',
       password: 'Alice-Pa55word',

@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import https from 'node:https';
-import net from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Forwarder, type HcmEnv, hcmEnv, startForwarder } from '../helpers/agent.js';
-import { type EmulatorAzure, type EmulatorProcess, startEmulator, waitFor } from '../helpers/emulator.js';
+import { type EmulatorAzure, type EmulatorProcess, startEmulator } from '../helpers/emulator.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
-import { SCREENSHOTS, launchChromium, openPage, screenshotBothThemes } from './helpers/browser.js';
+import { echoedBytes } from '../helpers/tunnel.js';
+import { armAsAdmin } from '../helpers/entra-pages.js';
+import { SCREENSHOTS, launchChromium, openPage, screenshotBothThemes, noToasts, until } from './helpers/browser.js';
 import { type UiHost, startUiHost } from './helpers/ui-host.js';
 
 /**
@@ -38,66 +38,6 @@ const row = (id: string) => page.locator(`[data-connection="${id}"]`);
 const pick = (id: string) => page.locator(`[data-pick="${id}"]`);
 const details = () => page.getByTestId('details');
 const tokens = () => join(env.home, 'azure-tokens.json');
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => check().catch(() => false), timeoutMs, what);
-}
-
-async function noToasts(): Promise<void> {
-  await until(async () => (await page.locator('.fui-Toast').count()) === 0, 'toasts to go away', 15_000);
-}
-
-/** Connects through `hcm connect`, writes, and resolves with what came back. */
-async function roundTrip(port: number, bytes: number): Promise<number> {
-  const socket = net.connect(port, '127.0.0.1');
-  let echoed = 0;
-  socket.on('data', (d: Buffer) => {
-    echoed += d.length;
-    if (echoed >= bytes) socket.end();
-  });
-  socket.on('error', () => undefined);
-  await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(Buffer.alloc(bytes, 'x'));
-  await new Promise((resolve) => socket.once('close', resolve));
-  return echoed;
-}
-
-/** An HTTPS call to the emulator's Entra ID or ARM, trusting its CA. */
-function call(url: string, method: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      url,
-      { method, ca: emulator.caPem, headers: { 'Content-Length': Buffer.byteLength(body), ...headers } },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** An ARM POST as the test's own admin (username/password grant): what someone does in the portal. */
-async function armAsAdmin(path: string, body: unknown): Promise<number> {
-  const form = new URLSearchParams({
-    grant_type: 'password',
-    client_id: azure.clientId,
-    scope: `${azure.arm.replace(/\/$/, '')}/.default openid offline_access`,
-    username: USER,
-    password: PASSWORD,
-  });
-  const token = JSON.parse(
-    (await call(`${azure.authority}/oauth2/v2.0/token`, 'POST', form.toString(), { 'Content-Type': 'application/x-www-form-urlencoded' }))
-      .body,
-  ) as { access_token: string };
-  const r = await call(`${azure.arm.replace(/\/$/, '')}${path}`, 'POST', JSON.stringify(body), {
-    'Content-Type': 'application/json',
-    Authorization: `Bearer ${token.access_token}`,
-  });
-  return r.status;
-}
 
 beforeAll(async () => {
   echo = await startEchoServer();
@@ -198,7 +138,7 @@ describe('signing in (issue 13, item 1)', () => {
     await until(async () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'azure-account'), 'the focus');
     expect(existsSync(tokens())).toBe(true);
     expect(host.output()).toContain(`signed in to Azure as ${USER}`);
-    await noToasts();
+    await noToasts(page);
   });
 });
 
@@ -248,13 +188,13 @@ describe('Add › Select with Azure (issue 13, item 2)', () => {
     for (const id of ['contoso/orders', 'fabrikam/billing'])
       await until(async () => (await row(id).locator('[data-status="Connected"]').count()) === 1, `${id} Connected`, 30_000);
     expect(host.output()).toContain('added from Azure');
-    await noToasts();
+    await noToasts(page);
   });
 
   it('carries traffic through hcm connect on both, and the counters move', async () => {
     for (const name of ['orders', 'billing']) forwarders.push(await startForwarder(env, emulator.hybridConnections[name]!.send));
-    expect(await roundTrip(forwarders[0]!.port, 3000)).toBe(3000);
-    expect(await roundTrip(forwarders[1]!.port, 5000)).toBe(5000);
+    expect(await echoedBytes(forwarders[0]!.port, 3000)).toBe(3000);
+    expect(await echoedBytes(forwarders[1]!.port, 5000)).toBe(5000);
     await until(async () => (await row('contoso/orders').getByTestId('traffic').innerText()).includes('2.9 KB'), 'the orders counters');
     await until(async () => (await row('fabrikam/billing').getByTestId('traffic').innerText()).includes('4.9 KB'), 'the billing counters');
   });
@@ -284,7 +224,7 @@ describe('a key rotated in Azure (issue 13, item 4)', () => {
     const subscription = /\/subscriptions\/([^/]+)\/resourceGroups\/rg-relay\//.exec(href)?.[1];
     expect(subscription).toBeTruthy();
     const path = `/subscriptions/${subscription}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/contoso/hybridConnections/orders/authorizationRules/defaultListener/regenerateKeys?api-version=2021-11-01`;
-    expect(await armAsAdmin(path, { keyType: 'PrimaryKey' })).toBe(200);
+    expect(await armAsAdmin(emulator, USER, PASSWORD, path, { keyType: 'PrimaryKey' })).toBe(200);
     await details().getByTestId('restart').click();
     await until(
       async () => host.output().includes('the key was rotated in Azure: fetched the new key of rule defaultListener'),
@@ -299,7 +239,7 @@ describe('a key rotated in Azure (issue 13, item 4)', () => {
     await page.keyboard.press('Escape');
     await details().waitFor({ state: 'detached' });
     // The new key carries traffic.
-    expect(await roundTrip(forwarders[0]!.port, 1000)).toBe(1000);
+    expect(await echoedBytes(forwarders[0]!.port, 1000)).toBe(1000);
     await page.getByRole('tab', { name: 'Logs' }).click();
     await until(
       async () => (await page.getByTestId('log-lines').innerText()).includes('the key was rotated in Azure'),
@@ -311,7 +251,7 @@ describe('a key rotated in Azure (issue 13, item 4)', () => {
 
 describe('the account and signing out (issue 13, item 1)', () => {
   it('shows who is signed in and where in the account menu; Sign out removes the tokens from disk', async () => {
-    await noToasts();
+    await noToasts(page);
     await page.getByTestId('azure-account').click();
     const facts = page.getByTestId('azure-account-facts');
     await facts.waitFor();

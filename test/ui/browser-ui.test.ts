@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Forwarder, type HcmEnv, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, KEYS, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
-import { launchChromium, openPage, screenshotBothThemes } from './helpers/browser.js';
+import { launchChromium, openPage, screenshotBothThemes, noToasts, until } from './helpers/browser.js';
 import { type UiHost, startUiHost } from './helpers/ui-host.js';
 
 /**
@@ -33,14 +33,6 @@ const row = () => page.locator(`[data-connection="${ID}"]`);
 const dialog = () => page.getByRole('dialog');
 const details = () => page.getByTestId('details');
 const text = (locator: ReturnType<Page['locator']>) => locator.innerText();
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => check().catch(() => false), timeoutMs, what);
-}
-
-async function noToasts(): Promise<void> {
-  await until(async () => (await page.locator('.fui-Toast').count()) === 0, 'toasts to go away', 15_000);
-}
 
 async function typeConnectionString(value: string): Promise<void> {
   const input = page.getByTestId('connection-string');
@@ -180,7 +172,7 @@ describe('the HCM UI in a browser', () => {
       'bytes to the endpoint',
     );
     expect((await text(row().getByTestId('traffic'))).replace(/\s+/g, ' ')).toContain('from endpoint 9.8 KB');
-    await noToasts();
+    await noToasts(page);
     await screenshotBothThemes(page, 'connections');
     socket.end();
     await until(async () => (await text(row().getByTestId('active-connections'))) === '0', 'the connection to close');
@@ -220,7 +212,7 @@ describe('the HCM UI in a browser', () => {
     const result = await text(details());
     expect(result).toContain('Test passed');
     expect(result).not.toContain('failed');
-    await noToasts();
+    await noToasts(page);
     await screenshotBothThemes(page, 'details');
   });
 
@@ -289,7 +281,7 @@ describe('the HCM UI in a browser', () => {
     expect(await lines.locator('li').count()).toBeGreaterThan(0);
     await page.getByTestId('log-level').click();
     await page.getByRole('option', { name: 'Info and up' }).click();
-    await noToasts();
+    await noToasts(page);
     await screenshotBothThemes(page, 'logs');
     await page.getByRole('tab', { name: 'Connections' }).click();
   });

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Forwarder, type HcmEnv, hcm, startForwarder } from '../helpers/agent.js';
-import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
+import { type EmulatorProcess, startEmulator, testConfig } from '../helpers/emulator.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 import { connectTcp, echoRoundTrip } from '../helpers/tunnel.js';
-import { launchChromium, openPage, screenshotBothThemes } from './helpers/browser.js';
+import { launchChromium, openPage, screenshotBothThemes, until } from './helpers/browser.js';
 import { type UiHost, startUiHost } from './helpers/ui-host.js';
 
 /**
@@ -35,10 +35,6 @@ const inspector = () => details().getByTestId('open-connections');
 const rows = () => inspector().locator('[data-tunnel]');
 const rowOf = (tunnelId: string) => inspector().locator(`[data-tunnel="${tunnelId}"]`);
 const cell = (row: Locator, which: string) => row.getByTestId(which).innerText();
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => check().catch(() => false), timeoutMs, what);
-}
 
 /** An app's connection through `hcm connect` and the relay, held open after `bytes` went there and back. */
 async function openApp(bytes: number): Promise<net.Socket> {

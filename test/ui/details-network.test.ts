@@ -1,8 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayInfo, TestResult, TunnelInfo, TunnelList } from '../../src/shared/api.js';
-import { waitFor } from '../helpers/emulator.js';
-import { launchChromium, openPage, screenshotBothThemes } from './helpers/browser.js';
+import { launchChromium, openPage, screenshotBothThemes, until } from './helpers/browser.js';
 import { type FakeHost, connection, startFakeHost } from './helpers/fake-host.js';
 
 /**
@@ -29,14 +28,10 @@ const details = () => page.getByTestId('details');
 const inspector = () => details().getByTestId('open-connections');
 const calls = (method: string) => host.calls.filter((c) => c.method === method).map((c) => c.args);
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  await waitFor(async () => check().catch(() => false), timeoutMs, what);
-}
-
 async function openDetails(name: string): Promise<void> {
   await page.getByRole('button', { name: `${name}, show details` }).click();
   await details().waitFor();
-  await until(async () => !(await details().getByTestId('essentials').innerText()).includes('…'), 'the details');
+  await until(async () => !(await details().getByTestId('essentials').innerText()).includes('…'), 'the details', 10_000);
 }
 
 async function closeDetails(): Promise<void> {
@@ -169,7 +164,7 @@ describe('the open connections (issue 16, item 4), edges', () => {
   it('lists the tunnels, moves with the tunnels event, and ignores other connections', async () => {
     await openDetails('orders');
     const rows = inspector().locator('[data-tunnel]');
-    await until(async () => (await rows.count()) === 3, 'three rows');
+    await until(async () => (await rows.count()) === 3, 'three rows', 10_000);
     expect(await inspector().getByTestId('open-connections-count').innerText()).toBe('3 open');
     const first = inspector().locator('[data-tunnel="contoso/orders#1"]');
     expect(await first.getByTestId('tunnel-sender').innerText()).toBe('203.0.113.1:50001');
@@ -183,7 +178,7 @@ describe('the open connections (issue 16, item 4), edges', () => {
 
     host.emit('tunnels', { ...list([tunnel(1)]), connectionId: 'contoso/billing' });
     host.emit('tunnels', list([tunnel(1, { bytesToEndpoint: 5 * 1024 * 1024 }), tunnel(3, { endpoint: 'old.internal:5432' })]));
-    await until(async () => (await rows.count()) === 2, 'the event applied');
+    await until(async () => (await rows.count()) === 2, 'the event applied', 10_000);
     expect(await first.getByTestId('tunnel-to').innerText()).toBe('5.0 MB');
     // A tunnel opened before the endpoint was changed says where it was meant to go.
     expect(await inspector().locator('[data-tunnel="contoso/orders#3"]').getByTestId('tunnel-endpoint').innerText()).toBe(
@@ -197,10 +192,11 @@ describe('the open connections (issue 16, item 4), edges', () => {
     await until(
       async () => (await inspector().getByTestId('open-connections-count').innerText()) === 'Showing the 100 oldest of 523 open',
       'the total',
+      10_000,
     );
     expect(await inspector().locator('[data-tunnel]').count()).toBe(100);
     host.emit('tunnels', list([tunnel(1), tunnel(2)]));
-    await until(async () => (await inspector().locator('[data-tunnel]').count()) === 2, 'two rows');
+    await until(async () => (await inspector().locator('[data-tunnel]').count()) === 2, 'two rows', 10_000);
   });
 
   it('closes one after a confirmation, and says when it had already ended', async () => {
@@ -225,6 +221,7 @@ describe('the open connections (issue 16, item 4), edges', () => {
     await until(
       async () => page.evaluate(() => !!document.querySelector('[data-testid="details"]')?.contains(document.activeElement)),
       'the focus back in the details',
+      10_000,
     );
 
     host.script('closeTunnel', async () => false);

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/emulator.js';
-import { SCREENSHOTS, launchChromium, openPage, screenshotBothThemes } from './helpers/browser.js';
+import { SCREENSHOTS, launchChromium, openPage, screenshotBothThemes, letToastsClear } from './helpers/browser.js';
 import { type FakeHost, connection, startFakeHost } from './helpers/fake-host.js';
 
 /**
@@ -25,14 +25,6 @@ const row = (name: string) => page.locator(`[data-connection="contoso/${name}"]`
 const details = () => page.getByTestId('details');
 const calls = (method: string) => host.calls.filter((c) => c.method === method).map((c) => c.args);
 const toast = () => page.locator('.fui-Toast').last();
-
-async function noToasts(): Promise<void> {
-  await page
-    .locator('.fui-Toast')
-    .last()
-    .waitFor({ state: 'detached', timeout: 15_000 })
-    .catch(() => undefined);
-}
 
 beforeAll(async () => {
   host = await startFakeHost([
@@ -98,7 +90,7 @@ describe('an endpoint changed in Azure (issue 15)', () => {
     await details().waitFor({ state: 'detached' });
     await waitFor(async () => (await row('orders').locator('td').nth(3).innerText()) === TO, 5000, 'the new endpoint in the row');
     expect(await row('orders').getByTestId('endpoint-change-mark').count()).toBe(0);
-    await noToasts();
+    await letToastsClear(page);
   });
 });
 
@@ -123,7 +115,7 @@ describe('errors headed by their code (issue 10)', () => {
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${SCREENSHOTS}error-toast-by-code.png` });
     await page.getByRole('button', { name: 'Clear selection' }).click();
-    await noToasts();
+    await letToastsClear(page);
   });
 
   it('heads an error the host did not raise on purpose (no code of the contract) "Unexpected error"', async () => {
@@ -136,7 +128,7 @@ describe('errors headed by their code (issue 10)', () => {
     // The dispatcher answers E_INTERNAL for a code it does not know: "Unexpected error".
     expect(await toast().locator('.fui-ToastTitle').innerText()).toBe('Unexpected error');
     await page.getByRole('button', { name: 'Clear selection' }).click();
-    await noToasts();
+    await letToastsClear(page);
   });
 });
 
@@ -184,7 +176,7 @@ describe('the proxy in About › Network (issue 15)', () => {
     expect(await network().getByTestId('proxy-username').inputValue()).toBe('alice');
     expect(await network().getByTestId('proxy-password').inputValue()).toBe('');
     expect(await page.content()).not.toContain(PASSWORD);
-    await noToasts();
+    await letToastsClear(page);
     await screenshotBothThemes(page, 'about-network');
   });
 

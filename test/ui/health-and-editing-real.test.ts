@@ -1,14 +1,14 @@
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Forwarder, type HcmEnv, hcm, startForwarder } from '../helpers/agent.js';
-import { type EmulatorProcess, KEYS, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
+import { type EmulatorProcess, KEYS, startEmulator, testConfig } from '../helpers/emulator.js';
 import { freePort } from '../helpers/ports.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
-import { isOff, launchChromium, openPage, screenshotBothThemes } from './helpers/browser.js';
+import { echoedBytes } from '../helpers/tunnel.js';
+import { isOff, launchChromium, openPage, screenshotBothThemes, noToasts, until } from './helpers/browser.js';
 import { type UiHost, startUiHost } from './helpers/ui-host.js';
 
 /**
@@ -39,10 +39,6 @@ const details = () => page.getByTestId('details');
 const text = (locator: ReturnType<Page['locator']>) => locator.innerText();
 const withCs = (cs: string): HcmEnv => ({ ...env, env: { ...env.env, CS: cs } });
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => check().catch(() => false), timeoutMs, what);
-}
-
 async function openDetails(name: string): Promise<void> {
   await page.getByRole('button', { name: `${name}, show details` }).click();
   await details().waitFor();
@@ -52,25 +48,6 @@ async function openDetails(name: string): Promise<void> {
 async function closeDetails(): Promise<void> {
   await page.keyboard.press('Escape');
   await details().waitFor({ state: 'detached' });
-}
-
-async function noToasts(): Promise<void> {
-  await until(async () => (await page.locator('.fui-Toast').count()) === 0, 'toasts to go away', 15_000);
-}
-
-/** Connects through `hcm connect`, writes, and resolves with what came back before the relay or the agent closed it. */
-async function roundTrip(port: number, bytes: number): Promise<number> {
-  const socket = net.connect(port, '127.0.0.1');
-  let echoed = 0;
-  socket.on('data', (d: Buffer) => {
-    echoed += d.length;
-    if (echoed >= bytes) socket.end();
-  });
-  socket.on('error', () => undefined);
-  await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(Buffer.alloc(bytes, 'x'));
-  await new Promise((resolve) => socket.once('close', resolve));
-  return echoed;
 }
 
 beforeAll(async () => {
@@ -111,7 +88,7 @@ describe('endpoint failures and a hand-set endpoint (items 6 and 8)', () => {
   it("marks the Connected row when an app's connection cannot reach the endpoint, with the agent's reason", async () => {
     expect(await row('legacy').getByTestId('failure-mark').count()).toBe(0);
     forwarder = await startForwarder(env, emu.hybridConnections.legacy!.send);
-    expect(await roundTrip(forwarder.port, 100)).toBe(0);
+    expect(await echoedBytes(forwarder.port, 100)).toBe(0);
     const mark = row('legacy').getByTestId('failure-mark');
     await mark.waitFor({ timeout: 20_000 });
     expect(await text(mark.getByTestId('failure-count'))).toBe('1 failed');
@@ -138,7 +115,7 @@ describe('endpoint failures and a hand-set endpoint (items 6 and 8)', () => {
     await until(async () => (await text(row('legacy').locator('td').nth(3))) === `127.0.0.1:${echo.port}`, 'the new endpoint in the row');
     expect(await text(details().getByTestId('essentials'))).toContain(`127.0.0.1:${echo.port}`);
     expect(host.output()).toContain(`endpoint changed by hand: 127.0.0.1:${closedPort} -> 127.0.0.1:${echo.port}`);
-    expect(await roundTrip(forwarder!.port, 5000)).toBe(5000);
+    expect(await echoedBytes(forwarder!.port, 5000)).toBe(5000);
     await until(async () => (await text(details().getByTestId('counters'))).includes('Sent to endpoint\n4.9 KB'), 'the bytes counted');
     await closeDetails();
   });
@@ -211,7 +188,7 @@ describe('a key rotated in Azure (items 6 and 8)', () => {
     );
     expect(await text(dialog)).not.toContain('The relay did not accept it');
     expect(await isOff(replace)).toBe(true);
-    await noToasts();
+    await noToasts(page);
     await screenshotBothThemes(page, 'replace-key-send-only');
   });
 

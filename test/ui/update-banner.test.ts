@@ -3,10 +3,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpdateState } from '../../src/shared/api.js';
 import { type HcmEnv, hcmEnv } from '../helpers/agent.js';
-import { waitFor } from '../helpers/emulator.js';
 import { ROOT } from '../helpers/paths.js';
 import { type FeedServer, type Release, makeRelease, startFeedServer } from '../helpers/update-feed.js';
-import { isOff, launchChromium, openPage, screenshotBothThemes } from './helpers/browser.js';
+import { isOff, launchChromium, openPage, screenshotBothThemes, until } from './helpers/browser.js';
 import { type FakeHost, connection, startFakeHost } from './helpers/fake-host.js';
 import { type UiHost, startUiHost } from './helpers/ui-host.js';
 
@@ -24,10 +23,6 @@ const NOTES = 'Reconnects faster after a network change.\nThe details list every
 const NEWER_NOTES = 'A newer one, with a fix for the fix.';
 const CHECKOUT = ROOT.replace(/\/$/, '');
 const COMMAND = `git -C ${CHECKOUT} pull && npm --prefix ${CHECKOUT} ci && npm --prefix ${CHECKOUT} run build`;
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  await waitFor(async () => check().catch(() => false), timeoutMs, what);
-}
 
 const banner = (p: Page) => p.getByTestId('update-banner');
 const title = async (p: Page) => (await banner(p).locator('.fui-MessageBarTitle').innerText()).trim();

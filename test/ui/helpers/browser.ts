@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContextOptions, type Locator, type Page, chromium } from 'playwright-core';
+import { waitFor } from '../../helpers/emulator.js';
 
 /** Debian's Chromium driven by playwright-core (never a downloaded browser). */
 
@@ -80,4 +81,23 @@ async function waitForTheme(page: Page, dark: boolean): Promise<void> {
 /** A control that cannot be used: disabled, or aria-disabled (Fluent's disabledFocusable, which keeps it in the tab order). */
 export async function isOff(locator: Locator): Promise<boolean> {
   return locator.evaluate((el) => (el as HTMLButtonElement).disabled || el.getAttribute('aria-disabled') === 'true');
+}
+
+/** Waits until `check` holds; a check that throws (an element not there yet) counts as "not yet". */
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(async () => check().catch(() => false), timeoutMs, what);
+}
+
+/** Waits until no toast is showing (fails after 15 s), so the next step or screenshot starts clean. */
+export async function noToasts(page: Page): Promise<void> {
+  await until(async () => (await page.locator('.fui-Toast').count()) === 0, 'toasts to go away', 15_000);
+}
+
+/** Gives the last toast up to 15 s to leave, then goes on either way: only where a lingering toast is harmless. */
+export async function letToastsClear(page: Page): Promise<void> {
+  await page
+    .locator('.fui-Toast')
+    .last()
+    .waitFor({ state: 'detached', timeout: 15_000 })
+    .catch(() => undefined);
 }
