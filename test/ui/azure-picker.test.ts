@@ -1,9 +1,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AzurePickerItem, AzureSelection, AzureState } from '../../src/shared/api.js';
+import type { AzureSelection, AzureState } from '../../src/shared/api.js';
 import { waitFor } from '../helpers/emulator.js';
 import { SCREENSHOTS, launchChromium, openPage } from './helpers/browser.js';
 import { type FakeHost, SIGNED_OUT, connection, startFakeHost } from './helpers/fake-host.js';
+import { aPickerItem } from '../helpers/picker-items.js';
 
 /**
  * "Select with Azure" where the exact answers matter, with a scripted host behind the real browser
@@ -20,30 +21,11 @@ const SIGNED_IN: AzureState = {
   account: { username: USER, name: 'Rita Reader', tenantId: '00000000-0000-0000-0000-0000000000aa' },
 };
 
-function item(namespace: string, name: string, change: Partial<AzurePickerItem> = {}): AzurePickerItem {
-  return {
-    armId: `/subscriptions/sub-1/resourceGroups/rg-${namespace}/providers/Microsoft.Relay/namespaces/${namespace}/hybridConnections/${name}`,
-    connectionId: `${namespace}/${name}`,
-    tenantId: '00000000-0000-0000-0000-0000000000aa',
-    subscriptionId: 'sub-1',
-    subscriptionName: 'Production',
-    resourceGroup: `rg-${namespace}`,
-    namespace,
-    region: 'West Europe',
-    name,
-    endpoint: `${name}.internal:443`,
-    listenerCount: 0,
-    apps: [],
-    disabledReason: null,
-    ...change,
-  };
-}
-
 const ITEMS = [
-  item('contoso', 'orders', { apps: ['orders-web', 'orders-api'], listenerCount: 2 }),
-  item('contoso', 'reports'),
-  item('contoso', 'legacy', { endpoint: null, disabledReason: 'No endpoint configured (the user metadata has no "endpoint")' }),
-  item('fabrikam', 'billing', { region: 'North Europe', listenerCount: null }),
+  aPickerItem('contoso', 'orders', { apps: ['orders-web', 'orders-api'], listenerCount: 2 }),
+  aPickerItem('contoso', 'reports'),
+  aPickerItem('contoso', 'legacy', { endpoint: null, disabledReason: 'No endpoint configured (the user metadata has no "endpoint")' }),
+  aPickerItem('fabrikam', 'billing', { region: 'North Europe', listenerCount: null }),
 ];
 const PROBLEM = 'Subscription "Old" (sub-9): not allowed to list Relay namespaces (AuthorizationFailed)';
 

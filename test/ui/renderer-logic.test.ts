@@ -48,8 +48,9 @@ import {
 } from '../../src/renderer/azure.js';
 import { codeOf, codedError, errorHeading } from '../../src/renderer/errors.js';
 import { proxyCredentialsProblem, proxyFormOf, proxyInputOf, proxyUrlProblem } from '../../src/renderer/proxy-input.js';
-import type { AzurePickerItem, ConnectionDetails, TunnelInfo, TunnelList, UpdateState } from '../../src/shared/api.js';
+import type { ConnectionDetails, TunnelInfo, TunnelList, UpdateState } from '../../src/shared/api.js';
 import { waitFor } from '../helpers/emulator.js';
+import { aPickerItem } from '../helpers/picker-items.js';
 import { aSummary } from '../helpers/summaries.js';
 
 /** The renderer's plain logic and the contract helpers it shares with the hosts. */
@@ -418,23 +419,6 @@ describe('errors by code', () => {
   });
 });
 
-const pickerItem = (namespace: string, name: string, change: Partial<AzurePickerItem> = {}): AzurePickerItem => ({
-  armId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Relay/namespaces/${namespace}/hybridConnections/${name}`,
-  connectionId: `${namespace}/${name}`,
-  tenantId: 't',
-  subscriptionId: 's',
-  subscriptionName: 'Production',
-  resourceGroup: 'rg-apps',
-  namespace,
-  region: 'West Europe',
-  name,
-  endpoint: `${name}.internal:443`,
-  listenerCount: 0,
-  apps: [],
-  disabledReason: null,
-  ...change,
-});
-
 describe('Azure sign-in and picker logic', () => {
   it('asks for a cloud or tenant only when the person changed it (a configured custom cloud stays)', () => {
     const state = { cloud: 'custom' as const, tenant: 'organizations' };
@@ -454,9 +438,9 @@ describe('Azure sign-in and picker logic', () => {
 
   it('filters by every word over the columns, and tells why a row cannot be picked', () => {
     const items = [
-      pickerItem('contoso', 'orders', { apps: ['orders-web'] }),
-      pickerItem('fabrikam', 'billing', { region: 'North Europe' }),
-      pickerItem('contoso', 'legacy', { endpoint: null, disabledReason: 'No endpoint configured' }),
+      aPickerItem('contoso', 'orders', { apps: ['orders-web'] }),
+      aPickerItem('fabrikam', 'billing', { region: 'North Europe' }),
+      aPickerItem('contoso', 'legacy', { endpoint: null, disabledReason: 'No endpoint configured' }),
     ];
     expect(filterPickerItems(items, '').map((i) => i.name)).toEqual(['orders', 'billing', 'legacy']);
     expect(filterPickerItems(items, 'north').map((i) => i.name)).toEqual(['billing']);
