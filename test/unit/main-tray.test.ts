@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createStatusTray, trayIconPath, trayMenuTemplate } from '../../src/main/tray.js';
 import { type OverallState, overallStatus } from '../../src/shared/overall-status.js';
+import { aSummary } from '../helpers/summaries.js';
 
 /** The tray's icon, tooltip and menu follow the overall status, in words as well as pictures. */
 
@@ -43,46 +44,31 @@ describe('createStatusTray', () => {
         tray.destroyed = true;
       }
     }
-    return { tray, images, FakeTray };
+    const menus: Array<Array<{ label?: string; enabled?: boolean; click?: () => void }>> = [];
+    // What the desktop app passes: Electron's Tray and Menu (faked here), the icons' folder, the platform.
+    const deps = (actions: { onOpen?: () => void; onQuit?: () => void } = {}): Parameters<typeof createStatusTray>[0] => ({
+      Tray: FakeTray as never,
+      Menu: { buildFromTemplate: (tpl: never) => (menus.push(tpl), { tpl }) as never },
+      createImage: (p) => p as never,
+      iconDir: '/icons',
+      platform: 'linux',
+      onOpen: actions.onOpen ?? (() => undefined),
+      onQuit: actions.onQuit ?? (() => undefined),
+    });
+    return { tray, images, menus, deps };
   }
 
   it('shows the state as icon, tooltip and a menu line, and offers open and quit', () => {
-    const { tray, FakeTray } = fakes();
+    const { tray, menus, deps } = fakes();
     let opened = 0;
     let quit = 0;
-    const menus: unknown[] = [];
-    const t = createStatusTray(
-      {
-        Tray: FakeTray as never,
-        Menu: { buildFromTemplate: (tpl: never) => (menus.push(tpl), { tpl }) as never },
-        createImage: (p) => p as never,
-        iconDir: '/icons',
-        platform: 'linux',
-        onOpen: () => opened++,
-        onQuit: () => quit++,
-      },
-      overallStatus([]),
-    );
+    const t = createStatusTray(deps({ onOpen: () => opened++, onQuit: () => quit++ }), overallStatus([]));
     expect(tray.image).toBe('/icons/tray-empty.png');
     expect(tray.tooltip).toBe('Hybrid Connection Manager: No connections');
-    const base = {
-      namespace: 'ns',
-      endpoint: 'h:1',
-      statusSince: '',
-      lastError: null,
-      retryAt: null,
-      endpointChange: null,
-      counters: {} as never,
-    };
-    t.show(
-      overallStatus([
-        { ...base, id: 'a', name: 'a', status: 'Connected' },
-        { ...base, id: 'b', name: 'b', status: 'NotConnected' },
-      ]),
-    );
+    t.show(overallStatus([aSummary({ name: 'a', status: 'Connected' }), aSummary({ name: 'b', status: 'NotConnected' })]));
     expect(tray.image).toBe('/icons/tray-degraded.png');
     expect(tray.tooltip).toBe('Hybrid Connection Manager: 1 of 2 connected');
-    const template = menus.at(-1) as Array<{ label?: string; click?: () => void }>;
+    const template = menus.at(-1)!;
     expect(template[0]!.label).toBe('Status: 1 of 2 connected');
     template.find((i) => i.label?.startsWith('Open'))!.click!();
     template.find((i) => i.label?.startsWith('Quit'))!.click!();
@@ -90,42 +76,16 @@ describe('createStatusTray', () => {
     expect([opened, quit]).toEqual([2, 1]);
     // The same state again does not rebuild the menu.
     const count = menus.length;
-    t.show(
-      overallStatus([
-        { ...base, id: 'a', name: 'a', status: 'Connected' },
-        { ...base, id: 'b', name: 'b', status: 'NotConnected' },
-      ]),
-    );
+    t.show(overallStatus([aSummary({ name: 'a', status: 'Connected' }), aSummary({ name: 'b', status: 'NotConnected' })]));
     expect(menus.length).toBe(count);
     t.destroy();
     expect(tray.destroyed).toBe(true);
   });
 
   it('does not count the demo as a real connection: icon and words for the real ones, the demo named apart', () => {
-    const { tray, FakeTray } = fakes();
-    const menus: Array<Array<{ label?: string; enabled?: boolean }>> = [];
-    const base = {
-      namespace: 'ns',
-      endpoint: 'h:1',
-      statusSince: '',
-      lastError: null,
-      retryAt: null,
-      endpointChange: null,
-      counters: {} as never,
-    };
-    const demo = { ...base, id: 'localhost/echo', name: 'echo', status: 'Connected' as const, demo: true };
-    const t = createStatusTray(
-      {
-        Tray: FakeTray as never,
-        Menu: { buildFromTemplate: (tpl: never) => (menus.push(tpl), { tpl }) as never },
-        createImage: (p) => p as never,
-        iconDir: '/icons',
-        platform: 'linux',
-        onOpen: () => undefined,
-        onQuit: () => undefined,
-      },
-      overallStatus([demo]),
-    );
+    const { tray, menus, deps } = fakes();
+    const demo = aSummary({ namespace: 'localhost', name: 'echo', demo: true });
+    const t = createStatusTray(deps(), overallStatus([demo]));
     // Only the demo: this machine relays nothing real, so the icon is the empty one, not green.
     expect(tray.image).toBe('/icons/tray-empty.png');
     expect(tray.tooltip).toBe('Hybrid Connection Manager: No connections · demo connected');
@@ -134,12 +94,12 @@ describe('createStatusTray', () => {
       { label: 'Demo: Connected', enabled: false },
     ]);
     // A real connection down next to a working demo: down, never "1 of 2 connected".
-    t.show(overallStatus([demo, { ...base, id: 'ns/orders', name: 'orders', status: 'NotConnected' }]));
+    t.show(overallStatus([demo, aSummary({ name: 'orders', status: 'NotConnected' })]));
     expect(tray.image).toBe('/icons/tray-down.png');
     expect(tray.tooltip).toBe('Hybrid Connection Manager: 0 of 1 connected · demo connected');
     expect(menus.at(-1)![0]).toEqual({ label: 'Status: 0 of 1 connected', enabled: false });
     // The demo removed: its menu line goes.
-    t.show(overallStatus([{ ...base, id: 'ns/orders', name: 'orders', status: 'Connected' }]));
+    t.show(overallStatus([aSummary({ name: 'orders' })]));
     expect(tray.image).toBe('/icons/tray-connected.png');
     expect(tray.tooltip).toBe('Hybrid Connection Manager: Connected');
     expect(menus.at(-1)!.map((i) => i.label)).not.toContain('Demo: Connected');
