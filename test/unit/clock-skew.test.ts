@@ -91,21 +91,15 @@ describe('the supervisor', () => {
   const cs = parseConnectionString(
     'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=defaultListener;SharedAccessKey=k;EntityPath=orders',
   );
+  /** A listener whose control channel opens, or fails, as `open` says. */
+  const listenerWith = (open: () => Promise<void>) =>
+    new HybridConnectionListener('contoso/orders', cs, { host: 'db', port: 5432 }, {}, { createChannel: () => new ScriptedChannel(open) });
 
   it('puts the clock in the Unauthorized status of a 401 when the relay time is far off', async () => {
-    const listener = new HybridConnectionListener(
-      'contoso/orders',
-      cs,
-      { host: 'db', port: 5432 },
-      {},
-      {
-        createChannel: () =>
-          new ScriptedChannel(async () => {
-            noteRelayDate(cs.host, header(Date.now() + 7200_000));
-            throw new RelayHandshakeError(401, 'InvalidSignature: token expired at 2025-06-01T10:00:00.000Z. TrackingId:abc');
-          }),
-      },
-    );
+    const listener = listenerWith(async () => {
+      noteRelayDate(cs.host, header(Date.now() + 7200_000));
+      throw new RelayHandshakeError(401, 'InvalidSignature: token expired at 2025-06-01T10:00:00.000Z. TrackingId:abc');
+    });
     listener.start();
     await new Promise((r) => setImmediate(r));
     await listener.stop();
@@ -117,18 +111,9 @@ describe('the supervisor', () => {
 
   it('warns when the clock is a little off but the relay still takes the tokens', async () => {
     const lines: string[] = [];
-    const listener = new HybridConnectionListener(
-      'contoso/orders',
-      cs,
-      { host: 'db', port: 5432 },
-      {},
-      {
-        createChannel: () =>
-          new ScriptedChannel(async () => {
-            noteRelayDate(cs.host, header(Date.now() - 90_000));
-          }),
-      },
-    );
+    const listener = listenerWith(async () => {
+      noteRelayDate(cs.host, header(Date.now() - 90_000));
+    });
     listener.on('log', (level, message) => lines.push(`${level} ${message}`));
     listener.start();
     await new Promise((r) => setImmediate(r));
