@@ -200,22 +200,17 @@ describe('feedUpdates (hcm run, hcm ui) against a local feed', () => {
 
   it('leaves an install outside a staged rollout up to date, and takes one inside', async () => {
     feed.serve(staged);
-    const out = feedUpdates({
-      currentVersion: '0.1.0',
-      home: home(idAt(0.5)),
-      savedSettings: undefined,
-      env: { HCM_UPDATE_URL: feed.url },
-      install,
-    });
-    expect(await out.check()).toMatchObject({ state: 'up-to-date' });
-    const inside = feedUpdates({
-      currentVersion: '0.1.0',
-      home: home(idAt(0.05)),
-      savedSettings: undefined,
-      env: { HCM_UPDATE_URL: feed.url },
-      install,
-    });
-    expect(await inside.check()).toMatchObject({ state: 'available', version: '0.2.0' });
+    // Two installs that differ only in their install id, which places them in the rollout or not.
+    const withIdAt = (fraction: number) =>
+      feedUpdates({
+        currentVersion: '0.1.0',
+        home: home(idAt(fraction)),
+        savedSettings: undefined,
+        env: { HCM_UPDATE_URL: feed.url },
+        install,
+      });
+    expect(await withIdAt(0.5).check()).toMatchObject({ state: 'up-to-date' });
+    expect(await withIdAt(0.05).check()).toMatchObject({ state: 'available', version: '0.2.0' });
   });
 
   it('says what failed when the feed is garbage or down, retries quietly, and recovers', async () => {
