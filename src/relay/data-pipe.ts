@@ -11,10 +11,12 @@ import {
   OP_TEXT,
   closePayload,
   encodeHeader,
+  headerLength,
   parseClosePayload,
   unmaskAt,
+  writeHeader,
 } from './frames.js';
-import { releaseChunk } from './pooled-reads.js';
+import { releaseChunk, withHeadroom } from './pooled-reads.js';
 import { SliceWriter } from './slice-writer.js';
 
 /**
@@ -95,7 +97,7 @@ export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: 
  */
 function relayToTcp(tunnel: Tunnel): FrameParser {
   const { relay, tcp, stats, callbacks } = tunnel;
-  const toTcp = new SliceWriter(tcp);
+  const toTcp = new SliceWriter(tcp, 'encrypted' in relay);
   let control: Buffer[] = [];
   const parser = new FrameParser(
     { expectMasked: false, unmask: true },
@@ -185,10 +187,18 @@ class Tunnel {
       key = randomFillSync(Buffer.allocUnsafe(4));
       unmaskAt(payload, key, 0); // XOR is its own inverse: this masks in place
     }
-    relay.cork();
-    relay.write(encodeHeader(b0, payload.length, key));
-    relay.write(payload, written);
-    relay.uncork();
+    // A pooled chunk has room in front: header and payload leave as one buffer, which a TLS
+    // socket encrypts where it is (two buffers it first copies into a fresh one).
+    const framed = withHeadroom(payload, headerLength(payload.length, true));
+    if (framed) {
+      writeHeader(framed, b0, payload.length, key);
+      relay.write(framed, written);
+    } else {
+      relay.cork();
+      relay.write(encodeHeader(b0, payload.length, key));
+      relay.write(payload, written);
+      relay.uncork();
+    }
     return relay.writableLength <= HIGH_WATER_BYTES;
   }
 

@@ -154,11 +154,22 @@ export class FrameParser {
   }
 }
 
+/** Bytes of the header of a frame carrying `length` bytes (`masked`: a client frame, with its key). */
+export function headerLength(length: number, masked: boolean): number {
+  return 2 + (length < 126 ? 0 : length < 65536 ? 2 : 8) + (masked ? 4 : 0);
+}
+
 /** A frame header; `maskKey` given = a client frame (mask bit set, key appended). */
 export function encodeHeader(b0: number, length: number, maskKey?: Buffer): Buffer {
+  const h = Buffer.allocUnsafe(headerLength(length, maskKey !== undefined));
+  writeHeader(h, b0, length, maskKey);
+  return h;
+}
+
+/** Writes a frame header at the start of `h` (which has room for headerLength bytes). */
+export function writeHeader(h: Buffer, b0: number, length: number, maskKey?: Buffer): void {
   const maskBit = maskKey ? 0x80 : 0;
   const extra = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const h = Buffer.allocUnsafe(2 + extra + (maskKey ? 4 : 0));
   h[0] = b0;
   if (extra === 0) h[1] = maskBit | length;
   else if (extra === 2) {
@@ -170,7 +181,6 @@ export function encodeHeader(b0: number, length: number, maskKey?: Buffer): Buff
     h.writeUInt32BE(length >>> 0, 6);
   }
   if (maskKey) maskKey.copy(h, 2 + extra);
-  return h;
 }
 
 /** A Close frame's payload: 2-byte code and a UTF-8 reason cut to fit a control frame. */

@@ -69,7 +69,7 @@ export function rawUpgrade(
   const request = `${lines.join('\r\n')}\r\n\r\n`;
   return new Promise((resolve, reject) => {
     const socket: Socket = secure
-      ? resumingConnect({ host, port, secureContext: connect.secureContext, lookup: connect.lookup })
+      ? resumingConnect({ host, port, secureContext: connect.secureContext, lookup: connect.lookup }, true)
       : connectPooled({ host, port, lookup: connect.lookup });
     let settled = false;
     let buffered: Buffer = Buffer.alloc(0);

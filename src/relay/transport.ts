@@ -1,4 +1,5 @@
 import { type ProxyConfig, RelayProxyAgent, bypassesProxy } from './proxy.js';
+import { connectTlsPooled } from './pooled-reads.js';
 import dns from 'node:dns';
 import type { Agent } from 'node:http';
 import type net from 'node:net';
@@ -69,11 +70,14 @@ function contextId(context: SecureContext | undefined): number {
   return id;
 }
 
-export function resumingConnect(options: ConnectionOptions): Socket {
+/** `pooled`: reads into recycled buffers (pooled-reads.ts), for tunnel sockets; the control channel's `ws` reads as usual. */
+export function resumingConnect(options: ConnectionOptions, pooled?: boolean): Socket {
   // SNI as ws itself would send it (the relay's front ends need it); none for IP addresses.
   const servername = options.servername || (options.host && !isIP(options.host) ? options.host : undefined);
   const key = `${servername ?? options.host}:${options.port}:${contextId(options.secureContext)}`;
-  const socket = tls.connect({ ...options, servername, session: sessions.get(key) });
+  const settings = { ...options, servername, session: sessions.get(key) };
+  // As createConnection, Node's HTTP client passes a callback second: only `true` means pooled.
+  const socket = pooled === true ? connectTlsPooled(settings) : tls.connect(settings);
   socket.on('session', (session: Buffer) => {
     sessions.delete(key);
     sessions.set(key, session);
