@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../src/core/control-socket.js';
 import { hcmPaths } from '../../src/core/paths.js';
 import type { ConnectionSummary } from '../../src/shared/api.js';
-import type { HcmEnv } from '../helpers/agent.js';
+import { type HcmEnv, type RunningProcess, watchProcess } from '../helpers/agent.js';
 import { waitFor } from '../helpers/emulator.js';
 import { CLI } from '../helpers/paths.js';
 
@@ -18,18 +18,9 @@ import { CLI } from '../helpers/paths.js';
 
 const PROBE = fileURLToPath(new URL('./agent-probe.cjs', import.meta.url));
 
-export interface ProbedAgent {
-  proc: ChildProcess;
+export interface ProbedAgent extends RunningProcess {
   pid: number;
-  output: () => string;
-  exited: Promise<number | null>;
-  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
-
-const agents = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const a of agents) a.kill('SIGKILL');
-});
 
 /** `hcm run` with the probe preloaded; resolves once it says it started. */
 export async function startProbedAgent(env: HcmEnv, args: string[] = []): Promise<ProbedAgent> {
@@ -38,28 +29,10 @@ export async function startProbedAgent(env: HcmEnv, args: string[] = []): Promis
     env: { ...env.env, HCM_FAULT_PROBE_FILE: probeFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  agents.add(proc);
-  let output = '';
-  proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    proc.once('exit', (code, signal) => {
-      agents.delete(proc);
-      resolve(code ?? (signal ? 128 : null));
-    }),
-  );
-  await waitFor(() => output.includes('agent started') || proc.exitCode !== null, 60_000, 'agent start');
-  if (proc.exitCode !== null) throw new Error(`hcm run exited early:\n${output}`);
-  return {
-    proc,
-    pid: proc.pid!,
-    output: () => output,
-    exited,
-    stop: async (signal = 'SIGTERM') => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
-    },
-  };
+  const agent = watchProcess(proc);
+  await waitFor(() => agent.output().includes('agent started') || proc.exitCode !== null, 60_000, 'agent start');
+  if (proc.exitCode !== null) throw new Error(`hcm run exited early:\n${agent.output()}`);
+  return { ...agent, pid: proc.pid! };
 }
 
 export interface ProbeReport {

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import type { ConnectionSummary } from '../../src/shared/api.js';
 import { waitFor } from './emulator.js';
 import { CLI } from './paths.js';
@@ -63,7 +64,14 @@ export interface RunningProcess {
 
 /** Any long-running `hcm` command as a child process (output is stdout and stderr together). */
 export function startHcm(env: HcmEnv, args: string[]): RunningProcess {
-  const proc = spawn(process.execPath, [CLI, ...args], { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watchProcess(spawn(process.execPath, [CLI, ...args], { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/**
+ * A spawned `hcm` process (stdout and stderr piped) as a RunningProcess: its output collected, its
+ * exit awaited, and killed if the test process exits first.
+ */
+export function watchProcess(proc: ChildProcessByStdio<null, Readable, Readable>): RunningProcess {
   children.add(proc);
   let output = '';
   proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
