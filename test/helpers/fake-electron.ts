@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { ElectronDeps } from '../../src/main/desktop.js';
 
 /**
@@ -16,6 +17,18 @@ export const preventable = (): Preventable => {
   const e = { prevented: false, preventDefault: () => (e.prevented = true) };
   return e;
 };
+
+/**
+ * Where startDesktop finds the app's files when it runs from this checkout (the renderer built in
+ * dist/, the icons in assets/), on Linux, with a short grace for open tunnels when quitting.
+ */
+export const DESKTOP_FROM_CHECKOUT = {
+  preloadPath: '/app/dist/main/preload.cjs',
+  rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
+  iconDir: fileURLToPath(new URL('../../assets/', import.meta.url)),
+  platform: 'linux',
+  quitGraceMs: 500,
+} as const;
 
 type MenuTemplate = Array<{ label?: string; submenu?: Array<{ label?: string; click?: () => void }> }>;
 

@@ -5,7 +5,6 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import semver from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hcmPaths } from '../../src/core/paths.js';
@@ -17,7 +16,7 @@ import { type CliCommand, bridgeMarkerPath, readBridgeMarker } from '../../src/c
 import { type Forwarder, hcm, hcmEnv, startForwarder } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { startConnectionLoad } from '../helpers/connection-load.js';
-import { fakeElectron } from '../helpers/fake-electron.js';
+import { DESKTOP_FROM_CHECKOUT, fakeElectron } from '../helpers/fake-electron.js';
 import { ROOT } from '../helpers/paths.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 import { type FeedServer, type Release, makeRelease, startFeedServer } from '../helpers/update-feed.js';
@@ -62,7 +61,6 @@ class NodeExecutor extends runtime.HttpExecutor<http.ClientRequest> {
   }
 }
 
-const ASSETS = fileURLToPath(new URL('../../assets/', import.meta.url));
 const CURRENT = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const NEXT = semver.inc(CURRENT, 'minor')!;
 const sha512 = (data: Buffer) => createHash('sha512').update(data).digest('base64');
@@ -163,11 +161,7 @@ async function startApp(version: string, updater: UpdaterPort, appHome: string, 
     createService: (updates, { takeover, onHandedOver }) =>
       createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem }, takeover, onHandedOver }),
     ...(handover ? { handoverBridge: cliOf(appHome), handoverGraceMs: handover.graceMs, handoverWaitMs: 30_000 } : {}),
-    preloadPath: '/app/dist/main/preload.cjs',
-    rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
-    iconDir: ASSETS,
-    platform: 'linux',
-    quitGraceMs: 500,
+    ...DESKTOP_FROM_CHECKOUT,
   }))!;
   const connected = async () => {
     const list = (await fake.ipc('listConnections')).result as ConnectionSummary[];

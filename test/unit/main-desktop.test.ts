@@ -12,7 +12,7 @@ import { type DesktopHandle, startDesktop } from '../../src/main/desktop.js';
 import type { ConnectionSummary } from '../../src/shared/api.js';
 import { type HcmEnv, hcm, startAgent, startHcm } from '../helpers/agent.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
-import { type FakeElectron, fakeElectron, preventable } from '../helpers/fake-electron.js';
+import { DESKTOP_FROM_CHECKOUT, type FakeElectron, fakeElectron, preventable } from '../helpers/fake-electron.js';
 import { type TcpServer, startEchoServer } from '../helpers/tcp-servers.js';
 
 /**
@@ -74,11 +74,7 @@ describe('the desktop app', () => {
       // The OS's proxy (Electron's session): used where no setting or HTTPS_PROXY names one; the
       // emulator's <namespace>.localhost hosts are exempt from it like every loopback name.
       systemProxy: async () => 'http://system-proxy.invalid:3128',
-      preloadPath: '/app/dist/main/preload.cjs',
-      rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
-      iconDir: ASSETS,
-      platform: 'linux',
-      quitGraceMs: 500,
+      ...DESKTOP_FROM_CHECKOUT,
     });
     desktop = handle!;
   });
@@ -207,11 +203,7 @@ describe('the desktop app next to an agent that already runs (hcm run, or the se
           return createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem } });
         },
         attachToRunningAgent: () => connectRunningAgent({ socketPath: paths.controlSocket, events: true }),
-        preloadPath: '/app/dist/main/preload.cjs',
-        rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
-        iconDir: ASSETS,
-        platform: 'linux',
-        quitGraceMs: 500,
+        ...DESKTOP_FROM_CHECKOUT,
       });
       expect(handle!.service).toBeNull();
       expect(created).toBe(0);
@@ -242,11 +234,7 @@ describe('the desktop app next to an agent that already runs (hcm run, or the se
       updater: null,
       createService: (updates, { onHandedOver }) =>
         createHcmService({ host: 'electron', paths, updates, transport: { ca: emu.caPem }, onHandedOver }),
-      preloadPath: '/app/dist/main/preload.cjs',
-      rendererDir: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
-      iconDir: ASSETS,
-      platform: 'linux',
-      quitGraceMs: 500,
+      ...DESKTOP_FROM_CHECKOUT,
     });
     await waitFor(async () => (await handle!.service!.listConnections())[0]?.status === 'Connected', 20_000, 'the app to be Connected');
     const successor = startHcm(env, ['run', '--takeover', '--grace', '2']);
