@@ -1,6 +1,5 @@
 import type { TransportOptions } from '../../relay/transport.js';
 import type { UpdateHowTo, UpdateState } from '../../shared/api.js';
-import { trustedCas } from '../azure/https-client.js';
 import { FEED_TIMEOUT_MS } from './defaults.js';
 import { type UpdateFeed, feedFileName, readFeed } from './feed.js';
 import { type InstallFacts, type InstallKind, detectInstallKind, howToUpdate, installFacts } from './install-kind.js';
@@ -59,6 +58,8 @@ export interface CheckResult {
 export async function checkFeed(ctx: CheckContext): Promise<CheckResult> {
   const fileName = feedFileName(ctx.platform ?? process.platform, ctx.arch ?? process.arch);
   const source = new URL(fileName, ctx.feedUrl).toString();
+  // Loaded here, not with the module: it brings TLS, which hcm version without a feed never needs.
+  const { trustedCas } = await import('../azure/https-client.js');
   const ca = trustedCas(ctx.transport);
   const feed = await readFeed(ctx.feedUrl, {
     fileName,

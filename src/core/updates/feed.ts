@@ -1,6 +1,6 @@
 import type * as httpModule from 'node:http';
 import type { Agent } from 'node:http';
-import https from 'node:https';
+import type * as httpsModule from 'node:https';
 import { createRequire } from 'node:module';
 import type semverModule from 'semver';
 import type * as yamlModule from 'yaml';
@@ -46,6 +46,8 @@ const yaml = () => require('yaml') as typeof yamlModule;
 // Required, not imported: an ES import of node:http reads every export, and its WebSocket getter
 // loads Node's fetch library (undici), ~20 ms of every command that imports this file.
 const http = require('node:http') as typeof httpModule;
+// Only when a feed is fetched over https: it loads TLS (~40 ms of CPU).
+const https = () => require('node:https') as typeof httpsModule;
 
 const fail = (source: string, problem: string) => new HcmError('E_UPDATE', `the update feed ${source} ${problem}`);
 
@@ -145,7 +147,7 @@ export interface FetchOptions {
 /** GET of one feed file with a deadline and a size limit; redirects are followed (https stays https). */
 export function fetchText(url: string, options: FetchOptions, redirects = 3): Promise<string> {
   const target = new URL(url);
-  const get = target.protocol === 'https:' ? https.get : http.get;
+  const get = target.protocol === 'https:' ? https().get : http.get;
   const max = options.maxBytes ?? FEED_MAX_BYTES;
   return new Promise((resolve, reject) => {
     let settled = false;
