@@ -347,8 +347,9 @@ function manySection(r: BenchResult): string {
         '(info)',
         '',
       ],
+      ['  opening all of them at once first (s)', f(t.openSeconds, 2), '', '(info)', ''],
       [
-        '  seconds / MB/s each way / agent CPU s per GiB',
+        '  traffic seconds / MB/s each way / agent CPU s per GiB',
         `${f(t.seconds, 2)} / ${f(t.receivedBytes / t.seconds / MB, 0)}`,
         f(t.agentCpuSeconds / ((2 * t.receivedBytes) / 2 ** 30), 2),
         '(info)',

@@ -48,6 +48,9 @@ export interface ManyFigures {
   traffic?: {
     connections: number;
     bytesEach: number;
+    /** Opening all the sender connections at once, before any traffic. */
+    openSeconds?: number;
+    /** The traffic, from the moment all were open. */
     seconds: number;
     receivedBytes: number;
     checkedBytes: number;
