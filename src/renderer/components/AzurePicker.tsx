@@ -1,3 +1,4 @@
+import { useFactListStyles } from './fact-list-styles.js';
 import {
   Body1,
   Button,
@@ -85,15 +86,6 @@ const useStyles = makeStyles({
   cell: { paddingBlock: tokens.spacingVerticalS, verticalAlign: 'top' },
   cards: { listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: tokens.spacingVerticalS },
   cardHead: { display: 'flex', alignItems: 'flex-start', gap: tokens.spacingHorizontalS },
-  facts: {
-    display: 'grid',
-    gridTemplateColumns: 'max-content minmax(0, 1fr)',
-    columnGap: tokens.spacingHorizontalM,
-    rowGap: tokens.spacingVerticalXXS,
-    margin: 0,
-  },
-  term: { color: tokens.colorNeutralForeground3 },
-  value: { margin: 0, overflowWrap: 'anywhere' },
   results: { listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: tokens.spacingVerticalXXS },
   result: { display: 'grid', gridTemplateColumns: 'auto minmax(0, 1fr)', columnGap: tokens.spacingHorizontalS, overflowWrap: 'anywhere' },
   ok: { color: tokens.colorPaletteGreenForeground1, marginTop: '3px' },
@@ -407,6 +399,7 @@ function PickerTable({
 /** The same rows stacked, for narrow windows and high zoom. */
 function PickerCards({ items, added, ticked, onToggle }: RowsProps) {
   const styles = useStyles();
+  const facts = useFactListStyles();
   return (
     <ul className={styles.cards} aria-label="Hybrid Connections in Azure" data-testid="picker-cards">
       {items.map((i) => {
@@ -431,17 +424,17 @@ function PickerCards({ items, added, ticked, onToggle }: RowsProps) {
                   {reason && <Blocker item={i} reason={reason} />}
                 </div>
               </div>
-              <dl className={mergeClasses(styles.facts, off && styles.off)}>
-                <dt className={styles.term}>Namespace</dt>
-                <dd className={styles.value}>{i.namespace}</dd>
-                <dt className={styles.term}>Region</dt>
-                <dd className={styles.value}>{i.region}</dd>
-                <dt className={styles.term}>Endpoint</dt>
-                <dd className={mergeClasses(styles.value, styles.mono)}>{i.endpoint ?? '—'}</dd>
-                <dt className={styles.term}>Listeners</dt>
-                <dd className={styles.value}>{listeners(i)}</dd>
-                <dt className={styles.term}>App Service app</dt>
-                <dd className={styles.value}>{apps(i)}</dd>
+              <dl className={mergeClasses(facts.facts, off && styles.off)}>
+                <dt className={facts.term}>Namespace</dt>
+                <dd className={facts.value}>{i.namespace}</dd>
+                <dt className={facts.term}>Region</dt>
+                <dd className={facts.value}>{i.region}</dd>
+                <dt className={facts.term}>Endpoint</dt>
+                <dd className={mergeClasses(facts.value, styles.mono)}>{i.endpoint ?? '—'}</dd>
+                <dt className={facts.term}>Listeners</dt>
+                <dd className={facts.value}>{listeners(i)}</dd>
+                <dt className={facts.term}>App Service app</dt>
+                <dd className={facts.value}>{apps(i)}</dd>
               </dl>
             </Card>
           </li>

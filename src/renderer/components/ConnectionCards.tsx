@@ -1,3 +1,4 @@
+import { useFactListStyles } from './fact-list-styles.js';
 import { Card, Checkbox, Link, makeStyles, mergeClasses, tokens, useRestoreFocusTarget } from '@fluentui/react-components';
 import { formatCount } from '../format.js';
 import type { ConnectionListProps } from './ConnectionsTable.js';
@@ -12,21 +13,13 @@ const useStyles = makeStyles({
   title: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: tokens.spacingHorizontalXS, minWidth: 0 },
   name: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400 },
   demo: { backgroundColor: tokens.colorBrandBackground2 },
-  facts: {
-    display: 'grid',
-    gridTemplateColumns: 'max-content minmax(0, 1fr)',
-    columnGap: tokens.spacingHorizontalM,
-    rowGap: tokens.spacingVerticalXXS,
-    margin: 0,
-  },
-  term: { color: tokens.colorNeutralForeground3 },
-  value: { margin: 0, overflowWrap: 'anywhere' },
   status: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: tokens.spacingHorizontalS },
 });
 
 /** The same facts as the table, stacked, for narrow windows and high zoom where columns would not fit. */
 export function ConnectionCards({ connections, onOpen, checked, onToggle }: ConnectionListProps) {
   const styles = useStyles();
+  const facts = useFactListStyles();
   const restoreFocus = useRestoreFocusTarget();
   return (
     <ul className={styles.list} aria-label="Hybrid Connections" data-testid="connections-cards">
@@ -55,17 +48,17 @@ export function ConnectionCards({ connections, onOpen, checked, onToggle }: Conn
             </div>
             <DownReason connection={c} />
             <RetryLine connection={c} />
-            <dl className={styles.facts}>
-              <dt className={styles.term}>Namespace</dt>
-              <dd className={styles.value}>{c.namespace}</dd>
-              <dt className={styles.term}>Endpoint</dt>
-              <dd className={styles.value}>
+            <dl className={facts.facts}>
+              <dt className={facts.term}>Namespace</dt>
+              <dd className={facts.value}>{c.namespace}</dd>
+              <dt className={facts.term}>Endpoint</dt>
+              <dd className={facts.value}>
                 {c.endpoint} <EndpointChangeMark connection={c} />
               </dd>
-              <dt className={styles.term}>Active</dt>
-              <dd className={styles.value}>{formatCount(c.counters.activeConnections)}</dd>
-              <dt className={styles.term}>Traffic</dt>
-              <dd className={styles.value}>
+              <dt className={facts.term}>Active</dt>
+              <dd className={facts.value}>{formatCount(c.counters.activeConnections)}</dd>
+              <dt className={facts.term}>Traffic</dt>
+              <dd className={facts.value}>
                 <Traffic counters={c.counters} />
               </dd>
             </dl>
