@@ -250,7 +250,8 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
       void channelGone.then(() => (channelClosed = true));
       let said = false;
       while ((!channelClosed || this.tunnels.size > 0 || this.pendingAccepts > 0) && this.clock.now() < deadline) {
-        if (!said && channelClosed && this.tunnels.size > 0) {
+        // Said at once: a connection may finish before the relay confirms the Close.
+        if (!said && this.tunnels.size > 0) {
           said = true;
           this.emit(
             'log',
