@@ -307,6 +307,9 @@ function manySection(r: BenchResult): string {
       verdict(g('agent RSS')),
     ],
     ['  per Hybrid Connection (KiB)', f(m.bytesPerHybridConnection / 1024), '', '(info)', ''],
+    ...(m.agentRssPlainNodeBytes === undefined
+      ? []
+      : [["  without the agent's Node options (MiB)", f(m.agentRssPlainNodeBytes / MiB), 'bare `node main.js run`', '(info)', '']]),
     [
       `agent CPU idle, ${m.idle.seconds} s (% of a core)`,
       f(m.idle.agentCpuShare * 100, 2),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { removeDir, stopProcess, trackDir } from './cleanup.js';
 import { cliPath } from './paths.js';
 import { type Spawned, runToEnd, spawnTracked } from './spawn.js';
+import { AGENT_NODE_FLAGS } from '../core/agent-node-flags.js';
 
 /**
  * The tunnel under test, exactly as the README's headless walkthrough builds it:
@@ -79,7 +80,8 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
       ),
     );
 
-    const agent = spawnTracked(process.execPath, [...nodeArgs, cliPath(), 'run'], { env, ...limit });
+    // The agent as the service units start it (src/core/agent-node-flags.ts).
+    const agent = spawnTracked(process.execPath, [...AGENT_NODE_FLAGS, ...nodeArgs, cliPath(), 'run'], { env, ...limit });
     started.push(agent);
     await agent.waitForLine(/agent started/);
     await waitConnected(agent, env, Object.keys(options.endpoints).length);

@@ -18,6 +18,7 @@ import {
   shell,
 } from 'electron';
 import updaterPackage from 'electron-updater';
+import { AGENT_NODE_FLAGS } from '../core/agent-node-flags.js';
 import { transportFromEnv, tuningFromEnv } from '../core/environment.js';
 import type { DemoRelayStarter } from '../core/demo.js';
 import { prepareAgentFolders } from '../core/folders.js';
@@ -98,7 +99,7 @@ startDesktop({
     app.isPackaged && !process.env.APPIMAGE && process.platform !== 'win32'
       ? {
           execPath: process.execPath,
-          args: [fileURLToPath(new URL('../cli/main.js', import.meta.url))],
+          args: [...AGENT_NODE_FLAGS, fileURLToPath(new URL('../cli/main.js', import.meta.url))],
           env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
         }
       : undefined,

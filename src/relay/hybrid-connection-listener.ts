@@ -14,6 +14,7 @@ import {
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { RelayError, RelayHandshakeError } from './errors.js';
 import { type GatewayLog, hostAndPort } from './gateways.js';
+import { type OpenGate, sharedOpenGate } from './open-gate.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
 import type { TransportOptions } from './transport.js';
 
@@ -94,6 +95,8 @@ export interface ListenerDeps {
   /** Jitter of the reconnect delays, in [0, 1). */
   random?: () => number;
   createChannel?: (options: ControlChannelOptions) => SupervisedChannel;
+  /** Limits how many channels open at once (default: the one the process's listeners share). */
+  openGate?: OpenGate;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -168,6 +171,9 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   private warnedClockAt: number | undefined;
   private readonly clock: Clock;
   private readonly createChannel: (options: ControlChannelOptions) => SupervisedChannel;
+  private readonly openGate: OpenGate;
+  /** Gives back the open gate's slot of the attempt in progress (stop does, even if its handshake never ends). */
+  private releaseOpenSlot: (() => void) | undefined;
 
   constructor(
     readonly id: string,
@@ -179,6 +185,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     super();
     this.clock = deps.clock ?? systemClock;
     this.createChannel = deps.createChannel ?? ((options) => new ControlChannel(options));
+    this.openGate = deps.openGate ?? sharedOpenGate;
     this.statusSince = this.date();
     this.tokens = tokenProviderFor(cs, tuning.tokenTtlSeconds);
     this.backoff = new Backoff(tuning.reconnectStepsMs ?? RECONNECT_STEPS_MS, deps.random ?? Math.random, tuning.slowRetryMs);
@@ -224,6 +231,8 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   async stop(graceMs = 0): Promise<void> {
     this.running = false;
     this.generation++;
+    this.releaseOpenSlot?.();
+    this.releaseOpenSlot = undefined;
     this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     const channel = this.channel;
@@ -328,6 +337,12 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     this.retryTimer = undefined;
     this.retryAt = null;
     const generation = this.generation;
+    const release = this.openGate.tryAcquire() ?? (await this.openGate.acquire());
+    if (generation !== this.generation) {
+      release();
+      return;
+    }
+    this.releaseOpenSlot = release;
     const channel = this.createChannel({
       cs: this.cs,
       tokens: this.tokens,
@@ -344,6 +359,9 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
       if (generation !== this.generation) return;
       this.onAttemptFailed(err);
       return;
+    } finally {
+      release();
+      if (this.releaseOpenSlot === release) this.releaseOpenSlot = undefined;
     }
     if (generation !== this.generation) {
       channel.close();

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AGENT_NODE_FLAGS } from '../../src/core/agent-node-flags.js';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Forwarder, type HcmEnv, hcmEnv, startForwarder } from '../helpers/agent.js';
@@ -96,10 +97,12 @@ async function runImage(extra: Record<string, string>): Promise<Container> {
     HCM_METRICS: image.env.HCM_METRICS!.replace(/:\d+$/, `:${port}`),
     ...extra,
   };
-  const [program, script, ...args] = [...image.entrypoint, ...image.cmd];
+  const [program, ...words] = [...image.entrypoint, ...image.cmd];
   expect(program).toBe('node');
+  const scriptAt = words.findIndex((w) => !w.startsWith('-'));
+  const [nodeOptions, script, args] = [words.slice(0, scriptAt), words[scriptAt]!, words.slice(scriptAt + 1)];
   // The image holds the build at /opt/open-hcm; here it is the repository's.
-  const command = [process.execPath, script!.replace('/opt/open-hcm', ROOT), ...args];
+  const command = [process.execPath, ...nodeOptions, script.replace('/opt/open-hcm', ROOT), ...args];
   let proc: ChildProcess;
   if (canIsolate) {
     const [uid, gid] = image.user.split(':');
@@ -156,7 +159,7 @@ async function echoThrough(port: number): Promise<void> {
 describe('the container image (its entrypoint, run as a process)', () => {
   it('is non-root, and its default command is the agent with JSON logs', () => {
     expect(image.user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
-    expect(image.entrypoint.slice(1)).toEqual(['/opt/open-hcm/dist/cli/main.js']);
+    expect(image.entrypoint.slice(1)).toEqual([...AGENT_NODE_FLAGS, '/opt/open-hcm/dist/cli/main.js']);
     expect(image.cmd).toEqual(['run', '--grace', '25', '--log-format', 'json']);
     expect(image.env.HCM_HOME).toBe('/var/lib/open-hcm');
   });

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_NODE_FLAGS } from '../../src/core/agent-node-flags.js';
 import type { ConnectionSummary } from '../../src/shared/api.js';
 import { type EmulatorProcess, startEmulator, testConfig, waitFor } from '../helpers/emulator.js';
 import { CLI } from '../helpers/paths.js';
@@ -104,6 +105,11 @@ describe.runIf(onLinux && hasSystemd)('the systemd units', () => {
     expect(one(unit, 'RestrictAddressFamilies')).toBe('AF_INET AF_INET6 AF_UNIX');
     expect(Number(one(unit, 'LimitNOFILE'))).toBeGreaterThanOrEqual(2 * 10_000 + 1024);
     expect(one(unit, 'ExecStart')).toMatch(/ run --grace 20 --metrics 127\.0\.0\.1:9464 --hup-takeover$/);
+    expect(
+      one(unit, 'ExecStart')
+        .split(' ')
+        .slice(1, 1 + AGENT_NODE_FLAGS.length),
+    ).toEqual(AGENT_NODE_FLAGS);
     expect(one(unit, 'ExecReload')).toBe('/bin/kill -HUP $MAINPID');
     expect(one(unit, 'TimeoutStopSec')).toBe('35s');
     expect(unit.get('MemoryDenyWriteExecute')).toBeUndefined(); // V8 needs W+X pages

@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from '../../src/relay/clock.js';
 import { parseConnectionString } from '../../src/relay/connection-string.js';
 import type { ChannelClosed, ControlChannelEvents, ControlChannelOptions } from '../../src/relay/control-channel.js';
 import { RelayError, RelayHandshakeError } from '../../src/relay/errors.js';
+import { OpenGate } from '../../src/relay/open-gate.js';
 import {
   HybridConnectionListener,
   type ListenerStatus,
@@ -589,5 +590,75 @@ describe('HybridConnectionListener retry time', () => {
     expect(retries.at(-1)).toEqual(new Date(due));
     await h.nextAttemptAfter(1000);
     expect(h.listener.snapshot().retryAt).toBeNull();
+  });
+});
+
+describe('HybridConnectionListener opening through a shared gate', () => {
+  /** Listeners sharing one gate of `limit`, each with its own scripted channels. */
+  function sharing(count: number, limit: number) {
+    const gate = new OpenGate(limit);
+    const clock = new ManualClock();
+    const channels: FakeChannel[][] = [];
+    const listeners = Array.from({ length: count }, (_, i) => {
+      channels.push([]);
+      const listener = new HybridConnectionListener(
+        `hc-${i}`,
+        CS,
+        ENDPOINT,
+        {},
+        {
+          clock,
+          random: () => 0.5,
+          openGate: gate,
+          createChannel: (options) => {
+            const channel = new FakeChannel(options);
+            channels[i]!.push(channel);
+            return channel;
+          },
+        },
+      );
+      stopLater.push(listener);
+      return listener;
+    });
+    return { gate, listeners, channels, opened: () => channels.map((c) => c.length) };
+  }
+
+  it('opens at most `limit` channels at once; the next starts when a handshake ends', async () => {
+    const { listeners, channels, opened } = sharing(3, 2);
+    for (const l of listeners) l.start();
+    await flush();
+    expect(opened()).toEqual([1, 1, 0]);
+    expect(listeners.map((l) => l.status)).toEqual(['Connecting', 'Connecting', 'Connecting']);
+    channels[1]![0]!.accept();
+    await flush();
+    expect(opened()).toEqual([1, 1, 1]);
+    expect(listeners[1]!.status).toBe('Connected');
+    // A failed handshake frees its slot too.
+    channels[0]![0]!.refuse(new Error('connect ECONNREFUSED'));
+    channels[2]![0]!.accept();
+    await flush();
+    expect(listeners.map((l) => l.status)).toEqual(['NotConnected', 'Connected', 'Connected']);
+  });
+
+  it('a listener stopped mid-handshake gives its slot back, even if the handshake never ends', async () => {
+    const { gate, listeners, opened } = sharing(2, 1);
+    listeners[0]!.start();
+    listeners[1]!.start();
+    await flush();
+    expect(opened()).toEqual([1, 0]);
+    await listeners[0]!.stop(0);
+    await flush();
+    expect(opened()).toEqual([1, 1]);
+    expect(gate.inUse).toBe(1);
+  });
+
+  it('a listener stopped while queued never opens, and the one behind it does', async () => {
+    const { listeners, channels, opened } = sharing(3, 1);
+    for (const l of listeners) l.start();
+    await flush();
+    await listeners[1]!.stop(0);
+    channels[0]![0]!.accept();
+    await flush();
+    expect(opened()).toEqual([1, 0, 1]);
   });
 });

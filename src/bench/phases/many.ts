@@ -8,6 +8,7 @@ import { log } from '../progress.js';
 import { startNodeHelper } from '../servers.js';
 import { type Spawned, runToEnd, spawnTracked } from '../spawn.js';
 import { sleep } from '../stats.js';
+import { AGENT_NODE_FLAGS } from '../../core/agent-node-flags.js';
 import { ConfigStore, type StoredConnection } from '../../core/config-store.js';
 import { hostWithPort, namespaceName, parseConnectionString } from '../../relay/connection-string.js';
 
@@ -32,6 +33,8 @@ export interface ManyFigures {
   /** Agent RSS 3 s after all were connected, and of a one-connection agent at the same point. */
   agentRssBytes: number;
   agentRssOneBytes: number;
+  /** The same agent started as plain `node main.js run`, without the agent's Node options (src/core/agent-node-flags.ts). */
+  agentRssPlainNodeBytes?: number;
   bytesPerHybridConnection: number;
   idle: {
     seconds: number;
@@ -169,6 +172,13 @@ export async function runMany(o: ManyOptions): Promise<ManyFigures> {
     }
     await stopProcess(all.agent.proc);
 
+    // The same, without the options every launcher of ours gives the agent (a user's bare `hcm run`).
+    log(`many: again without the agent's Node options (${AGENT_NODE_FLAGS.join(' ')})`);
+    const bare = await startAgent({ ...baseEnv, HCM_HOME: home }, o.count, agents, []);
+    await sleep(3000);
+    const agentRssPlainNodeBytes = rssBytes(bare.agent.pid);
+    await stopProcess(bare.agent.proc);
+
     // Keep-alive: pings every FAST_KEEPALIVE_MS instead of 25 s; the extra CPU over idle, per ping.
     log(`many: keep-alive cost (pings every ${FAST_KEEPALIVE_MS} ms, ${o.costSeconds} s)`);
     const ka = await startAgent({ ...baseEnv, HCM_HOME: home, HCM_KEEPALIVE_INTERVAL_MS: String(FAST_KEEPALIVE_MS) }, o.count, agents);
@@ -211,6 +221,7 @@ export async function runMany(o: ManyOptions): Promise<ManyFigures> {
       startOneConnectedSeconds: one.seconds,
       agentRssBytes,
       agentRssOneBytes,
+      agentRssPlainNodeBytes,
       bytesPerHybridConnection: (agentRssBytes - agentRssOneBytes) / Math.max(1, o.count - 1),
       idle,
       keepAlive,
@@ -250,10 +261,15 @@ async function writeConfig(home: string, listen: string[], port: number): Promis
   });
 }
 
-/** Starts `hcm run` and resolves once `count` control channels are open, with the time that took. */
-async function startAgent(env: NodeJS.ProcessEnv, count: number, agents: Spawned[]): Promise<{ agent: Spawned; seconds: number }> {
+/** Starts `hcm run` (as the service units do: with the agent's Node options unless told otherwise) and resolves once `count` control channels are open, with the time that took. */
+async function startAgent(
+  env: NodeJS.ProcessEnv,
+  count: number,
+  agents: Spawned[],
+  nodeOptions: readonly string[] = AGENT_NODE_FLAGS,
+): Promise<{ agent: Spawned; seconds: number }> {
   const t0 = performance.now();
-  const agent = spawnTracked(process.execPath, [cliPath(), 'run'], { env });
+  const agent = spawnTracked(process.execPath, [...nodeOptions, cliPath(), 'run'], { env });
   agents.push(agent);
   let listening = 0;
   await new Promise<void>((resolve, reject) => {

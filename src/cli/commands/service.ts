@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { installService, uninstallService, type Step } from '../../core/service-units/installer.js';
 import { DEFAULT_ADMIN_GROUP, DEFAULT_USER, type ServiceOptions } from '../../core/service-units/options.js';
 import { type ServicePlan, type ServicePlatform, servicePlan } from '../../core/service-units/plan.js';
+import { AGENT_NODE_FLAGS } from '../../core/agent-node-flags.js';
 import { hcmPaths } from '../../core/paths.js';
 import { errorMessage } from '../../shared/errors.js';
 import { connectionsTable } from '../format.js';
@@ -41,7 +42,7 @@ function platformOf(text: string | undefined): ServicePlatform {
   throw new CliError(`services are made for linux, darwin (macOS) and win32 (Windows), not ${p}`, 'E_UNSUPPORTED');
 }
 
-/** The command that starts this very hcm: node and the CLI script, with links resolved. */
+/** The command that starts this very hcm as an agent: node, its options for agents, and the CLI script, with links resolved. */
 function hcmCommand(): string[] {
   let script = process.argv[1] ?? '';
   try {
@@ -49,7 +50,7 @@ function hcmCommand(): string[] {
   } catch {
     /* keep it as given */
   }
-  return [process.execPath, script];
+  return [process.execPath, ...AGENT_NODE_FLAGS, script];
 }
 
 function planFor(flags: Common & Partial<InstallFlags>, startNow = true): ServicePlan {
