@@ -13,6 +13,7 @@ import type { TransportOptions } from '../relay/transport.js';
  *   HCM_SLOW_RETRY_MS           retry delay after 401/403/404 from the relay (default 120000)
  *   HCM_RECONNECT_STEPS_MS      reconnect delays, comma-separated (default 0,1000,2000,5000,10000,30000)
  *   HCM_STABLE_AFTER_MS         how long a channel must stay up before the delays start again from the first (default 30000)
+ *   HCM_OPEN_CONCURRENCY        control channels opening at once, across all Hybrid Connections (default 32)
  */
 export function transportFromEnv(env: NodeJS.ProcessEnv = process.env, caFile?: string): TransportOptions {
   const file = caFile ?? env.HCM_CA_FILE;
@@ -44,6 +45,7 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): ListenerTun
     slowRetryMs: intFromEnv(env, 'HCM_SLOW_RETRY_MS', 100, 3_600_000),
     reconnectStepsMs: stepsFromEnv(env, 'HCM_RECONNECT_STEPS_MS'),
     stableAfterMs: intFromEnv(env, 'HCM_STABLE_AFTER_MS', 0, 3_600_000),
+    openConcurrency: intFromEnv(env, 'HCM_OPEN_CONCURRENCY', 1, 10_000),
   };
 }
 

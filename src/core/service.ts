@@ -44,6 +44,7 @@ import type { AzureSession } from './azure/azure-session.js';
 import { azureSettings, resolveCloud } from './azure/clouds.js';
 import type { CacheEncryption } from './azure/token-cache.js';
 import { ConfigStore, type SecretSettings, type Settings, type StoredConnection } from './config-store.js';
+import { savedSummary } from './saved-connections.js';
 import { type ResolvedProxy, resolveProxy } from './proxy-settings.js';
 import { resolveGroupId } from './admin-group.js';
 import { AgentAlreadyRunningError, ControlClient, type ControlServer, startControlServer } from './control-socket.js';
@@ -189,7 +190,8 @@ class Service implements HcmService {
       this.engine = new RelayEngine({ ...options.tuning, transport: options.transport, gateways: this.gateways });
       this.engine.on('status', (s) => this.onStatus(s));
       this.engine.on('counters', () => this.scheduleCounterEvent());
-      this.engine.on('connected', (id) => void this.refreshRuntime(id));
+      // Queued with the channels still opening: 1,000 of these GETs at start slowed the openings.
+      this.engine.on('connected', (id) => void this.refreshRuntime(id, true));
       this.engine.on('log', (level, message, id, fields) => this.logger.log(level, message, id, fields));
       this.watchTunnels(this.engine, options.observer ?? {});
     }
@@ -383,26 +385,16 @@ class Service implements HcmService {
   private summary(c: StoredConnection): ConnectionSummary {
     const snap = this.engine?.snapshot(c.id);
     const problem = this.configProblems.get(c.id);
+    const saved = savedSummary(c);
     return {
-      id: c.id,
-      name: c.name,
-      namespace: c.namespace,
-      endpoint: c.endpoint,
-      status: snap?.status ?? 'NotConnected',
-      statusSince: (snap?.statusSince ?? new Date(c.addedAt)).toISOString(),
+      ...saved,
+      status: snap?.status ?? saved.status,
+      statusSince: snap ? snap.statusSince.toISOString() : saved.statusSince,
       lastError:
         problem ??
         (snap?.lastError ? { message: this.withHint(c, snap.status, snap.lastError.message), at: snap.lastError.at.toISOString() } : null),
       retryAt: problem ? null : (snap?.retryAt?.toISOString() ?? null),
-      endpointChange: c.endpointInAzure ? { from: c.endpoint, to: c.endpointInAzure.endpoint, seenAt: c.endpointInAzure.seenAt } : null,
-      counters: {
-        activeConnections: snap?.counters.activeConnections ?? 0,
-        totalConnections: snap?.counters.totalConnections ?? 0,
-        failedConnections: snap?.counters.failedConnections ?? 0,
-        bytesToEndpoint: snap?.counters.bytesToEndpoint ?? 0,
-        bytesFromEndpoint: snap?.counters.bytesFromEndpoint ?? 0,
-        lastConnectionAt: snap?.counters.lastConnectionAt?.toISOString() ?? null,
-      },
+      counters: snap ? { ...snap.counters, lastConnectionAt: snap.counters.lastConnectionAt?.toISOString() ?? null } : saved.counters,
       ...(c === this.demo?.connection ? { demo: true } : {}),
     };
   }
@@ -460,12 +452,13 @@ class Service implements HcmService {
    * Asks the relay for the Hybrid Connection's metadata. When the endpoint came from metadata and
    * the admin changed it in Azure, the saved endpoint follows (new connections use the new one).
    */
-  private async refreshRuntime(id: string): Promise<void> {
+  private async refreshRuntime(id: string, queued = false): Promise<void> {
     const c = this.all().find((x) => x.id === id);
     if (!c) return;
+    const fetch = () => getRuntimeInfo(parseConnectionString(c.connectionString), { ...this.transport(), timeoutMs: 10_000 });
     let info: RuntimeInfo;
     try {
-      info = await getRuntimeInfo(parseConnectionString(c.connectionString), { ...this.transport(), timeoutMs: 10_000 });
+      info = await (queued && this.engine ? this.engine.throughOpenGate(fetch) : fetch());
     } catch (err) {
       this.logger.debug(`runtime information not available: ${(err as Error).message}`, id);
       return;

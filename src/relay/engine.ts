@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { parseConnectionString } from './connection-string.js';
+import { DEFAULT_OPEN_CONCURRENCY, OpenGate } from './open-gate.js';
 import type { TransportOptions } from './transport.js';
 import type { Endpoint } from './endpoint.js';
 import {
@@ -46,8 +47,25 @@ export class RelayEngine extends EventEmitter<EngineEvents> {
   private readonly running = new Map<string, Running>();
   private stopped = false;
 
+  /** One for all listeners: 1,000 Hybrid Connections starting, or coming back after an outage, do not all handshake at once. */
+  private readonly openGate: OpenGate;
+
   constructor(private tuning: ListenerTuning = {}) {
     super();
+    this.openGate = new OpenGate(tuning.openConcurrency ?? DEFAULT_OPEN_CONCURRENCY);
+  }
+
+  /**
+   * Runs `work` (another connection to the relay made for a listener, e.g. its runtime-information
+   * GET) in turn with the control channels opening: at start it waits until they have opened.
+   */
+  async throughOpenGate<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.openGate.acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -97,6 +115,7 @@ export class RelayEngine extends EventEmitter<EngineEvents> {
       parseConnectionString(spec.connectionString, { requireEntityPath: true }),
       spec.endpoint,
       this.tuning,
+      { openGate: this.openGate },
     );
     listener.on('status', (s) => this.emit('status', s));
     listener.on('retry', (s) => this.emit('status', s));

@@ -14,7 +14,7 @@ import {
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { RelayError, RelayHandshakeError } from './errors.js';
 import { type GatewayLog, hostAndPort } from './gateways.js';
-import { type OpenGate, sharedOpenGate } from './open-gate.js';
+import { DEFAULT_OPEN_CONCURRENCY, OpenGate } from './open-gate.js';
 import { type TokenProvider, tokenProviderFor } from './token-provider.js';
 import type { TransportOptions } from './transport.js';
 
@@ -78,6 +78,8 @@ export interface ListenerTuning {
   stableAfterMs?: number;
   /** Where the relay hosts this listener connects to are noted (the control channel's and each rendezvous'). */
   gateways?: GatewayLog;
+  /** How many of an engine's control channels open at once (default 32; the others queue). */
+  openConcurrency?: number;
 }
 
 /** What the supervisor uses of a control channel: a ControlChannel, or a scripted one in unit tests. */
@@ -95,7 +97,7 @@ export interface ListenerDeps {
   /** Jitter of the reconnect delays, in [0, 1). */
   random?: () => number;
   createChannel?: (options: ControlChannelOptions) => SupervisedChannel;
-  /** Limits how many channels open at once (default: the one the process's listeners share). */
+  /** Limits how many channels open at once; the engine gives all its listeners one (default: a gate of this listener's own). */
   openGate?: OpenGate;
 }
 
@@ -185,7 +187,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     super();
     this.clock = deps.clock ?? systemClock;
     this.createChannel = deps.createChannel ?? ((options) => new ControlChannel(options));
-    this.openGate = deps.openGate ?? sharedOpenGate;
+    this.openGate = deps.openGate ?? new OpenGate(DEFAULT_OPEN_CONCURRENCY);
     this.statusSince = this.date();
     this.tokens = tokenProviderFor(cs, tuning.tokenTtlSeconds);
     this.backoff = new Backoff(tuning.reconnectStepsMs ?? RECONNECT_STEPS_MS, deps.random ?? Math.random, tuning.slowRetryMs);

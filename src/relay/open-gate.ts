@@ -49,8 +49,8 @@ export class OpenGate {
   }
 }
 
-/** Opening a channel is a TLS handshake and a WebSocket upgrade: 32 at once keep two cores busy. */
+/**
+ * Opening a channel is a TLS handshake and a WebSocket upgrade, mostly CPU: 32 at once keep two
+ * cores busy (HCM_OPEN_CONCURRENCY changes it; docs/performance.md has the measurements).
+ */
 export const DEFAULT_OPEN_CONCURRENCY = 32;
-
-/** The gate an agent's listeners share unless given another (one agent per process). */
-export const sharedOpenGate = new OpenGate(DEFAULT_OPEN_CONCURRENCY);

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { connectionDetails, connectionsTable, tunnelsTable } from '../format.js';
 import { connectTarget } from '../context.js';
+import { connectRunningAgent } from '../../core/running-agent.js';
+import type { ConnectionSummary } from '../../shared/api.js';
 import { CliError } from '../exit.js';
 import { parseLogLevel } from '../options.js';
 import { SECRET_SOURCE_HELP, type SecretSourceOptions, readConnectionString } from '../secret-input.js';
@@ -52,19 +54,17 @@ export function registerConnectionCommands(program: Command): void {
     .description('list Hybrid Connections with their status (live when an agent is running)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      await withTarget(async (t) => {
-        const list = await t.api.listConnections();
-        if (opts.json) {
-          print(JSON.stringify({ agentRunning: t.live, connections: list }, null, 2));
-          return;
-        }
-        if (list.length === 0) {
-          print('no Hybrid Connections yet; add one with: hcm add "<connection string>"');
-          return;
-        }
-        print(connectionsTable(list, t.live));
-        if (!t.live) process.stderr.write('no agent is running: showing the saved configuration (start one with "hcm run")\n');
-      });
+      const { list, live } = await listFromAgentOrSaved();
+      if (opts.json) {
+        print(JSON.stringify({ agentRunning: live, connections: list }, null, 2));
+        return;
+      }
+      if (list.length === 0) {
+        print('no Hybrid Connections yet; add one with: hcm add "<connection string>"');
+        return;
+      }
+      print(connectionsTable(list, live));
+      if (!live) process.stderr.write('no agent is running: showing the saved configuration (start one with "hcm run")\n');
     });
 
   program
@@ -187,6 +187,20 @@ export function registerConnectionCommands(program: Command): void {
         print(`restarted ${id}`);
       });
     });
+}
+
+/** The running agent's live list, else the saved one, read without loading the service (the most used command starts fast). */
+async function listFromAgentOrSaved(): Promise<{ list: ConnectionSummary[]; live: boolean }> {
+  const running = await connectRunningAgent();
+  if (running) {
+    try {
+      return { list: await running.host.listConnections(), live: true };
+    } finally {
+      running.close();
+    }
+  }
+  const { savedSummaries } = await import('../../core/saved-connections.js');
+  return { list: savedSummaries(), live: false };
 }
 
 async function withTarget(fn: (t: Awaited<ReturnType<typeof connectTarget>>) => Promise<void>): Promise<void> {
