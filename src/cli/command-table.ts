@@ -43,6 +43,8 @@ export function modulesFor(args: string[]): CommandModule[] {
   let i = 0;
   while (i < args.length && args[i]!.startsWith('-')) i += GLOBAL_OPTIONS_WITH_VALUE.has(args[i]!) ? 2 : 1;
   const name = args[i];
+  // `hcm --version` needs no command (help does: it lists them all).
+  if (name === undefined && args.some((a) => a === '-V' || a === '--version') && !args.some((a) => a === '-h' || a === '--help')) return [];
   const one = name === undefined ? undefined : COMMAND_MODULES.find((m) => m.names.includes(name));
   return one ? [one] : COMMAND_MODULES;
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -25,7 +24,7 @@ export function installId(home: string): string {
   const file = join(home, INSTALL_ID_FILE);
   const existing = readTrimmed(file);
   if (existing && UUID.test(existing)) return existing.toLowerCase();
-  const id = randomUUID();
+  const id = process.getBuiltinModule('node:crypto').randomUUID();
   try {
     // 'wx': when two hosts start together, the first one's id wins and the other reads it.
     writeFileSync(file, `${id}\n`, { mode: 0o600, flag: existing === null ? 'wx' : 'w' });
