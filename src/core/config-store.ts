@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -14,11 +13,12 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
 import { HcmError } from '../shared/errors.js';
+import { type Infer, type Shape, array, check, literal, nullable, object, oneOf, optional, record, string, unknown } from './json-shape.js';
 import { withFileLock } from './file-lock.js';
 import { ensurePrivateFolder } from './folders.js';
 import type { HcmPaths } from './paths.js';
+import { nodeCrypto } from './lazy-crypto.js';
 
 /**
  * The saved configuration: readable settings in config.json, connection strings (which hold
@@ -29,82 +29,84 @@ import type { HcmPaths } from './paths.js';
 
 export const SCHEMA_VERSION = 1;
 
-const connectionSchema = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
-  namespace: z.string().min(1),
+const CLOUDS = ['public', 'usgov', 'china', 'custom'] as const;
+
+const connectionSchema = object({
+  id: string({ min: 1 }),
+  name: string({ min: 1 }),
+  namespace: string({ min: 1 }),
   /** sb://host[:port]/ of the namespace, as the portal shows it. */
-  serviceBusAddress: z.string().min(1),
-  keyName: z.string().nullable(),
-  endpoint: z.string().min(1),
-  endpointSource: z.enum(['metadata', 'manual']),
-  addedAt: z.string(),
+  serviceBusAddress: string({ min: 1 }),
+  keyName: nullable(string()),
+  endpoint: string({ min: 1 }),
+  endpointSource: oneOf('metadata', 'manual'),
+  addedAt: string(),
   /** The endpoint the Hybrid Connection's metadata names now, when it differs from the pinned `endpoint` (not used until accepted). */
-  endpointInAzure: z.object({ endpoint: z.string(), seenAt: z.string() }).optional(),
+  endpointInAzure: optional(object({ endpoint: string(), seenAt: string() })),
   /** Added through Azure: where the key came from (so a rotated key can be fetched again). */
-  azure: z
-    .object({
-      cloud: z.enum(['public', 'usgov', 'china', 'custom']),
-      tenantId: z.string(),
-      subscriptionId: z.string(),
-      resourceGroup: z.string(),
-      namespace: z.string(),
-      hybridConnection: z.string(),
-      rule: z.string(),
-      ruleScope: z.enum(['hybridConnection', 'namespace']),
-    })
-    .optional(),
+  azure: optional(
+    object({
+      cloud: oneOf(...CLOUDS),
+      tenantId: string(),
+      subscriptionId: string(),
+      resourceGroup: string(),
+      namespace: string(),
+      hybridConnection: string(),
+      rule: string(),
+      ruleScope: oneOf('hybridConnection', 'namespace'),
+    }),
+  ),
 });
 
-const settingsSchema = z.object({
+const settingsSchema = object({
   /** Sign-in: cloud, tenant and client id (the environment may override them). */
-  azure: z
-    .object({
-      cloud: z.enum(['public', 'usgov', 'china', 'custom']).optional(),
-      tenant: z.string().optional(),
-      clientId: z.string().optional(),
-      authority: z.string().optional(),
-      armEndpoint: z.string().optional(),
-    })
-    .optional(),
+  azure: optional(
+    object({
+      cloud: optional(oneOf(...CLOUDS)),
+      tenant: optional(string()),
+      clientId: optional(string()),
+      authority: optional(string()),
+      armEndpoint: optional(string()),
+    }),
+  ),
   /**
    * Update checks: `{ url?: string, check?: boolean, prerelease?: boolean }`, read by
    * src/core/updates/settings.ts. Checked there, not here: a mistake in it turns update checks
    * off with the reason, and never keeps the connections from loading.
    */
-  updates: z.unknown().optional(),
+  updates: optional(unknown()),
   /** Outbound HTTP proxy for relay and Azure connections; its user name and password are in secrets.json. */
-  proxy: z
-    .object({
+  proxy: optional(
+    object({
       /** http://host:port, or "direct" to ignore HTTPS_PROXY from the environment. */
-      url: z.string(),
-      noProxy: z.array(z.string()).optional(),
-    })
-    .optional(),
+      url: string(),
+      noProxy: optional(array(string())),
+    }),
+  ),
 });
 
-const configSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  settings: settingsSchema.optional(),
-  connections: z.array(connectionSchema),
+const configSchema = object({
+  schemaVersion: literal(SCHEMA_VERSION),
+  settings: optional(settingsSchema),
+  connections: array(connectionSchema),
 });
 
-const secretSettingsSchema = z.object({
-  proxy: z.object({ username: z.string(), password: z.string() }).optional(),
+const secretSettingsSchema = object({
+  proxy: optional(object({ username: string(), password: string() })),
 });
 
-const secretsSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  connectionStrings: z.record(z.string(), z.string()),
+const secretsSchema = object({
+  schemaVersion: literal(SCHEMA_VERSION),
+  connectionStrings: record(string()),
   /** Secrets of settings (the proxy's credentials), kept with the keys. */
-  settings: secretSettingsSchema.optional(),
+  settings: optional(secretSettingsSchema),
 });
 
-export type SavedConnection = z.infer<typeof connectionSchema>;
-export type Settings = z.infer<typeof settingsSchema>;
-export type SecretSettings = z.infer<typeof secretSettingsSchema>;
-export type ConfigFile = z.infer<typeof configSchema>;
-export type SecretsFile = z.infer<typeof secretsSchema>;
+export type SavedConnection = Infer<typeof connectionSchema>;
+export type Settings = Infer<typeof settingsSchema>;
+export type SecretSettings = Infer<typeof secretSettingsSchema>;
+export type ConfigFile = Infer<typeof configSchema>;
+export type SecretsFile = Infer<typeof secretsSchema>;
 
 /** A saved connection together with its connection string. */
 export interface StoredConnection extends SavedConnection {
@@ -240,7 +242,7 @@ export class ConfigStore {
   }
 }
 
-function readJson<T>(file: string, schema: z.ZodType<T>, empty: T): T {
+function readJson<T>(file: string, schema: Shape<T>, empty: T): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -259,12 +261,9 @@ function readJson<T>(file: string, schema: z.ZodType<T>, empty: T): T {
   if (typeof version === 'number' && version > SCHEMA_VERSION) {
     throw new ConfigError(file, `was written by a newer version of HCM (schema ${version}; this one reads ${SCHEMA_VERSION})`);
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(file, `does not match the expected format (${issue.path.join('.') || 'top level'}: ${issue.message})`);
-  }
-  return parsed.data;
+  const parsed = check(schema, json);
+  if (!parsed.ok) throw new ConfigError(file, `does not match the expected format (${parsed.where}: ${parsed.message})`);
+  return parsed.value;
 }
 
 /** Temporary files of writers that were killed before their rename (no writer runs: we hold the lock). */
@@ -283,7 +282,7 @@ function removeLeftovers(home: string): void {
 /** Write to a temporary file in the same directory, fsync, rename: readers see old or new, never half. */
 export function writeAtomic(file: string, content: string | Buffer, mode = 0o600): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { HcmError } from '../shared/errors.js';
+import { nodeCrypto } from './lazy-crypto.js';
 
 /**
  * A lock file for short read-modify-write sections shared by the CLI, the agent and the UI host.
@@ -38,7 +38,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T> | T
 
 async function acquire(lockPath: string, options: LockOptions): Promise<string> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  const token = `${process.pid}\n${hostname()}\n${randomBytes(8).toString('hex')}\n`;
+  const token = `${process.pid}\n${hostname()}\n${nodeCrypto().randomBytes(8).toString('hex')}\n`;
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx', 0o600);
@@ -111,7 +111,7 @@ function namesNobody(lockPath: string): boolean {
  * naming nobody (another waiter may have been quicker and a new holder may have taken it).
  */
 function breakStaleLock(lockPath: string, holder: Holder | null): void {
-  const aside = `${lockPath}.stale-${randomBytes(4).toString('hex')}`;
+  const aside = `${lockPath}.stale-${nodeCrypto().randomBytes(4).toString('hex')}`;
   try {
     renameSync(lockPath, aside);
   } catch {

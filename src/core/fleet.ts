@@ -1,56 +1,56 @@
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import type { HcmApi } from '../shared/api.js';
 import { HcmError } from '../shared/errors.js';
 import { type StoredConnection, writeAtomic } from './config-store.js';
+import { type Infer, array, boolean, check, literal, nullable, object, oneOf, optional, string } from './json-shape.js';
 import { VERSION } from './version.js';
 
 /**
  * The same set of Hybrid Connections on other machines (`hcm export` / `hcm import`): a JSON file
  * listing each connection as it is saved here. Keys (the connection strings) go in only when asked
  * for (`--with-keys`); the file is written with mode 0600 either way. Reading it is checked whole
- * (zod) before anything is added, and a problem names the field, never the file's text.
+ * (json-shape.ts) before anything is added, and a problem names the field, never the file's text.
  */
 
 export const FLEET_FORMAT = 'open-hcm/connections';
 export const FLEET_VERSION = 1;
 
-const azureOrigin = z.object({
-  cloud: z.enum(['public', 'usgov', 'china', 'custom']),
-  tenantId: z.string().min(1),
-  subscriptionId: z.string().min(1),
-  resourceGroup: z.string().min(1),
-  namespace: z.string().min(1),
-  hybridConnection: z.string().min(1),
-  rule: z.string().min(1),
-  ruleScope: z.enum(['hybridConnection', 'namespace']),
+const azureOrigin = object({
+  cloud: oneOf('public', 'usgov', 'china', 'custom'),
+  tenantId: string({ min: 1 }),
+  subscriptionId: string({ min: 1 }),
+  resourceGroup: string({ min: 1 }),
+  namespace: string({ min: 1 }),
+  hybridConnection: string({ min: 1 }),
+  rule: string({ min: 1 }),
+  ruleScope: oneOf('hybridConnection', 'namespace'),
 });
 
-const entry = z.object({
-  id: z.string().min(1).max(300),
-  name: z.string().min(1),
-  namespace: z.string().min(1),
-  serviceBusAddress: z.string().min(1),
-  keyName: z.string().nullable(),
-  endpoint: z.string().min(1).max(300),
-  endpointSource: z.enum(['metadata', 'manual']),
-  azure: azureOrigin.optional(),
+const entry = object({
+  id: string({ min: 1, max: 300 }),
+  name: string({ min: 1 }),
+  namespace: string({ min: 1 }),
+  serviceBusAddress: string({ min: 1 }),
+  keyName: nullable(string()),
+  endpoint: string({ min: 1, max: 300 }),
+  endpointSource: oneOf('metadata', 'manual'),
+  azure: optional(azureOrigin),
   /** Only in files exported with --with-keys. */
-  connectionString: z.string().min(1).max(4096).optional(),
+  connectionString: optional(string({ min: 1, max: 4096 })),
 });
 
-const fleetFile = z.object({
-  format: z.literal(FLEET_FORMAT),
-  version: z.literal(FLEET_VERSION),
-  exportedAt: z.string(),
-  exportedFrom: z.string(),
-  hcmVersion: z.string(),
-  withKeys: z.boolean(),
-  connections: z.array(entry).max(10_000),
+const fleetFile = object({
+  format: literal(FLEET_FORMAT),
+  version: literal(FLEET_VERSION),
+  exportedAt: string(),
+  exportedFrom: string(),
+  hcmVersion: string(),
+  withKeys: boolean(),
+  connections: array(entry, { max: 10_000 }),
 });
 
-export type FleetEntry = z.infer<typeof entry>;
-export type FleetFile = z.infer<typeof fleetFile>;
+export type FleetEntry = Infer<typeof entry>;
+export type FleetFile = Infer<typeof fleetFile>;
 
 export function buildFleetFile(connections: StoredConnection[], withKeys: boolean, now = new Date()): FleetFile {
   return {
@@ -97,20 +97,14 @@ export function parseFleetFile(text: string, source: string): FleetFile {
   if (typeof version === 'number' && version > FLEET_VERSION) {
     throw new HcmError('E_INVALID', `${source} was exported by a newer HCM (format version ${version}; this one reads ${FLEET_VERSION})`);
   }
-  const parsed = fleetFile.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new HcmError(
-      'E_INVALID',
-      `${source} does not match the export format (${issue.path.join('.') || 'top level'}: ${issue.message})`,
-    );
-  }
+  const parsed = check(fleetFile, json);
+  if (!parsed.ok) throw new HcmError('E_INVALID', `${source} does not match the export format (${parsed.where}: ${parsed.message})`);
   const ids = new Set<string>();
-  for (const c of parsed.data.connections) {
+  for (const c of parsed.value.connections) {
     if (ids.has(c.id.toLowerCase())) throw new HcmError('E_INVALID', `${source} lists ${c.id} twice`);
     ids.add(c.id.toLowerCase());
   }
-  return parsed.data;
+  return parsed.value;
 }
 
 export interface ImportOutcome {

@@ -1,5 +1,6 @@
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
+import { nodeCrypto } from './lazy-crypto.js';
 
 /**
  * Where HCM keeps its files: per user, following each OS's convention (XDG on Linux,
@@ -114,8 +115,7 @@ function controlSocketPath(
   uid: number | null,
   tmp: string,
 ): { path: string; dir: string | null } {
-  // Node's crypto is loaded only when a name is needed: it cost every command ~15 ms at start.
-  const hash = () => process.getBuiltinModule('node:crypto').createHash('sha256').update(configDir).digest('hex').slice(0, 16);
+  const hash = () => nodeCrypto().createHash('sha256').update(configDir).digest('hex').slice(0, 16);
   if (platform === 'win32') return { path: `\\\\.\\pipe\\${APP}-${hash()}`, dir: null };
   const inConfig = join(configDir, 'hcm.sock');
   if (Buffer.byteLength(inConfig) < 100) return { path: inConfig, dir: configDir };

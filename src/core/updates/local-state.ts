@@ -2,6 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type semverModule from 'semver';
+import { nodeCrypto } from '../lazy-crypto.js';
 
 /**
  * What the update check keeps in the config folder: `install-id` (a random UUID, made once, so a
@@ -24,7 +25,7 @@ export function installId(home: string): string {
   const file = join(home, INSTALL_ID_FILE);
   const existing = readTrimmed(file);
   if (existing && UUID.test(existing)) return existing.toLowerCase();
-  const id = process.getBuiltinModule('node:crypto').randomUUID();
+  const id = nodeCrypto().randomUUID();
   try {
     // 'wx': when two hosts start together, the first one's id wins and the other reads it.
     writeFileSync(file, `${id}\n`, { mode: 0o600, flag: existing === null ? 'wx' : 'w' });
