@@ -43,10 +43,10 @@ export function feedFileName(platform: NodeJS.Platform = process.platform, arch:
 const require = createRequire(import.meta.url);
 const semver = () => require('semver') as typeof semverModule;
 const yaml = () => require('yaml') as typeof yamlModule;
-// Required, not imported: an ES import of node:http reads every export, and its WebSocket getter
-// loads Node's fetch library (undici), ~20 ms of every command that imports this file.
-const http = require('node:http') as typeof httpModule;
-// Only when a feed is fetched over https: it loads TLS (~40 ms of CPU).
+// Required when a feed is fetched, not imported: an ES import of node:http reads every export, and
+// its WebSocket getter loads Node's fetch library (undici); even required, node:http costs ~10 ms of
+// start-up of every command that imports this file (hcm version). https loads TLS (~40 ms of CPU).
+const http = () => require('node:http') as typeof httpModule;
 const https = () => require('node:https') as typeof httpsModule;
 
 const fail = (source: string, problem: string) => new HcmError('E_UPDATE', `the update feed ${source} ${problem}`);
@@ -147,7 +147,7 @@ export interface FetchOptions {
 /** GET of one feed file with a deadline and a size limit; redirects are followed (https stays https). */
 export function fetchText(url: string, options: FetchOptions, redirects = 3): Promise<string> {
   const target = new URL(url);
-  const get = target.protocol === 'https:' ? https().get : http.get;
+  const get = target.protocol === 'https:' ? https().get : http().get;
   const max = options.maxBytes ?? FEED_MAX_BYTES;
   return new Promise((resolve, reject) => {
     let settled = false;
