@@ -4,9 +4,10 @@
  * bursts of allocation (1,000 control channels opening, a traffic peak) up to 64 MiB per
  * semi-space on a machine with much memory, and an idle agent runs no collection that would shrink
  * it again: an agent with 1,000 Hybrid Connections kept ~100 MiB more resident than it used.
- * 16 MiB per semi-space cost no throughput in the bench (docs/performance.md).
+ * 8 MiB per semi-space cost no throughput in the bench, and each idle tunnel holds less
+ * (docs/performance.md, change 4).
  */
-export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
 
 /** The same, as V8 flags (Electron's `js-flags` switch takes them without Node's own options). */
 export const AGENT_V8_FLAGS = AGENT_NODE_FLAGS.join(' ');
