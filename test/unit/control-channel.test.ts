@@ -143,3 +143,24 @@ describe('limits', () => {
     }
   });
 });
+
+describe('keep-alive pings', () => {
+  it('fall on whole-second marks, so channels opened apart ping together', async () => {
+    const pings: Array<{ channel: string; at: number }> = [];
+    for (const name of ['first', 'second']) {
+      const o = await openObserved(relay, { keepAliveIntervalMs: 1000 });
+      open.push(o);
+      o.relaySide.on('ping', () => pings.push({ channel: name, at: Date.now() }));
+      // Opened 0.3 s apart, pinging every second: without the grid their pings would stay 0.3 s apart.
+      if (name === 'first') await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    const deadline = Date.now() + 10_000;
+    while (pings.filter((p) => p.channel === 'second').length < 2 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const first = pings.filter((p) => p.channel === 'first').map((p) => p.at);
+    const second = pings.filter((p) => p.channel === 'second').map((p) => p.at);
+    expect(second.length).toBeGreaterThanOrEqual(2);
+    // Each of the second channel's pings has one of the first's within a few ms (timers fire late under load).
+    for (const at of second) expect(Math.min(...first.map((f) => Math.abs(f - at)))).toBeLessThan(100);
+  });
+});
