@@ -1,6 +1,6 @@
 /**
  * Node options for a long-running agent, given wherever we start one (the service units, the
- * container image, the desktop app and its stand-in, the bench). V8's young generation grows with
+ * container image, the desktop app's stand-in, the bench). V8's young generation grows with
  * bursts of allocation (1,000 control channels opening, a traffic peak) up to 64 MiB per
  * semi-space on a machine with much memory, and an idle agent runs no collection that would shrink
  * it again: an agent with 1,000 Hybrid Connections kept ~100 MiB more resident than it used.
@@ -8,6 +8,3 @@
  * (docs/performance.md, change 4).
  */
 export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
-
-/** The same, as V8 flags (Electron's `js-flags` switch takes them without Node's own options). */
-export const AGENT_V8_FLAGS = AGENT_NODE_FLAGS.join(' ');

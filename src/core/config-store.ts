@@ -13,6 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { AZURE_CLOUD_NAMES } from '../shared/api.js';
 import { HcmError } from '../shared/errors.js';
 import { type Infer, type Shape, array, check, literal, nullable, object, oneOf, optional, record, string, unknown } from './json-shape.js';
 import { withFileLock } from './file-lock.js';
@@ -29,8 +30,6 @@ import { nodeCrypto } from './lazy-crypto.js';
 
 export const SCHEMA_VERSION = 1;
 
-const CLOUDS = ['public', 'usgov', 'china', 'custom'] as const;
-
 const connectionSchema = object({
   id: string({ min: 1 }),
   name: string({ min: 1 }),
@@ -46,7 +45,7 @@ const connectionSchema = object({
   /** Added through Azure: where the key came from (so a rotated key can be fetched again). */
   azure: optional(
     object({
-      cloud: oneOf(...CLOUDS),
+      cloud: oneOf(...AZURE_CLOUD_NAMES),
       tenantId: string(),
       subscriptionId: string(),
       resourceGroup: string(),
@@ -62,7 +61,7 @@ const settingsSchema = object({
   /** Sign-in: cloud, tenant and client id (the environment may override them). */
   azure: optional(
     object({
-      cloud: optional(oneOf(...CLOUDS)),
+      cloud: optional(oneOf(...AZURE_CLOUD_NAMES)),
       tenant: optional(string()),
       clientId: optional(string()),
       authority: optional(string()),

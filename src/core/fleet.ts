@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { HcmApi } from '../shared/api.js';
+import { AZURE_CLOUD_NAMES, type HcmApi } from '../shared/api.js';
 import { HcmError } from '../shared/errors.js';
 import { type StoredConnection, writeAtomic } from './config-store.js';
 import { type Infer, array, boolean, check, literal, nullable, object, oneOf, optional, string } from './json-shape.js';
@@ -16,7 +16,7 @@ export const FLEET_FORMAT = 'open-hcm/connections';
 export const FLEET_VERSION = 1;
 
 const azureOrigin = object({
-  cloud: oneOf('public', 'usgov', 'china', 'custom'),
+  cloud: oneOf(...AZURE_CLOUD_NAMES),
   tenantId: string({ min: 1 }),
   subscriptionId: string({ min: 1 }),
   resourceGroup: string({ min: 1 }),

@@ -1,4 +1,4 @@
-import type { ConnectionSummary } from '../shared/api.js';
+import { type ConnectionSummary, noTraffic } from '../shared/api.js';
 import { ConfigStore, type StoredConnection } from './config-store.js';
 import { type HcmPaths, hcmPaths } from './paths.js';
 
@@ -18,14 +18,7 @@ export function savedSummary(c: StoredConnection): ConnectionSummary {
     lastError: null,
     retryAt: null,
     endpointChange: c.endpointInAzure ? { from: c.endpoint, to: c.endpointInAzure.endpoint, seenAt: c.endpointInAzure.seenAt } : null,
-    counters: {
-      activeConnections: 0,
-      totalConnections: 0,
-      failedConnections: 0,
-      bytesToEndpoint: 0,
-      bytesFromEndpoint: 0,
-      lastConnectionAt: null,
-    },
+    counters: noTraffic(),
   };
 }
 

@@ -36,6 +36,18 @@ export interface ConnectionCounters {
   lastConnectionAt: string | null;
 }
 
+/** The counters of a connection that has carried nothing yet (a fresh object each time). */
+export function noTraffic(): ConnectionCounters {
+  return {
+    activeConnections: 0,
+    totalConnections: 0,
+    failedConnections: 0,
+    bytesToEndpoint: 0,
+    bytesFromEndpoint: 0,
+    lastConnectionAt: null,
+  };
+}
+
 export interface ErrorInfo {
   message: string;
   at: string;
@@ -128,7 +140,8 @@ export interface ProxyState {
 
 // ---------------------------------------------------------------- Azure (sign-in and picking)
 
-export type AzureCloudName = 'public' | 'usgov' | 'china' | 'custom';
+export const AZURE_CLOUD_NAMES = ['public', 'usgov', 'china', 'custom'] as const;
+export type AzureCloudName = (typeof AZURE_CLOUD_NAMES)[number];
 
 export interface AzureOrigin {
   cloud: AzureCloudName;

@@ -1,4 +1,4 @@
-import type { ConnectionSummary } from '../../src/shared/api.js';
+import { type ConnectionSummary, noTraffic } from '../../src/shared/api.js';
 
 /**
  * A connection summary as the service lists it: `ns/a`, Connected, no error, nothing carried yet.
@@ -18,14 +18,7 @@ export function aSummary(overrides: Partial<ConnectionSummary> = {}): Connection
     retryAt: null,
     endpointChange: null,
     // A fresh object each time: tests change counters on their copy.
-    counters: {
-      activeConnections: 0,
-      totalConnections: 0,
-      failedConnections: 0,
-      bytesToEndpoint: 0,
-      bytesFromEndpoint: 0,
-      lastConnectionAt: null,
-    },
+    counters: noTraffic(),
     ...overrides,
   };
 }
