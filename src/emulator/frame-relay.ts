@@ -76,7 +76,7 @@ export function relayFrames(a: Socket, b: Socket, headA: Buffer, headB: Buffer, 
     );
     src.on('data', (chunk: Buffer) => {
       if (finished) return;
-      toDst.forward(chunk, () => parser.push(chunk));
+      toDst.forward(chunk, parser);
       // Pause on a byte count, not write()'s 16 KiB "full" signal, which would stop every read.
       if (dst.writableLength > HIGH_WATER_BYTES) src.pause();
     });

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { AcceptCommand } from './control-channel.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
-import { pipeTunnel } from './data-pipe.js';
+import { type PipeCallbacks, type PipeHandle, pipeTunnel } from './data-pipe.js';
 import { connectPooled } from './pooled-reads.js';
 import { openDataSocket } from './data-socket.js';
 import { RelayError, type RelayHandshakeError } from './errors.js';
@@ -17,20 +17,13 @@ import type { TransportOptions } from './transport.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
-export interface AcceptStats {
-  bytesToEndpoint: number;
-  bytesFromEndpoint: number;
-}
-
-export interface AcceptCallbacks {
-  /** The tunnel is open: TCP and rendezvous both up. `abort` tears it down at once (shutdown); `tcp` is the endpoint side. */
-  onOpen(abort: () => void, tcp?: net.Socket): void;
-  /** Bytes moved since the last call (called often; keep it cheap). */
-  onBytes(toEndpoint: number, fromEndpoint: number): void;
+export interface AcceptCallbacks extends PipeCallbacks {
+  /** The tunnel is open: TCP and rendezvous both up. `tunnel.abort()` tears it down at once (shutdown); `tcp` is the endpoint side. */
+  onOpen(tunnel: PipeHandle, tcp: net.Socket): void;
   /** The connection could not be bridged; it was rejected with `status` when possible. */
   onFailed(reason: string): void;
-  /** An open tunnel ended. */
-  onClosed(stats: AcceptStats, reason: string): void;
+  // onBytes and onClosed (PipeCallbacks): the socket is the endpoint, so bytes "to the socket"
+  // went to the endpoint.
 }
 
 export interface AcceptOptions {
@@ -112,6 +105,8 @@ export async function rejectRendezvous(
   }
 }
 
+function ignoreError(): void {}
+
 export async function handleAccept(accept: AcceptCommand, options: AcceptOptions, callbacks: AcceptCallbacks): Promise<void> {
   let tcp: net.Socket;
   try {
@@ -124,7 +119,7 @@ export async function handleAccept(accept: AcceptCommand, options: AcceptOptions
   }
   tcp.setNoDelay(true);
   tcp.pause(); // nothing is read until the tunnel is there to carry it
-  tcp.on('error', () => undefined); // a reset while the rendezvous opens is seen by the pipe as a close
+  tcp.on('error', ignoreError); // a reset while the rendezvous opens is seen by the pipe as a close
   const protocol = senderProtocol(accept.connectHeaders);
   let rendezvous;
   try {
@@ -136,15 +131,8 @@ export async function handleAccept(accept: AcceptCommand, options: AcceptOptions
     callbacks.onFailed(e.status ? `rendezvous refused by the relay (${e.status} ${e.description})` : `rendezvous failed: ${e.message}`);
     return;
   }
-  await new Promise<void>((resolve) => {
-    const abort = pipeTunnel(rendezvous.socket, rendezvous.head, tcp, {
-      onBytes: (toSocket, fromSocket) => callbacks.onBytes(toSocket, fromSocket),
-      onClosed: (stats, reason) => {
-        callbacks.onClosed({ bytesToEndpoint: stats.bytesToSocket, bytesFromEndpoint: stats.bytesFromSocket }, reason);
-        resolve();
-      },
-    });
-    callbacks.onOpen(abort, tcp);
-    tcp.resume();
-  });
+  // Not awaited past this point: the tunnel's own objects carry it from here, so an open tunnel
+  // holds no suspended function and no accept message (docs/performance.md, memory per idle tunnel).
+  callbacks.onOpen(pipeTunnel(rendezvous.socket, rendezvous.head, tcp, callbacks), tcp);
+  tcp.resume();
 }

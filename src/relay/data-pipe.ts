@@ -1,7 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 import type { Socket } from 'node:net';
 import {
+  type FrameHeader,
   FrameParser,
+  type FrameParserEvents,
   MAX_CONTROL_PAYLOAD,
   OP_BINARY,
   OP_CLOSE,
@@ -35,6 +37,10 @@ import { SliceWriter } from './slice-writer.js';
  * one, never close idle connections). The cost: a client that half-closes and then waits for the
  * answer (`nc -N`) does not get it. When the relay side closes, the TCP peer gets a FIN after
  * every byte already received.
+ *
+ * Memory: a tunnel is one object (Tunnel) with its parser and writer; the sockets' listeners are
+ * shared functions that find it on the socket, so an idle tunnel holds no closures
+ * (docs/performance.md, memory per idle tunnel).
  */
 
 export interface PipeStats {
@@ -73,113 +79,173 @@ export function endOnce(socket: Socket): void {
   if (!socket.writableEnded && !socket.destroyed) socket.end();
 }
 
+/** Ends the tunnel at once (both sockets destroyed); what `pipeTunnel` returns. */
+export interface PipeHandle {
+  abort(): void;
+}
+
 /**
  * Pipes `relay` (a tunnel WebSocket past its handshake, paused; `head` is what arrived with the
- * handshake) and `tcp` both ways until both are closed. Returns a function that aborts the tunnel.
+ * handshake) and `tcp` both ways until both are closed.
  */
-export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: PipeCallbacks): () => void {
+export function pipeTunnel(relay: Socket, head: Buffer, tcp: Socket, callbacks: PipeCallbacks): PipeHandle {
   const tunnel = new Tunnel(relay, tcp, callbacks);
-  const parser = relayToTcp(tunnel);
-  tcpToRelay(tunnel);
-  tunnel.watchEnds();
-  if (head.length) parser.push(head);
+  (relay as TunnelSocket)[kTunnel] = tunnel;
+  (tcp as TunnelSocket)[kTunnel] = tunnel;
+  relay.on('data', onRelayData);
+  relay.on('drain', onRelayDrain);
+  relay.on('end', onRelayEnd);
+  relay.on('error', onRelayError);
+  relay.on('close', onRelayClose);
+  tcp.on('data', onTcpData);
+  tcp.on('drain', onTcpDrain);
+  tcp.on('end', onTcpEnd);
+  tcp.on('error', onTcpError);
+  tcp.on('close', onTcpClose);
+  if (head.length) tunnel.parser.push(head);
   relay.resume(); // paused since the handshake, so no frame arrived before this reader
   // Either side may already be gone (e.g. the endpoint reset while the rendezvous opened).
   if (tcp.destroyed) tcp.emit('close', false);
   if (relay.destroyed) relay.emit('close', false);
-  return () => tunnel.abort();
+  return tunnel;
 }
 
-/**
- * relay -> TCP: parses the relay's frames and writes every data payload to TCP as it arrives
- * (slices of the pooled read, one write per read); answers pings. Reading from the relay pauses
- * while TCP holds more than HIGH_WATER_BYTES. Returns the parser, for the bytes of the handshake.
- */
-function relayToTcp(tunnel: Tunnel): FrameParser {
-  const { relay, tcp, stats, callbacks } = tunnel;
-  const toTcp = new SliceWriter(tcp, 'encrypted' in relay);
-  let control: Buffer[] = [];
-  const parser = new FrameParser(
-    { expectMasked: false, unmask: true },
-    {
-      onHeader: (h) => {
-        if (h.opcode >= OP_CLOSE) control = [];
-      },
-      onPayload: (bytes, h) => {
-        // Continuation frames (opcode 0) carry data too; control frames may sit between them.
-        if (h.opcode === OP_BINARY || h.opcode === OP_TEXT || h.opcode === OP_CONTINUATION) {
-          if (tcp.destroyed || tunnel.closeReceived) return; // nothing more can be delivered
-          stats.bytesToSocket += bytes.length;
-          callbacks.onBytes(bytes.length, 0);
-          toTcp.write(bytes);
-          if (tcp.writableLength > HIGH_WATER_BYTES) tunnel.pauseRelay();
-        } else if (control.reduce((n, b) => n + b.length, 0) + bytes.length <= MAX_CONTROL_PAYLOAD) {
-          control.push(Buffer.from(bytes));
-        }
-      },
-      onFrameEnd: (h) => {
-        if (h.opcode === OP_PING) tunnel.sendFrame(0x80 | OP_PONG, Buffer.concat(control));
-        else if (h.opcode === OP_CLOSE) tunnel.closeReceivedFromRelay(Buffer.concat(control));
-      },
-      onError: (why) => tunnel.protocolError(why),
-    },
-  );
-  relay.on('data', (chunk: Buffer) => toTcp.forward(chunk, () => parser.push(chunk)));
-  tcp.on('drain', tunnel.resumeRelay);
-  return parser;
+const kTunnel = Symbol('tunnel');
+type TunnelSocket = Socket & { [kTunnel]: Tunnel };
+
+// The sockets' listeners: EventEmitter calls them with the socket as `this`.
+function onRelayData(this: TunnelSocket, chunk: Buffer): void {
+  this[kTunnel].fromRelay(chunk);
+}
+function onRelayDrain(this: TunnelSocket): void {
+  this[kTunnel].resumeTcp();
+}
+function onRelayEnd(this: TunnelSocket): void {
+  this[kTunnel].relayEnded();
+}
+function onRelayError(this: TunnelSocket, err: Error): void {
+  this[kTunnel].reason ||= `relay connection error: ${err.message}`;
+}
+function onRelayClose(this: TunnelSocket): void {
+  this[kTunnel].relayGone();
+}
+function onTcpData(this: TunnelSocket, chunk: Buffer): void {
+  this[kTunnel].fromTcp(chunk);
+}
+function onTcpDrain(this: TunnelSocket): void {
+  this[kTunnel].resumeRelay();
+}
+function onTcpEnd(this: TunnelSocket): void {
+  const tunnel = this[kTunnel];
+  tunnel.reason ||= 'the TCP peer closed the connection';
+  tunnel.sendClose(1000, '');
+}
+function onTcpError(this: TunnelSocket, err: Error): void {
+  this[kTunnel].reason ||= `TCP connection error: ${err.message}`;
+}
+function onTcpClose(this: TunnelSocket): void {
+  this[kTunnel].tcpGone();
 }
 
-/**
- * TCP -> relay: each TCP read leaves as one binary frame (header and payload in one write, the
- * chunk back to its pool once written). Reading from TCP pauses while the relay socket holds more
- * than HIGH_WATER_BYTES.
- */
-function tcpToRelay(tunnel: Tunnel): void {
-  const { relay, tcp, stats, callbacks } = tunnel;
-  let tcpPausedForRelay = false;
-  tcp.on('data', (chunk: Buffer) => {
-    if (tunnel.closeSent) return;
-    stats.bytesFromSocket += chunk.length;
-    callbacks.onBytes(0, chunk.length);
-    if (!tunnel.sendFrame(0x80 | OP_BINARY, chunk, () => releaseChunk(chunk)) && !tcpPausedForRelay) {
-      tcpPausedForRelay = true;
-      tcp.pause();
-    }
-  });
-  relay.on('drain', () => {
-    if (tcpPausedForRelay) {
-      tcpPausedForRelay = false;
-      tcp.resume();
-    }
-  });
-}
+/** The relay's frames are server frames (unmasked); the agent's side unmasks nothing. */
+const PARSER_OPTIONS = { expectMasked: false, unmask: true } as const;
 
 /**
- * What both directions share: the byte counts, the reason the tunnel ended (the first one found
- * wins), frames to the relay, the close handshake, and the end of both sockets.
+ * One tunnel, both directions:
+ *  - relay -> TCP: parses the relay's frames and writes every data payload to TCP as it arrives
+ *    (slices of the pooled read, one write per read); answers pings. Reading from the relay
+ *    pauses while TCP holds more than HIGH_WATER_BYTES.
+ *  - TCP -> relay: each TCP read leaves as one binary frame (header and payload in one write, the
+ *    chunk back to its pool once written). Reading from TCP pauses while the relay socket holds
+ *    more than HIGH_WATER_BYTES.
+ * And what both share: the byte counts, the reason the tunnel ended (the first one found wins),
+ * the close handshake, and the end of both sockets.
  */
-class Tunnel {
-  readonly stats: PipeStats = { bytesToSocket: 0, bytesFromSocket: 0 };
+class Tunnel implements FrameParserEvents, PipeHandle {
+  readonly parser: FrameParser;
+  private readonly toTcp: SliceWriter;
+  /** A control frame's payload being collected (Ping, Close); at most MAX_CONTROL_PAYLOAD bytes. */
+  private control: Buffer[] | undefined;
+  private bytesToSocket = 0;
+  private bytesFromSocket = 0;
   reason = '';
-  closeSent = false;
-  closeReceived = false;
+  private closeSent = false;
+  private closeReceived = false;
   private relayPausedForTcp = false;
+  private tcpPausedForRelay = false;
   private relayClosed = false;
   private tcpClosed = false;
   private finished = false;
   private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly relay: Socket,
-    readonly tcp: Socket,
-    readonly callbacks: PipeCallbacks,
-  ) {}
+    private readonly relay: Socket,
+    private readonly tcp: Socket,
+    private readonly callbacks: PipeCallbacks,
+  ) {
+    this.toTcp = new SliceWriter(tcp, 'encrypted' in relay);
+    this.parser = new FrameParser(PARSER_OPTIONS, this);
+  }
 
-  /** Writes one frame; false when the relay socket holds more than HIGH_WATER_BYTES. */
-  sendFrame(b0: number, payload: Buffer, written?: () => void): boolean {
+  fromRelay(chunk: Buffer): void {
+    this.toTcp.forward(chunk, this.parser);
+  }
+
+  // FrameParserEvents: the relay's frames.
+  onHeader(h: FrameHeader): void {
+    if (h.opcode >= OP_CLOSE) this.control = [];
+  }
+
+  onPayload(bytes: Buffer, h: FrameHeader): void {
+    // Continuation frames (opcode 0) carry data too; control frames may sit between them.
+    if (h.opcode === OP_BINARY || h.opcode === OP_TEXT || h.opcode === OP_CONTINUATION) {
+      const tcp = this.tcp;
+      if (tcp.destroyed || this.closeReceived) return; // nothing more can be delivered
+      this.bytesToSocket += bytes.length;
+      this.callbacks.onBytes(bytes.length, 0);
+      this.toTcp.write(bytes);
+      if (tcp.writableLength > HIGH_WATER_BYTES) this.pauseRelay();
+    } else if (this.control && this.control.reduce((n, b) => n + b.length, 0) + bytes.length <= MAX_CONTROL_PAYLOAD) {
+      this.control.push(Buffer.from(bytes));
+    }
+  }
+
+  onFrameEnd(h: FrameHeader): void {
+    if (h.opcode < OP_CLOSE) return;
+    const payload = Buffer.concat(this.control ?? []);
+    this.control = undefined;
+    if (h.opcode === OP_PING) this.sendFrame(0x80 | OP_PONG, payload);
+    else if (h.opcode === OP_CLOSE) this.closeReceivedFromRelay(payload);
+  }
+
+  onError(why: string): void {
+    this.reason ||= `protocol error from the relay: ${why}`;
+    this.sendClose(1002, why);
+    this.endTcp();
+  }
+
+  fromTcp(chunk: Buffer): void {
+    if (this.closeSent) return;
+    this.bytesFromSocket += chunk.length;
+    this.callbacks.onBytes(0, chunk.length);
+    if (!this.sendFrame(0x80 | OP_BINARY, chunk, chunk) && !this.tcpPausedForRelay) {
+      this.tcpPausedForRelay = true;
+      this.tcp.pause();
+    }
+  }
+
+  resumeTcp(): void {
+    if (this.tcpPausedForRelay) {
+      this.tcpPausedForRelay = false;
+      this.tcp.resume();
+    }
+  }
+
+  /** Writes one frame; false when the relay socket holds more than HIGH_WATER_BYTES. `pooled`: given back to its pool once written. */
+  private sendFrame(b0: number, payload: Buffer, pooled?: Buffer): boolean {
     const relay = this.relay;
     if (relay.destroyed || !relay.writable) {
-      written?.();
+      if (pooled) releaseChunk(pooled);
       return true;
     }
     let key = ZERO_MASK;
@@ -187,6 +253,7 @@ class Tunnel {
       key = randomFillSync(Buffer.allocUnsafe(4));
       unmaskAt(payload, key, 0); // XOR is its own inverse: this masks in place
     }
+    const written = pooled ? () => releaseChunk(pooled) : undefined;
     // A pooled chunk has room in front: header and payload leave as one buffer, which a TLS
     // socket encrypts where it is (two buffers it first copies into a fresh one).
     const framed = withHeadroom(payload, headerLength(payload.length, true));
@@ -211,7 +278,7 @@ class Tunnel {
   }
 
   /** The relay's Close frame: answered with the same code unless ours went first; TCP is ended. */
-  closeReceivedFromRelay(payload: Buffer): void {
+  private closeReceivedFromRelay(payload: Buffer): void {
     this.closeReceived = true;
     const { code, reason: text } = parseClosePayload(payload);
     this.reason ||=
@@ -223,65 +290,47 @@ class Tunnel {
     this.endTcp();
   }
 
-  protocolError(why: string): void {
-    this.reason ||= `protocol error from the relay: ${why}`;
-    this.sendClose(1002, why);
-    this.endTcp();
-  }
-
-  pauseRelay(): void {
+  private pauseRelay(): void {
     if (!this.relayPausedForTcp) {
       this.relayPausedForTcp = true;
       this.relay.pause();
     }
   }
 
-  readonly resumeRelay = (): void => {
+  resumeRelay(): void {
     if (this.relayPausedForTcp) {
       this.relayPausedForTcp = false;
       this.relay.resume();
     }
-  };
+  }
 
   /** Ends TCP after what it was sent; reading from the relay resumes so its Close is seen. */
-  endTcp(): void {
+  private endTcp(): void {
     this.resumeRelay();
     endOnce(this.tcp);
     this.linger();
   }
 
-  /** How the tunnel ends, whichever side goes first. */
-  watchEnds(): void {
-    const { relay, tcp } = this;
-    relay.on('end', () => {
-      // The relay went away without finishing the close handshake.
-      this.reason ||= this.closeReceived ? 'closed' : 'the connection to the relay dropped (1006)';
-      this.endTcp();
-      endOnce(relay);
-    });
-    relay.on('error', (err) => {
-      this.reason ||= `relay connection error: ${err.message}`;
-    });
-    relay.on('close', () => {
-      this.relayClosed = true;
-      if (!this.closeReceived) endOnce(tcp);
-      this.linger();
-      this.finish();
-    });
-    tcp.on('end', () => {
-      this.reason ||= 'the TCP peer closed the connection';
-      this.sendClose(1000, '');
-    });
-    tcp.on('error', (err) => {
-      this.reason ||= `TCP connection error: ${err.message}`;
-    });
-    tcp.on('close', () => {
-      this.tcpClosed = true;
-      // Reading from the relay may be paused for backpressure; resume so its Close is seen.
-      this.resumeRelay();
-      this.sendClose(1000, '');
-      this.finish();
-    });
+  /** The relay went away without finishing the close handshake (or after it). */
+  relayEnded(): void {
+    this.reason ||= this.closeReceived ? 'closed' : 'the connection to the relay dropped (1006)';
+    this.endTcp();
+    endOnce(this.relay);
+  }
+
+  relayGone(): void {
+    this.relayClosed = true;
+    if (!this.closeReceived) endOnce(this.tcp);
+    this.linger();
+    this.finish();
+  }
+
+  tcpGone(): void {
+    this.tcpClosed = true;
+    // Reading from the relay may be paused for backpressure; resume so its Close is seen.
+    this.resumeRelay();
+    this.sendClose(1000, '');
+    this.finish();
   }
 
   abort(): void {
@@ -291,17 +340,24 @@ class Tunnel {
   }
 
   private linger(): void {
-    this.lingerTimer ??= setTimeout(() => {
-      this.relay.destroy();
-      this.tcp.destroy();
-    }, CLOSE_LINGER_MS);
+    this.lingerTimer ??= setTimeout(lingerOver, CLOSE_LINGER_MS, this);
     this.lingerTimer.unref();
+  }
+
+  /** @internal the linger after our side was done is over: both sockets are cut. */
+  cut(): void {
+    this.relay.destroy();
+    this.tcp.destroy();
   }
 
   private finish(): void {
     if (this.finished || !this.relayClosed || !this.tcpClosed) return;
     this.finished = true;
     clearTimeout(this.lingerTimer);
-    this.callbacks.onClosed(this.stats, this.reason || 'closed');
+    this.callbacks.onClosed({ bytesToSocket: this.bytesToSocket, bytesFromSocket: this.bytesFromSocket }, this.reason || 'closed');
   }
+}
+
+function lingerOver(tunnel: Tunnel): void {
+  tunnel.cut();
 }

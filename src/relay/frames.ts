@@ -63,13 +63,16 @@ export function unmaskAt(buffer: Buffer, mask: Buffer, offset: number): void {
 }
 
 export class FrameParser {
-  private readonly header = Buffer.alloc(14);
+  // A slice of Node's shared pool, not a buffer of its own: a parser lives as long as its tunnel,
+  // and an idle agent may hold thousands (docs/performance.md, memory per idle tunnel).
+  private readonly header = Buffer.allocUnsafe(14);
   private headerHave = 0;
   private headerNeed = 2;
   private current: FrameHeader | undefined;
   private remaining = 0;
   private offset = 0;
-  private readonly mask = Buffer.alloc(4);
+  /** Made at the first masked frame: the agent's side only ever receives unmasked ones. */
+  private mask: Buffer | undefined;
   private failed = false;
 
   constructor(
@@ -86,18 +89,13 @@ export class FrameParser {
       }
       const take = Math.min(this.remaining, chunk.length - pos);
       const payload = chunk.subarray(pos, pos + take);
-      if (this.options.unmask !== false && this.current.masked) unmaskAt(payload, this.mask, this.offset);
+      if (this.options.unmask !== false && this.current.masked) unmaskAt(payload, this.mask!, this.offset);
       this.events.onPayload(payload, this.current, this.offset);
       this.remaining -= take;
       this.offset += take;
       pos += take;
       if (this.remaining === 0) this.endFrame();
     }
-  }
-
-  /** The masking key of the current frame (for callers that unmask themselves). */
-  get currentMask(): Buffer {
-    return this.mask;
   }
 
   private readHeader(chunk: Buffer, pos: number): number {
@@ -130,7 +128,7 @@ export class FrameParser {
     const opcode = b0 & 0x0f;
     if (opcode >= 0x8 && (length > MAX_CONTROL_PAYLOAD || (b0 & 0x80) === 0)) return this.fail(chunk.length, 'invalid control frame');
     if ((opcode > OP_BINARY && opcode < OP_CLOSE) || opcode > OP_PONG) return this.fail(chunk.length, `unknown opcode ${opcode}`);
-    if (masked) this.header.copy(this.mask, 0, next, next + 4);
+    if (masked) this.header.copy((this.mask ??= Buffer.alloc(4)), 0, next, next + 4);
     this.current = { b0, fin: (b0 & 0x80) !== 0, opcode, masked, length };
     this.remaining = length;
     this.offset = 0;

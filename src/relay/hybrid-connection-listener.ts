@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff, RECONNECT_STEPS_MS, STABLE_AFTER_MS } from './backoff.js';
-import { type AcceptStats, handleAccept } from './accept-handler.js';
+import { handleAccept } from './accept-handler.js';
+import { type BridgeOwner, BridgedConnection } from './bridged-connection.js';
 import { type Clock, type TimerHandle, systemClock } from './clock.js';
 import { clockHint, clockProblem, clockSampleFor } from './clock-skew.js';
 import type { ConnectionString } from './connection-string.js';
@@ -11,6 +12,7 @@ import {
   type ControlChannelEvents,
   type ControlChannelOptions,
 } from './control-channel.js';
+import type { PipeStats } from './data-pipe.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { RelayError, RelayHandshakeError } from './errors.js';
 import { type GatewayLog, hostAndPort } from './gateways.js';
@@ -130,20 +132,7 @@ export interface LogFields {
   [key: string]: string | number | boolean | null;
 }
 
-/** A tunnel as the supervisor tracks it; counters are plain numbers bumped per chunk, nothing allocated. */
-interface OpenTunnel {
-  id: string;
-  relayId: string;
-  sender: string | null;
-  openedAt: number;
-  toEndpoint: number;
-  fromEndpoint: number;
-  endpoint: string;
-  endpointAddress: string | null;
-  abort: () => void;
-}
-
-export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
+export class HybridConnectionListener extends EventEmitter<ListenerEvents> implements BridgeOwner {
   private statusValue: ListenerStatus = 'NotConnected';
   private statusSince: Date;
   private lastError: { message: string; at: Date } | null = null;
@@ -164,8 +153,10 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   private generation = 0;
   private readonly backoff: Backoff;
   private readonly tokens: TokenProvider;
-  private readonly tunnels = new Map<string, OpenTunnel>();
+  private readonly tunnels = new Map<string, BridgedConnection>();
   private tunnelSeq = 0;
+  /** The endpoint as text (`host:port`), made once: every accepted connection refers to it. */
+  private where: string;
   /** Accepts being bridged (TCP or rendezvous still opening): a drain waits for them too. */
   private pendingAccepts = 0;
   private warnedFixedToken = false;
@@ -188,6 +179,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
     this.clock = deps.clock ?? systemClock;
     this.createChannel = deps.createChannel ?? ((options) => new ControlChannel(options));
     this.openGate = deps.openGate ?? new OpenGate(DEFAULT_OPEN_CONCURRENCY);
+    this.where = formatEndpoint(endpoint);
     this.statusSince = this.date();
     this.tokens = tokenProviderFor(cs, tuning.tokenTtlSeconds);
     this.backoff = new Backoff(tuning.reconnectStepsMs ?? RECONNECT_STEPS_MS, deps.random ?? Math.random, tuning.slowRetryMs);
@@ -295,7 +287,7 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   closeTunnel(tunnelId: string): boolean {
     const t = this.tunnels.get(tunnelId);
     if (!t) return false;
-    this.emit('log', 'info', `connection ${t.id}${t.sender ? ` from ${t.sender}` : ''} closed on request`, {
+    this.emit('log', 'info', `connection ${t.id}${fromSender(t.sender)} closed on request`, {
       event: 'tunnel.close_requested',
       tunnel: t.id,
       sender: t.sender,
@@ -312,9 +304,11 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
 
   /** New connections go to the new endpoint; open ones keep theirs. */
   setEndpoint(endpoint: Endpoint): void {
-    if (formatEndpoint(endpoint) === formatEndpoint(this.endpoint)) return;
-    this.emit('log', 'info', `endpoint changed from ${formatEndpoint(this.endpoint)} to ${formatEndpoint(endpoint)}`);
+    const where = formatEndpoint(endpoint);
+    if (where === this.where) return;
+    this.emit('log', 'info', `endpoint changed from ${this.where} to ${where}`);
     this.endpoint = endpoint;
+    this.where = where;
     this.emit('status', this.snapshot());
   }
 
@@ -457,103 +451,100 @@ export class HybridConnectionListener extends EventEmitter<ListenerEvents> {
   }
 
   private onAccept(accept: AcceptCommand): void {
-    const endpoint = this.endpoint;
-    const where = formatEndpoint(endpoint);
-    const sender = accept.remoteEndpoint ? `${accept.remoteEndpoint.address}:${accept.remoteEndpoint.port}` : null;
-    const from = sender ? ` from ${sender}` : '';
     const acceptedAt = this.clock.now();
     const gateway = this.tuning.gateways && hostAndPort(accept.address);
     if (gateway) this.tuning.gateways!.record(this.id, gateway.host, gateway.port, 'rendezvous', acceptedAt);
-    let tunnel: OpenTunnel | undefined;
-    let closedBeforeOpen = false;
+    const sender = accept.remoteEndpoint ? `${accept.remoteEndpoint.address}:${accept.remoteEndpoint.port}` : null;
     // Every connection the relay announces counts, the ones that fail included.
     this.counters.totalConnections++;
     this.counters.lastConnectionAt = this.date();
     this.pendingAccepts++;
+    const connection = new BridgedConnection(this, accept.id, sender, this.where, acceptedAt);
     void handleAccept(
       accept,
-      { endpoint, connectTimeoutMs: this.tuning.connectTimeoutMs, transport: this.tuning.transport },
+      { endpoint: this.endpoint, connectTimeoutMs: this.tuning.connectTimeoutMs, transport: this.tuning.transport },
+      connection,
+    );
+  }
+
+  /** @internal BridgeOwner: the tunnel is open, TCP and rendezvous both up. */
+  bridgeOpened(c: BridgedConnection): void {
+    this.pendingAccepts--;
+    c.id = `${this.id}#${++this.tunnelSeq}`;
+    c.openedAt = this.clock.now();
+    this.tunnels.set(c.id, c);
+    this.counters.activeConnections++;
+    this.emit('counters');
+    this.emit('tunnelOpened', snapshotOf(c), c.openedAt - c.acceptedAt);
+    this.emit('log', 'debug', `connection ${c.relayId}${fromSender(c.sender)} bridged to ${c.endpoint}`, {
+      event: 'tunnel.opened',
+      tunnel: c.id,
+      sender: c.sender,
+      endpoint: c.endpoint,
+      setupMs: c.openedAt - c.acceptedAt,
+    });
+  }
+
+  /** @internal BridgeOwner: bytes moved (called per chunk: nothing allocated). */
+  bridgeBytes(toEndpoint: number, fromEndpoint: number): void {
+    this.counters.bytesToEndpoint += toEndpoint;
+    this.counters.bytesFromEndpoint += fromEndpoint;
+    this.emit('counters');
+  }
+
+  /** @internal BridgeOwner: the connection could not be bridged. */
+  bridgeFailed(c: BridgedConnection, reason: string): void {
+    this.pendingAccepts--;
+    this.counters.failedConnections++;
+    // The channel is fine, but the admin needs to see why the app's connection failed.
+    this.setStatus(this.statusValue, `connection not bridged: ${reason}`);
+    this.emit('counters');
+    this.emit('tunnelFailed');
+    this.emit('log', 'warn', `connection${fromSender(c.sender)} not bridged: ${reason}`, {
+      event: 'tunnel.failed',
+      sender: c.sender,
+      endpoint: c.endpoint,
+      reason,
+    });
+  }
+
+  /** @internal BridgeOwner: a tunnel ended (or both ends went before it opened). */
+  bridgeClosed(c: BridgedConnection, stats: PipeStats, reason: string): void {
+    const wasOpen = c.isOpen;
+    if (wasOpen) {
+      this.tunnels.delete(c.id);
+      this.counters.activeConnections--;
+    } else {
+      this.pendingAccepts--;
+    }
+    this.emit('counters');
+    const openedAt = wasOpen ? c.openedAt : c.acceptedAt;
+    if (wasOpen) this.emit('tunnelClosed', snapshotOf(c));
+    // One line per finished tunnel: who, how long, how much, and why it ended.
+    const seconds = ((this.clock.now() - openedAt) / 1000).toFixed(1);
+    this.emit(
+      'log',
+      'info',
+      `connection${fromSender(c.sender)} ended after ${seconds} s: ${stats.bytesToSocket} B to ${c.endpoint}, ${stats.bytesFromSocket} B back (${reason})`,
       {
-        onOpen: (abort, tcp) => {
-          if (closedBeforeOpen) return; // both ends were gone before the pipe started: counted as closed
-          this.pendingAccepts--;
-          const address = tcp?.remoteAddress;
-          tunnel = {
-            id: `${this.id}#${++this.tunnelSeq}`,
-            relayId: accept.id,
-            sender,
-            openedAt: this.clock.now(),
-            toEndpoint: 0,
-            fromEndpoint: 0,
-            endpoint: where,
-            endpointAddress: address ? `${address.includes(':') ? `[${address}]` : address}:${tcp?.remotePort}` : null,
-            abort,
-          };
-          this.tunnels.set(tunnel.id, tunnel);
-          this.counters.activeConnections++;
-          this.emit('counters');
-          this.emit('tunnelOpened', snapshotOf(tunnel), tunnel.openedAt - acceptedAt);
-          this.emit('log', 'debug', `connection ${accept.id}${from} bridged to ${where}`, {
-            event: 'tunnel.opened',
-            tunnel: tunnel.id,
-            sender,
-            endpoint: where,
-            setupMs: tunnel.openedAt - acceptedAt,
-          });
-        },
-        onBytes: (toEndpoint, fromEndpoint) => {
-          this.counters.bytesToEndpoint += toEndpoint;
-          this.counters.bytesFromEndpoint += fromEndpoint;
-          if (tunnel) {
-            tunnel.toEndpoint += toEndpoint;
-            tunnel.fromEndpoint += fromEndpoint;
-          }
-          this.emit('counters');
-        },
-        onFailed: (reason) => {
-          this.pendingAccepts--;
-          this.counters.failedConnections++;
-          // The channel is fine, but the admin needs to see why the app's connection failed.
-          this.setStatus(this.statusValue, `connection not bridged: ${reason}`);
-          this.emit('counters');
-          this.emit('tunnelFailed');
-          this.emit('log', 'warn', `connection${from} not bridged: ${reason}`, { event: 'tunnel.failed', sender, endpoint: where, reason });
-        },
-        onClosed: (stats: AcceptStats, reason) => {
-          if (tunnel) {
-            this.tunnels.delete(tunnel.id);
-            this.counters.activeConnections--;
-          } else {
-            closedBeforeOpen = true;
-            this.pendingAccepts--;
-          }
-          this.emit('counters');
-          const openedAt = tunnel?.openedAt ?? acceptedAt;
-          if (tunnel) this.emit('tunnelClosed', snapshotOf(tunnel));
-          // One line per finished tunnel: who, how long, how much, and why it ended.
-          const seconds = ((this.clock.now() - openedAt) / 1000).toFixed(1);
-          this.emit(
-            'log',
-            'info',
-            `connection${from} ended after ${seconds} s: ${stats.bytesToEndpoint} B to ${where}, ${stats.bytesFromEndpoint} B back (${reason})`,
-            {
-              event: 'tunnel.closed',
-              tunnel: tunnel?.id ?? null,
-              sender,
-              endpoint: where,
-              seconds: Number(seconds),
-              bytesToEndpoint: stats.bytesToEndpoint,
-              bytesFromEndpoint: stats.bytesFromEndpoint,
-              reason,
-            },
-          );
-        },
+        event: 'tunnel.closed',
+        tunnel: wasOpen ? c.id : null,
+        sender: c.sender,
+        endpoint: c.endpoint,
+        seconds: Number(seconds),
+        bytesToEndpoint: stats.bytesToSocket,
+        bytesFromEndpoint: stats.bytesFromSocket,
+        reason,
       },
     );
   }
 }
 
-function snapshotOf(t: OpenTunnel): TunnelSnapshot {
+function fromSender(sender: string | null): string {
+  return sender ? ` from ${sender}` : '';
+}
+
+function snapshotOf(t: BridgedConnection): TunnelSnapshot {
   return {
     id: t.id,
     relayId: t.relayId,

@@ -103,19 +103,20 @@ function copyOut(n: number): Buffer {
   return chunk;
 }
 
+// The `onread` callbacks: Node calls them with the socket as `this`, so one function serves every
+// socket and an idle one holds no closure of its own.
+function emitPooledRead(this: net.Socket, n: number): boolean {
+  this.emit('data', copyOut(n));
+  return true;
+}
+
+function pushPooledRecord(this: tls.TLSSocket, n: number): boolean {
+  return this.push(copyOut(n));
+}
+
 /** net.connect whose reads are pooled; it emits 'data' (and everything else) as usual. */
 export function connectPooled(options: net.NetConnectOpts): net.Socket {
-  const socket: net.Socket = net.connect({
-    ...options,
-    onread: {
-      buffer: scratch,
-      callback: (n: number) => {
-        socket.emit('data', copyOut(n));
-        return true;
-      },
-    },
-  } as net.NetConnectOpts);
-  return socket;
+  return net.connect({ ...options, onread: { buffer: scratch, callback: emitPooledRead } } as net.NetConnectOpts);
 }
 
 /**
@@ -125,11 +126,7 @@ export function connectPooled(options: net.NetConnectOpts): net.Socket {
  * buffered while it is paused, 'data' while it flows, exactly as Node does without `onread`.
  */
 export function connectTlsPooled(options: tls.ConnectionOptions): tls.TLSSocket {
-  const socket: tls.TLSSocket = tls.connect({
-    ...options,
-    onread: { buffer: scratch, callback: (n: number) => socket.push(copyOut(n)) },
-  } as tls.ConnectionOptions);
-  return socket;
+  return tls.connect({ ...options, onread: { buffer: scratch, callback: pushPooledRecord } } as tls.ConnectionOptions);
 }
 
 interface SocketInternals {
@@ -160,7 +157,7 @@ function adoptTlsPooled(socket: tls.TLSSocket): tls.TLSSocket {
   if (!onreadKeys || !handle?.useUserBuffer || socket.destroyed) return socket;
   try {
     const own = socket as unknown as Record<symbol, unknown>;
-    own[onreadKeys.callback] = (n: number) => socket.push(copyOut(n));
+    own[onreadKeys.callback] = pushPooledRecord;
     own[onreadKeys.buffer] = scratch;
     handle.useUserBuffer(scratch);
   } catch {
@@ -189,13 +186,7 @@ export function adoptPooled(socket: net.Socket): net.Socket {
       handle,
       allowHalfOpen: true,
       pauseOnCreate: true,
-      onread: {
-        buffer: scratch,
-        callback: (n: number) => {
-          adopted.emit('data', copyOut(n));
-          return true;
-        },
-      },
+      onread: { buffer: scratch, callback: emitPooledRead },
     } as unknown as net.SocketConstructorOpts);
     internals._handle = null; // the handle now belongs to `adopted`
     // The old wrapper stays the one its server counts and tracks: it closes when the new one

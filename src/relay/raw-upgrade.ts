@@ -37,10 +37,20 @@ export function splitAddress(url: string): { secure: boolean; authority: string;
   return {
     secure,
     authority,
-    host: (hp[1] ?? hp[2])!,
+    host: ownCopy((hp[1] ?? hp[2])!),
     port: hp[3] ? Number(hp[3]) : secure ? 443 : 80,
     target: target.startsWith('/') ? target : `/${target}`,
   };
+}
+
+/**
+ * A copy of `text` that shares no memory with the string it was cut from. V8 makes a substring
+ * of 13 characters or more a view of its parent, and the socket keeps its host for its whole
+ * life: a rendezvous host cut from the accept address would keep that address (with its token,
+ * several hundred bytes in Azure) alive for as long as the tunnel is open.
+ */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function assertHeaderSafe(name: string, value: string): void {

@@ -14,15 +14,14 @@ import { releaseChunk } from './pooled-reads.js';
  *  - a pooled chunk (pooled-reads.ts) goes back to its pool once the parse is over and every
  *    write of a slice of it has completed. The count starts at 1 for the parse itself, so it
  *    cannot reach 0 half way through.
+ *
+ * An idle writer holds no closure and no chunk: a tunnel lives as long as its connection, and an
+ * agent may hold thousands of idle ones (docs/performance.md, memory per idle tunnel).
  */
 export class SliceWriter {
-  private writeSlice: (bytes: Buffer) => void;
   private corked = false;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.dst.uncork();
-  };
-
+  /** The read being parsed, while `forward` runs. */
+  private batch: ChunkWrites | undefined;
   private readonly acrossRecords: boolean;
 
   /** `tlsSource`: the chunks come from a TLS socket (default: when `dst` is one, as in the relay emulator). */
@@ -30,31 +29,50 @@ export class SliceWriter {
     private readonly dst: Writable,
     tlsSource?: boolean,
   ) {
-    this.writeSlice = (bytes) => dst.write(bytes);
     this.acrossRecords = tlsSource ?? 'encrypted' in dst;
   }
 
-  /** Runs `parse` over `chunk`; `write` calls made meanwhile are slices of it. */
-  forward(chunk: Buffer, parse: () => void): void {
+  /** Runs `parser` over `chunk`; `write` calls made meanwhile are slices of it. */
+  forward(chunk: Buffer, parser: { push(chunk: Buffer): void }): void {
     if (!this.corked) {
       this.corked = true;
       this.dst.cork();
-      if (this.acrossRecords) setImmediate(this.uncork);
-      else process.nextTick(this.uncork);
+      if (this.acrossRecords) setImmediate(uncork, this);
+      else process.nextTick(uncork, this);
     }
-    let outstanding = 1;
-    const written = () => {
-      if (--outstanding === 0) releaseChunk(chunk);
-    };
-    this.writeSlice = (bytes) => {
-      outstanding++;
-      this.dst.write(bytes, written);
-    };
-    parse();
-    written();
+    const batch = new ChunkWrites(chunk);
+    this.batch = batch;
+    parser.push(chunk);
+    this.batch = undefined;
+    batch.written();
   }
 
   write(bytes: Buffer): void {
-    this.writeSlice(bytes);
+    const batch = this.batch;
+    if (!batch) {
+      this.dst.write(bytes);
+      return;
+    }
+    batch.outstanding++;
+    this.dst.write(bytes, batch.written);
   }
+
+  /** @internal the end of the tick (or loop turn) that first corked `dst`. */
+  uncorkNow(): void {
+    this.corked = false;
+    this.dst.uncork();
+  }
+}
+
+function uncork(writer: SliceWriter): void {
+  writer.uncorkNow();
+}
+
+/** The writes of slices of one read: the chunk goes back to its pool after the last. */
+class ChunkWrites {
+  outstanding = 1;
+  constructor(private readonly chunk: Buffer) {}
+  readonly written = (): void => {
+    if (--this.outstanding === 0) releaseChunk(this.chunk);
+  };
 }
