@@ -14,6 +14,23 @@ describe('redactSecrets', () => {
     expect(out).toContain('SharedAccessKey=<redacted>');
     expect(out).toContain('sb-hc-token=<redacted>');
   });
+
+  it('finds each kind of secret on its own, in any case (a line without one is left as it is)', () => {
+    const alone: Array<[string, string]> = [
+      ['header: sharedaccesssignature SR=x&SIG=abc123', 'abc123'],
+      ['string: SHAREDACCESSKEY = abc123;', 'abc123'],
+      ['query: SharedAccessSignature=abc123', 'abc123'],
+      ['url: wss://h/$hc/e?SB-HC-TOKEN=abc123', 'abc123'],
+      ['url: https://h/?a=1&Sig=abc123', 'abc123'],
+    ];
+    for (const [text, secret] of alone) {
+      const out = redactSecrets(text);
+      expect(out, text).not.toContain(secret);
+      expect(out, text).toContain('<redacted>');
+    }
+    const plain = 'connection from 10.0.0.1:5000 ended after 1.0 s: 10 B to db:5432, 20 B back (closed)';
+    expect(redactSecrets(plain)).toBe(plain);
+  });
 });
 
 describe('Logger', () => {
