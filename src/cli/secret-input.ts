@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../core/fs-sync.js';
 import { CliError } from './exit.js';
 
 /**

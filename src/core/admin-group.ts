@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync } from './fs-sync.js';
 import { HcmError } from '../shared/errors.js';
 
 /**

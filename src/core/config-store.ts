@@ -11,7 +11,7 @@ import {
   unlinkSync,
   watch,
   writeSync,
-} from 'node:fs';
+} from './fs-sync.js';
 import { dirname, join } from 'node:path';
 import { AZURE_CLOUD_NAMES } from '../shared/api.js';
 import { HcmError } from '../shared/errors.js';

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, unlinkSync } from './fs-sync.js';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { HcmHost, HcmEvent, HcmMethod, WireEvent, WireResponse } from '../shared/api.js';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync } from './fs-sync.js';
 import { HcmError } from '../shared/errors.js';
 import type { ListenerTuning } from '../relay/hybrid-connection-listener.js';
 import type { TransportOptions } from '../relay/transport.js';

@@ -1,4 +1,4 @@
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from './fs-sync.js';
 import { hostname } from 'node:os';
 import { HcmError } from '../shared/errors.js';
 import { nodeCrypto } from './lazy-crypto.js';

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, statSync } from './fs-sync.js';
 import { dirname } from 'node:path';
 import { HcmError } from '../shared/errors.js';
 import { resolveGroupId } from './admin-group.js';

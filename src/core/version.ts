@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync } from './fs-sync.js';
 
 /** The package version, read once from package.json (two levels above dist/core or src/core). */
 export const VERSION: string = (() => {

@@ -1,7 +1,7 @@
 import type { TransportOptions } from '../../relay/transport.js';
 import type { UpdateState } from '../../shared/api.js';
 import { errorMessage } from '../../shared/errors.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../fs-sync.js';
 import type { HcmPaths } from '../paths.js';
 import type { UpdateProvider } from '../updates.js';
 import { type CheckResult, type InstallDescription, checkFeed, describeInstall, howToFor } from './check.js';

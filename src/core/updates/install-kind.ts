@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync } from '../fs-sync.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { UpdateHowTo } from '../../shared/api.js';

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from '../fs-sync.js';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type semverModule from 'semver';
