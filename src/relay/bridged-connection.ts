@@ -20,8 +20,6 @@ export class BridgedConnection implements AcceptCallbacks {
   /** This agent's id for the tunnel (`<connection id>#<n>`), given when it opens. */
   id = '';
   openedAt = 0;
-  toEndpoint = 0;
-  fromEndpoint = 0;
   /** The address the TCP connection actually went to (after DNS), `address:port`. */
   endpointAddress: string | null = null;
   private tunnel: PipeHandle | undefined;
@@ -43,6 +41,11 @@ export class BridgedConnection implements AcceptCallbacks {
     return this.tunnel !== undefined;
   }
 
+  /** Bytes moved so far: the pipe's own counts (its socket is the endpoint). */
+  get stats(): PipeStats {
+    return this.tunnel?.stats ?? { bytesToSocket: 0, bytesFromSocket: 0 };
+  }
+
   /** Cuts the tunnel at once (shutdown, or the inspector's Close). */
   abort(): void {
     this.tunnel?.abort();
@@ -57,8 +60,6 @@ export class BridgedConnection implements AcceptCallbacks {
   }
 
   onBytes(toEndpoint: number, fromEndpoint: number): void {
-    this.toEndpoint += toEndpoint;
-    this.fromEndpoint += fromEndpoint;
     this.owner.bridgeBytes(toEndpoint, fromEndpoint);
   }
 

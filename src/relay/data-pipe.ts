@@ -82,6 +82,8 @@ export function endOnce(socket: Socket): void {
 /** Ends the tunnel at once (both sockets destroyed); what `pipeTunnel` returns. */
 export interface PipeHandle {
   abort(): void;
+  /** Bytes moved so far, each way. */
+  readonly stats: PipeStats;
 }
 
 /**
@@ -136,9 +138,7 @@ function onTcpDrain(this: TunnelSocket): void {
   this[kTunnel].resumeRelay();
 }
 function onTcpEnd(this: TunnelSocket): void {
-  const tunnel = this[kTunnel];
-  tunnel.reason ||= 'the TCP peer closed the connection';
-  tunnel.sendClose(1000, '');
+  this[kTunnel].tcpEnded();
 }
 function onTcpError(this: TunnelSocket, err: Error): void {
   this[kTunnel].reason ||= `TCP connection error: ${err.message}`;
@@ -325,6 +325,12 @@ class Tunnel implements FrameParserEvents, PipeHandle {
     this.finish();
   }
 
+  /** The TCP peer shut down its sending side: what it sent is flushed, then a Close (see above). */
+  tcpEnded(): void {
+    this.reason ||= 'the TCP peer closed the connection';
+    this.sendClose(1000, '');
+  }
+
   tcpGone(): void {
     this.tcpClosed = true;
     // Reading from the relay may be paused for backpressure; resume so its Close is seen.
@@ -333,10 +339,13 @@ class Tunnel implements FrameParserEvents, PipeHandle {
     this.finish();
   }
 
+  get stats(): PipeStats {
+    return { bytesToSocket: this.bytesToSocket, bytesFromSocket: this.bytesFromSocket };
+  }
+
   abort(): void {
     this.reason ||= 'aborted';
-    this.relay.destroy();
-    this.tcp.destroy();
+    this.cut();
   }
 
   private linger(): void {
@@ -354,7 +363,7 @@ class Tunnel implements FrameParserEvents, PipeHandle {
     if (this.finished || !this.relayClosed || !this.tcpClosed) return;
     this.finished = true;
     clearTimeout(this.lingerTimer);
-    this.callbacks.onClosed({ bytesToSocket: this.bytesToSocket, bytesFromSocket: this.bytesFromSocket }, this.reason || 'closed');
+    this.callbacks.onClosed(this.stats, this.reason || 'closed');
   }
 }
 

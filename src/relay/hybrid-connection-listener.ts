@@ -545,13 +545,14 @@ function fromSender(sender: string | null): string {
 }
 
 function snapshotOf(t: BridgedConnection): TunnelSnapshot {
+  const { bytesToSocket, bytesFromSocket } = t.stats;
   return {
     id: t.id,
     relayId: t.relayId,
     sender: t.sender,
     openedAt: new Date(t.openedAt),
-    bytesToEndpoint: t.toEndpoint,
-    bytesFromEndpoint: t.fromEndpoint,
+    bytesToEndpoint: bytesToSocket,
+    bytesFromEndpoint: bytesFromSocket,
     endpoint: t.endpoint,
     endpointAddress: t.endpointAddress,
   };
